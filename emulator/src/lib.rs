@@ -1,0 +1,1 @@
+//! ARM emulator (see issue 3).

@@ -1,0 +1,1 @@
+//! See issue tracker; filled in by the layer's owner.

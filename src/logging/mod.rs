@@ -1,0 +1,1 @@
+//! hclog-compatible logging (owned by the plugin host work).
