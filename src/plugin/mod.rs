@@ -1,1 +1,6 @@
-//! See issue tracker; filled in by the layer's owner.
+//! TEMPORARY: replaced by the plugin host (wip/host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolVersion {
+    V5,
+    V6,
+}

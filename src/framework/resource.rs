@@ -1,0 +1,212 @@
+//! The traits a provider author implements: [`Provider`], [`Resource`], [`DataSource`].
+//!
+//! Required methods are the CRUD core; everything else (cross-attribute validation, plan
+//! customisation, import, identity) has a default so a resource opts in only where it needs to.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::model::Model;
+use super::schema::{IdentitySchema, Schema};
+use crate::value::Value;
+use crate::value::path::AttributePath;
+
+/// What the Terraform CLI told us it supports (absent on old CLIs, meaning "nothing").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    pub deferral_allowed: bool,
+    pub write_only_attributes_allowed: bool,
+}
+
+/// Shared state handed to every call: the configured provider data, cancellation, and a
+/// place for warnings produced alongside a successful result.
+#[derive(Clone)]
+pub struct Ctx {
+    provider_data: Option<Arc<dyn Any + Send + Sync>>,
+    /// Cancelled when Terraform sends StopProvider or the call's deadline passes.
+    pub cancel: CancellationToken,
+    pub capabilities: ClientCapabilities,
+    warnings: Arc<Mutex<Diagnostics>>,
+}
+
+impl Ctx {
+    pub fn new(
+        provider_data: Option<Arc<dyn Any + Send + Sync>>,
+        cancel: CancellationToken,
+        capabilities: ClientCapabilities,
+    ) -> Self {
+        Self {
+            provider_data,
+            cancel,
+            capabilities,
+            warnings: Arc::default(),
+        }
+    }
+
+    /// The value the provider's `configure` returned, downcast to its concrete type.
+    pub fn provider_data<T: Any + Send + Sync>(&self) -> Result<Arc<T>, Diagnostics> {
+        self.provider_data
+            .clone()
+            .and_then(|d| d.downcast::<T>().ok())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Provider not configured",
+                    "Terraform called this resource before configuring the provider; this is unexpected, please report it",
+                )
+                .into()
+            })
+    }
+
+    /// Records a warning to return with the call's result.
+    pub fn warn(&self, d: Diagnostic) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(d);
+        }
+    }
+
+    pub(crate) fn take_warnings(&self) -> Diagnostics {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// A child context whose cancellation also fires after `timeout`.
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Ctx {
+        let mut child = self.clone();
+        child.cancel = self.cancel.child_token();
+        if let Some(t) = timeout {
+            let token = child.cancel.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(t) => token.cancel(),
+                    _ = token.cancelled() => {}
+                }
+            });
+        }
+        child
+    }
+}
+
+/// A failed create or update: the diagnostics, and what really exists now (saved to state,
+/// tainted on create) so nothing is lost.
+#[derive(Debug)]
+pub struct ApplyError<M> {
+    pub diags: Diagnostics,
+    pub state: Option<M>,
+}
+
+impl<M> From<Diagnostics> for ApplyError<M> {
+    fn from(diags: Diagnostics) -> Self {
+        Self { diags, state: None }
+    }
+}
+
+impl<M> From<Diagnostic> for ApplyError<M> {
+    fn from(d: Diagnostic) -> Self {
+        Self {
+            diags: d.into(),
+            state: None,
+        }
+    }
+}
+
+/// Inputs of [`Resource::modify_plan`].
+pub struct PlanRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    /// `None` on create.
+    pub prior: Option<&'a M>,
+    pub config: &'a M,
+}
+
+/// What [`Resource::modify_plan`] may change besides the planned model.
+#[derive(Default)]
+pub struct PlanResponse {
+    pub diags: Diagnostics,
+    pub requires_replace: Vec<AttributePath>,
+}
+
+/// A managed resource.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    type Model: Model;
+
+    /// Full type name, e.g. `amlauth_workspace_identity`.
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    /// Identity schema for Terraform ≥1.12 (`None`: the resource has no identity).
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+    /// The identity object of a state (matching [`Resource::identity_schema`]).
+    fn identity(&self, _state: &Self::Model) -> Option<Value> {
+        None
+    }
+
+    /// Cross-attribute checks on the configuration; values may still be unknown.
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    /// Refines the plan after the generic rules (defaults, unknown computed values,
+    /// requires-replace) were applied. Runs at plan and again at apply: keep it deterministic.
+    async fn modify_plan(&self, _req: PlanRequest<'_, Self::Model>, _planned: &mut Self::Model, _resp: &mut PlanResponse) {}
+
+    /// `config` carries write-only values, which are null in `planned`.
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+        config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+    /// `Ok(None)` when the remote object is gone: Terraform drops it from state.
+    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Self::Model,
+        planned: Self::Model,
+        config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+    async fn delete(&self, ctx: &Ctx, prior: Self::Model) -> Result<(), Diagnostics>;
+
+    /// Builds the state stub Terraform will then `read`. The default refuses import.
+    async fn import(&self, _ctx: &Ctx, _id: &str) -> Result<Self::Model, Diagnostics> {
+        Err(Diagnostic::error(
+            "Import not supported",
+            format!("{} cannot be imported", self.type_name()),
+        )
+        .into())
+    }
+}
+
+/// A data source.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    type Model: Model;
+
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+}
+
+/// The provider itself: its configuration and what it offers.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    fn schema(&self) -> Schema;
+    /// Checks the provider configuration (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Builds what resources get from [`Ctx::provider_data`].
+    async fn configure(
+        &self,
+        config: &Value,
+        capabilities: ClientCapabilities,
+    ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics>;
+    fn resources(&self) -> Vec<Arc<dyn super::erased::DynResource>>;
+    fn data_sources(&self) -> Vec<Arc<dyn super::erased::DynDataSource>>;
+}

@@ -1,0 +1,609 @@
+//! The protocol-independent core of the provider server: every RPC's logic on decoded
+//! values. The tfplugin5 and tfplugin6 adapters only convert messages to and from this.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::erased::{DynDataSource, DynResource};
+use super::resource::{ClientCapabilities, Ctx, Provider};
+use super::schema::{Block, IdentitySchema, Schema};
+use crate::value::path::AttributePath;
+use crate::value::{Type, Value, json, msgpack};
+
+/// A value as it travels on the wire (`DynamicValue`): msgpack or JSON bytes.
+#[derive(Debug, Clone, Default)]
+pub struct RawValue {
+    pub msgpack: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
+/// Every schema the provider serves, computed once per process.
+pub struct Schemas {
+    pub provider: Schema,
+    pub resources: BTreeMap<String, Schema>,
+    pub data_sources: BTreeMap<String, Schema>,
+    pub identities: BTreeMap<String, IdentitySchema>,
+}
+
+struct ResourceEntry {
+    imp: Arc<dyn DynResource>,
+    schema: Schema,
+    ty: Type,
+    identity_ty: Option<Type>,
+}
+
+struct DataSourceEntry {
+    imp: Arc<dyn DynDataSource>,
+    schema: Schema,
+    ty: Type,
+}
+
+/// Outcome of ReadResource.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    /// msgpack of the new state; a null state when the object is gone.
+    pub new_state: Option<Vec<u8>>,
+    pub private: Vec<u8>,
+    pub identity: Option<Vec<u8>>,
+    pub diags: Diagnostics,
+}
+
+/// Outcome of PlanResourceChange.
+#[derive(Debug, Default)]
+pub struct PlanOutcome {
+    pub planned_state: Option<Vec<u8>>,
+    pub requires_replace: Vec<AttributePath>,
+    pub planned_private: Vec<u8>,
+    pub planned_identity: Option<Vec<u8>>,
+    pub diags: Diagnostics,
+}
+
+/// Outcome of ApplyResourceChange.
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    pub new_state: Option<Vec<u8>>,
+    pub private: Vec<u8>,
+    pub identity: Option<Vec<u8>>,
+    pub diags: Diagnostics,
+}
+
+/// One imported object.
+#[derive(Debug)]
+pub struct Imported {
+    pub type_name: String,
+    pub state: Vec<u8>,
+    pub identity: Option<Vec<u8>>,
+}
+
+/// The provider server core.
+pub struct Runtime {
+    provider: Arc<dyn Provider>,
+    schemas: Arc<Schemas>,
+    provider_ty: Type,
+    resources: BTreeMap<String, ResourceEntry>,
+    data_sources: BTreeMap<String, DataSourceEntry>,
+    provider_data: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
+    stop: CancellationToken,
+}
+
+impl Runtime {
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        let provider_schema = provider.schema();
+        let mut resources = BTreeMap::new();
+        let mut identities = BTreeMap::new();
+        for imp in provider.resources() {
+            let schema = imp.schema();
+            let identity = imp.identity_schema();
+            let identity_ty = identity.as_ref().map(IdentitySchema::implied_type);
+            if let Some(i) = identity {
+                identities.insert(imp.type_name().to_string(), i);
+            }
+            resources.insert(
+                imp.type_name().to_string(),
+                ResourceEntry {
+                    ty: schema.implied_type(),
+                    schema,
+                    imp,
+                    identity_ty,
+                },
+            );
+        }
+        let mut data_sources = BTreeMap::new();
+        for imp in provider.data_sources() {
+            let schema = imp.schema();
+            data_sources.insert(
+                imp.type_name().to_string(),
+                DataSourceEntry {
+                    ty: schema.implied_type(),
+                    schema,
+                    imp,
+                },
+            );
+        }
+        let schemas = Arc::new(Schemas {
+            provider: provider_schema.clone(),
+            resources: resources
+                .iter()
+                .map(|(k, e)| (k.clone(), e.schema.clone()))
+                .collect(),
+            data_sources: data_sources
+                .iter()
+                .map(|(k, e)| (k.clone(), e.schema.clone()))
+                .collect(),
+            identities,
+        });
+        Self {
+            provider_ty: provider_schema.implied_type(),
+            provider,
+            schemas,
+            resources,
+            data_sources,
+            provider_data: RwLock::new(None),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    pub fn schemas(&self) -> Arc<Schemas> {
+        self.schemas.clone()
+    }
+
+    /// StopProvider: cancel everything in flight; later calls see a cancelled context too.
+    pub fn stop(&self) {
+        tracing::info!("stop requested by Terraform: cancelling in-flight operations");
+        self.stop.cancel();
+    }
+
+    fn ctx(&self, caps: ClientCapabilities) -> Ctx {
+        let data = self.provider_data.read().ok().and_then(|d| d.clone());
+        Ctx::new(data, self.stop.child_token(), caps)
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
+        self.resources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("this provider has no resource type \"{type_name}\""),
+            )
+            .into()
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
+        self.data_sources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown data source",
+                format!("this provider has no data source \"{type_name}\""),
+            )
+            .into()
+        })
+    }
+
+    pub fn validate_provider_config(&self, config: Option<&RawValue>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        match decode(config, &self.provider_ty, &self.schemas.provider.block) {
+            Ok(v) => {
+                super::validate::validate_block(
+                    &self.schemas.provider.block,
+                    &v,
+                    &AttributePath::root(),
+                    ClientCapabilities::default(),
+                    &mut diags,
+                );
+                self.provider.validate(&v, &mut diags);
+            }
+            Err(d) => diags.extend(d),
+        }
+        diags
+    }
+
+    pub async fn configure(&self, config: Option<&RawValue>, caps: ClientCapabilities) -> Diagnostics {
+        let config = match decode(config, &self.provider_ty, &self.schemas.provider.block) {
+            Ok(v) => v,
+            Err(d) => return d,
+        };
+        match self.provider.configure(&config, caps).await {
+            Ok((data, diags)) => {
+                if let Ok(mut slot) = self.provider_data.write() {
+                    *slot = Some(data);
+                }
+                diags
+            }
+            Err(d) => d,
+        }
+    }
+
+    pub fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: Option<&RawValue>,
+        caps: ClientCapabilities,
+    ) -> Diagnostics {
+        let run = || -> Result<Diagnostics, Diagnostics> {
+            let e = self.resource(type_name)?;
+            let v = decode(config, &e.ty, &e.schema.block)?;
+            Ok(e.imp.validate(&e.schema, &v, caps))
+        };
+        run().unwrap_or_else(|d| d)
+    }
+
+    pub fn validate_data_source_config(&self, type_name: &str, config: Option<&RawValue>) -> Diagnostics {
+        let run = || -> Result<Diagnostics, Diagnostics> {
+            let e = self.data_source(type_name)?;
+            let v = decode(config, &e.ty, &e.schema.block)?;
+            Ok(e.imp.validate(&e.schema, &v, ClientCapabilities::default()))
+        };
+        run().unwrap_or_else(|d| d)
+    }
+
+    /// UpgradeResourceState: we have one schema version, so this re-reads the stored JSON
+    /// under the current schema, dropping attributes the schema no longer has.
+    pub fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        json_state: &[u8],
+        flatmap_present: bool,
+    ) -> (Option<Vec<u8>>, Diagnostics) {
+        let run = || -> Result<Vec<u8>, Diagnostics> {
+            let e = self.resource(type_name)?;
+            if version > e.schema.version {
+                return Err(Diagnostic::error(
+                    "State written by a newer provider",
+                    format!(
+                        "the state of this {type_name} has schema version {version}, but this provider only knows up to {}; upgrade the provider",
+                        e.schema.version
+                    ),
+                )
+                .into());
+            }
+            if json_state.is_empty() {
+                if flatmap_present {
+                    return Err(Diagnostic::error(
+                        "Unsupported legacy state",
+                        "this state was written in the pre-0.12 flatmap format, which this provider never produced; remove it from state and import the resource again",
+                    )
+                    .into());
+                }
+                return encode(&Value::Null, &e.ty);
+            }
+            let pruned = prune_json_state(json_state, &e.ty).map_err(invalid_state)?;
+            let v = json::decode(&pruned, &e.ty).map_err(invalid_state)?;
+            encode(&v, &e.ty)
+        };
+        match run() {
+            Ok(b) => (Some(b), Diagnostics::new()),
+            Err(d) => (None, d),
+        }
+    }
+
+    pub async fn read_resource(
+        &self,
+        type_name: &str,
+        current: Option<&RawValue>,
+        private: Vec<u8>,
+        caps: ClientCapabilities,
+    ) -> ReadOutcome {
+        let run = async || -> Result<ReadOutcome, Diagnostics> {
+            let e = self.resource(type_name)?;
+            let state = decode(current, &e.ty, &e.schema.block)?;
+            if state.is_null() {
+                return Ok(ReadOutcome {
+                    new_state: Some(encode(&Value::Null, &e.ty)?),
+                    private,
+                    ..Default::default()
+                });
+            }
+            let ctx = self.ctx(caps);
+            let new = match e.imp.read(&ctx, &state).await {
+                Ok(v) => v,
+                Err(mut d) => {
+                    // Keep the prior state so nothing is lost when a read fails.
+                    let mut warnings = ctx.take_warnings();
+                    warnings.extend(std::mem::take(&mut d));
+                    return Ok(ReadOutcome {
+                        new_state: Some(encode(&state, &e.ty)?),
+                        private,
+                        identity: None,
+                        diags: warnings,
+                    });
+                }
+            };
+            let identity = self.identity_bytes(e, &new);
+            Ok(ReadOutcome {
+                new_state: Some(encode(&new, &e.ty)?),
+                private,
+                identity,
+                diags: ctx.take_warnings(),
+            })
+        };
+        run().await.unwrap_or_else(|diags| ReadOutcome {
+            diags,
+            ..Default::default()
+        })
+    }
+
+    pub async fn plan_resource_change(
+        &self,
+        type_name: &str,
+        prior: Option<&RawValue>,
+        proposed: Option<&RawValue>,
+        config: Option<&RawValue>,
+        prior_private: Vec<u8>,
+        caps: ClientCapabilities,
+    ) -> PlanOutcome {
+        let run = async || -> Result<PlanOutcome, Diagnostics> {
+            let e = self.resource(type_name)?;
+            let prior = decode(prior, &e.ty, &e.schema.block)?;
+            let proposed = decode(proposed, &e.ty, &e.schema.block)?;
+            let config = decode(config, &e.ty, &e.schema.block)?;
+            let ctx = self.ctx(caps);
+            let out = e.imp.plan(&ctx, &e.schema, &prior, &proposed, &config).await;
+            let planned_identity = if out.planned.is_wholly_known() {
+                self.identity_bytes(e, &out.planned)
+            } else {
+                None
+            };
+            Ok(PlanOutcome {
+                planned_state: Some(encode(&out.planned, &e.ty)?),
+                requires_replace: out.requires_replace,
+                planned_private: prior_private,
+                planned_identity,
+                diags: out.diags,
+            })
+        };
+        run().await.unwrap_or_else(|diags| PlanOutcome {
+            diags,
+            ..Default::default()
+        })
+    }
+
+    pub async fn apply_resource_change(
+        &self,
+        type_name: &str,
+        prior: Option<&RawValue>,
+        planned: Option<&RawValue>,
+        config: Option<&RawValue>,
+        planned_private: Vec<u8>,
+    ) -> ApplyOutcome {
+        let run = async || -> Result<ApplyOutcome, Diagnostics> {
+            let e = self.resource(type_name)?;
+            let prior = decode(prior, &e.ty, &e.schema.block)?;
+            let planned = decode(planned, &e.ty, &e.schema.block)?;
+            let config = decode(config, &e.ty, &e.schema.block)?;
+            let ctx = self.ctx(ClientCapabilities::default());
+            let out = e.imp.apply(&ctx, &prior, &planned, &config).await;
+            let mut diags = out.diags;
+            let mut new_state = fill_missing(out.new_state, &e.ty);
+            null_write_only(&e.schema.block, &mut new_state);
+            if !new_state.is_wholly_known() {
+                diags.error(
+                    "Provider left values unknown after apply",
+                    "some computed attributes were not set; they are stored as null. Please report this provider bug",
+                );
+                new_state = nullify_unknowns(new_state);
+            }
+            let identity = self.identity_bytes(e, &new_state);
+            Ok(ApplyOutcome {
+                new_state: Some(encode(&new_state, &e.ty)?),
+                private: planned_private,
+                identity,
+                diags,
+            })
+        };
+        run().await.unwrap_or_else(|diags| ApplyOutcome {
+            diags,
+            ..Default::default()
+        })
+    }
+
+    /// ImportResourceState, by id or (Terraform ≥1.12) by identity.
+    pub async fn import_resource_state(
+        &self,
+        type_name: &str,
+        id: &str,
+        identity: Option<&RawValue>,
+        caps: ClientCapabilities,
+    ) -> (Vec<Imported>, Diagnostics) {
+        let run = async || -> Result<(Vec<Imported>, Diagnostics), Diagnostics> {
+            let e = self.resource(type_name)?;
+            let id = if id.is_empty() {
+                let ity = e.identity_ty.as_ref().ok_or_else(|| {
+                    Diagnostics::from(Diagnostic::error(
+                        "Import needs an id",
+                        format!("{type_name} is imported by its Azure resource id"),
+                    ))
+                })?;
+                let iv = decode(identity, ity, &Block::default())?;
+                match iv.get_attr("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => {
+                        return Err(Diagnostic::error(
+                            "Import identity without id",
+                            "the import identity must set `id` to the Azure resource id",
+                        )
+                        .into());
+                    }
+                }
+            } else {
+                id.to_string()
+            };
+            let ctx = self.ctx(caps);
+            let state = fill_missing(e.imp.import(&ctx, &id).await?, &e.ty);
+            let identity = self.identity_bytes(e, &state);
+            Ok((
+                vec![Imported {
+                    type_name: type_name.to_string(),
+                    state: encode(&state, &e.ty)?,
+                    identity,
+                }],
+                ctx.take_warnings(),
+            ))
+        };
+        run().await.unwrap_or_else(|d| (Vec::new(), d))
+    }
+
+    pub async fn read_data_source(
+        &self,
+        type_name: &str,
+        config: Option<&RawValue>,
+        caps: ClientCapabilities,
+    ) -> (Option<Vec<u8>>, Diagnostics) {
+        let run = async || -> Result<(Vec<u8>, Diagnostics), Diagnostics> {
+            let e = self.data_source(type_name)?;
+            let config = decode(config, &e.ty, &e.schema.block)?;
+            let ctx = self.ctx(caps);
+            let state = fill_missing(e.imp.read(&ctx, &config).await?, &e.ty);
+            Ok((encode(&state, &e.ty)?, ctx.take_warnings()))
+        };
+        match run().await {
+            Ok((b, d)) => (Some(b), d),
+            Err(d) => (None, d),
+        }
+    }
+
+    fn identity_bytes(&self, e: &ResourceEntry, state: &Value) -> Option<Vec<u8>> {
+        let ty = e.identity_ty.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let identity = e.imp.identity(state)?;
+        if !identity.is_wholly_known() {
+            return None;
+        }
+        encode(&identity, ty).ok()
+    }
+}
+
+fn invalid_state(e: impl std::fmt::Display) -> Diagnostics {
+    Diagnostic::error("Invalid stored state", format!("the stored state could not be read: {e}")).into()
+}
+
+/// Decodes a wire value. Sensitive strings are registered with the log redactor on the way in.
+fn decode(raw: Option<&RawValue>, ty: &Type, block: &Block) -> Result<Value, Diagnostics> {
+    let v = match raw {
+        Some(r) if !r.msgpack.is_empty() => msgpack::decode(&r.msgpack, ty),
+        Some(r) if !r.json.is_empty() => json::decode(&r.json, ty),
+        _ => Ok(Value::Null),
+    }
+    .map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid value from Terraform",
+            format!("the provider could not decode a value Terraform sent: {e}"),
+        ))
+    })?;
+    register_secrets(block, &v);
+    Ok(v)
+}
+
+fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, Diagnostics> {
+    msgpack::encode(v, ty).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Provider produced an invalid value",
+            format!("{e}; please report this provider bug"),
+        ))
+    })
+}
+
+/// Registers every sensitive or write-only string in `v` with the log redactor.
+fn register_secrets(block: &Block, v: &Value) {
+    let Value::Object(attrs) = v else { return };
+    for a in &block.attributes {
+        if (a.sensitive || a.write_only)
+            && let Some(Value::String(s)) = attrs.get(&a.name)
+        {
+            crate::logging::redact::register_secret(s);
+        }
+    }
+    for b in &block.blocks {
+        match attrs.get(&b.type_name) {
+            Some(inner @ Value::Object(_)) => register_secrets(&b.block, inner),
+            Some(Value::List(items) | Value::Set(items)) => {
+                for item in items {
+                    register_secrets(&b.block, item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Gives every object the attributes its type lists (null where absent), so resource models
+/// need not spell out nested blocks they never set.
+fn fill_missing(v: Value, ty: &Type) -> Value {
+    match (v, ty) {
+        (Value::Object(mut m), Type::Object(attrs)) => {
+            for (name, aty) in attrs {
+                let inner = m.remove(name).unwrap_or(Value::Null);
+                m.insert(name.clone(), fill_missing(inner, aty));
+            }
+            Value::Object(m)
+        }
+        (Value::List(items), Type::List(t)) => {
+            Value::List(items.into_iter().map(|i| fill_missing(i, t)).collect())
+        }
+        (Value::Set(items), Type::Set(t)) => {
+            Value::Set(items.into_iter().map(|i| fill_missing(i, t)).collect())
+        }
+        (Value::Map(m), Type::Map(t)) => Value::Map(
+            m.into_iter()
+                .map(|(k, i)| (k, fill_missing(i, t)))
+                .collect(),
+        ),
+        (v, _) => v,
+    }
+}
+
+fn null_write_only(block: &Block, v: &mut Value) {
+    if let Value::Object(m) = v {
+        for a in &block.attributes {
+            if a.write_only {
+                m.insert(a.name.clone(), Value::Null);
+            }
+        }
+    }
+}
+
+fn nullify_unknowns(v: Value) -> Value {
+    match v {
+        Value::Unknown(_) => Value::Null,
+        Value::List(i) => Value::List(i.into_iter().map(nullify_unknowns).collect()),
+        Value::Set(i) => Value::Set(i.into_iter().map(nullify_unknowns).collect()),
+        Value::Tuple(i) => Value::Tuple(i.into_iter().map(nullify_unknowns).collect()),
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (k, nullify_unknowns(x))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, x)| (k, nullify_unknowns(x))).collect())
+        }
+        other => other,
+    }
+}
+
+/// Drops keys of the stored JSON object that the current schema no longer declares
+/// (Terraform does this itself only when the versions match).
+fn prune_json_state(raw: &[u8], ty: &Type) -> Result<Vec<u8>, serde_json::Error> {
+    let mut v: serde_json::Value = serde_json::from_slice(raw)?;
+    prune(&mut v, ty);
+    serde_json::to_vec(&v)
+}
+
+fn prune(v: &mut serde_json::Value, ty: &Type) {
+    match (v, ty) {
+        (serde_json::Value::Object(m), Type::Object(attrs)) => {
+            m.retain(|k, _| attrs.contains_key(k));
+            for (k, inner) in m.iter_mut() {
+                if let Some(t) = attrs.get(k) {
+                    prune(inner, t);
+                }
+            }
+        }
+        (serde_json::Value::Array(items), Type::List(t) | Type::Set(t)) => {
+            for i in items {
+                prune(i, t);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,150 @@
+//! `amlauth_workspace` data source: a workspace's identity and linked resources, by id.
+//! ARM calls: 1 `GET` of the workspace.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::azure::ResourceId;
+use crate::framework::{
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ObjectBuilder,
+    ObjectReader, Schema,
+};
+use crate::value::path::AttributePath;
+use crate::value::{Type, Value};
+
+use super::common::{ML_API_VERSION, azure_error, id_validator, jstr, parse_id, require_client};
+use super::identity::{RemoteIdentity, UserIdentityInfo, has_user};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceDataModel {
+    pub id: Field<String>,
+    pub identity_type: Field<String>,
+    pub principal_id: Field<String>,
+    pub tenant_id: Field<String>,
+    pub user_assigned_identities: Field<BTreeMap<String, UserIdentityInfo>>,
+    pub primary_user_assigned_identity_id: Field<String>,
+    pub system_datastores_auth_mode: Field<String>,
+    pub storage_account_id: Field<String>,
+    pub key_vault_id: Field<String>,
+    pub container_registry_id: Field<String>,
+    pub application_insights_id: Field<String>,
+}
+
+const OUTPUTS: &[(&str, &str)] = &[
+    ("identity_type", "`SystemAssigned`, `UserAssigned`, `SystemAssigned,UserAssigned` or `None`."),
+    ("principal_id", "Principal id of the system-assigned identity (null without one)."),
+    ("tenant_id", "Tenant id of the system-assigned identity (null without one)."),
+    ("primary_user_assigned_identity_id", "The primary user-assigned identity, if any."),
+    ("system_datastores_auth_mode", "How the system datastores authenticate (`AccessKey`, `Identity`, `UserDelegationSAS`)."),
+    ("storage_account_id", "ARM id of the linked storage account."),
+    ("key_vault_id", "ARM id of the linked key vault."),
+    ("container_registry_id", "ARM id of the linked container registry (null until Azure ML creates one)."),
+    ("application_insights_id", "ARM id of the linked Application Insights component."),
+];
+
+impl Model for WorkspaceDataModel {
+    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
+        let o = ObjectReader::new(v, AttributePath::root())?;
+        Ok(Self {
+            id: o.field("id")?,
+            identity_type: o.field("identity_type")?,
+            principal_id: o.field("principal_id")?,
+            tenant_id: o.field("tenant_id")?,
+            user_assigned_identities: o.field("user_assigned_identities")?,
+            primary_user_assigned_identity_id: o.field("primary_user_assigned_identity_id")?,
+            system_datastores_auth_mode: o.field("system_datastores_auth_mode")?,
+            storage_account_id: o.field("storage_account_id")?,
+            key_vault_id: o.field("key_vault_id")?,
+            container_registry_id: o.field("container_registry_id")?,
+            application_insights_id: o.field("application_insights_id")?,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        ObjectBuilder::new()
+            .field("id", &self.id)
+            .field("identity_type", &self.identity_type)
+            .field("principal_id", &self.principal_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("user_assigned_identities", &self.user_assigned_identities)
+            .field("primary_user_assigned_identity_id", &self.primary_user_assigned_identity_id)
+            .field("system_datastores_auth_mode", &self.system_datastores_auth_mode)
+            .field("storage_account_id", &self.storage_account_id)
+            .field("key_vault_id", &self.key_vault_id)
+            .field("container_registry_id", &self.container_registry_id)
+            .field("application_insights_id", &self.application_insights_id)
+            .build()
+    }
+}
+
+pub struct WorkspaceData;
+
+pub fn schema() -> Schema {
+    let mut block = Block::new()
+        .describe("Reads an Azure ML workspace's identity and the ids of its linked resources.")
+        .attribute(
+            Attribute::string("id")
+                .required()
+                .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
+                .describe("ARM id of the workspace."),
+        )
+        .attribute(
+            Attribute::new("user_assigned_identities", Type::Map(Box::new(UserIdentityInfo::value_type())))
+                .computed()
+                .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
+        );
+    for (name, doc) in OUTPUTS {
+        block = block.attribute(Attribute::string(*name).computed().describe(*doc));
+    }
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for WorkspaceData {
+    type Model = WorkspaceDataModel;
+
+    fn type_name(&self) -> &'static str {
+        "amlauth_workspace"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
+        let client = require_client(ctx)?;
+        let raw = config.id.known().cloned().unwrap_or_default();
+        let id = parse_id(&raw, "id", ResourceId::ml_workspace)?;
+        let call = crate::azure::CallContext::with_timeout(std::time::Duration::from_secs(300), ctx.cancel.clone());
+        let ws = client
+            .get_json(&id, ML_API_VERSION, &call)
+            .await
+            .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
+            .ok_or_else(|| {
+                Diagnostics::from(
+                    Diagnostic::error("Workspace not found", format!("the Azure ML workspace \"{raw}\" does not exist"))
+                        .at(AttributePath::root().attr("id")),
+                )
+            })?;
+        let identity = RemoteIdentity::from_arm(&ws, &Default::default());
+        let prop = |k: &str| Field::from(jstr(&ws, &["properties", k]));
+        Ok(WorkspaceDataModel {
+            id: Field::Known(raw),
+            primary_user_assigned_identity_id: if has_user(&identity.type_) {
+                prop("primaryUserAssignedIdentity")
+            } else {
+                Field::Null
+            },
+            identity_type: Field::Known(identity.type_.clone()),
+            principal_id: identity.principal_id.clone().into(),
+            tenant_id: identity.tenant_id.clone().into(),
+            user_assigned_identities: Field::Known(identity.user_assigned),
+            system_datastores_auth_mode: prop("systemDatastoresAuthMode"),
+            storage_account_id: prop("storageAccount"),
+            key_vault_id: prop("keyVault"),
+            container_registry_id: prop("containerRegistry"),
+            application_insights_id: prop("applicationInsights"),
+        })
+    }
+}

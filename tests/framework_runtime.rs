@@ -1,0 +1,444 @@
+//! The framework runtime driven the way Terraform drives it (values in msgpack), with a small
+//! in-memory resource, so plan / apply / read / import rules are checked without gRPC.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use amlauth::framework::erased::{DynDataSource, DynResource};
+use amlauth::framework::runtime::{RawValue, Runtime};
+use amlauth::framework::validators::OneOf;
+use amlauth::framework::{
+    ApplyError, Attribute, Block, ClientCapabilities, Ctx, Diagnostic, Diagnostics, Field,
+    Model, ObjectBuilder, ObjectReader, PlanRequest, PlanResponse, Provider, Resource, Schema,
+    Severity,
+};
+use amlauth::value::path::AttributePath;
+use amlauth::value::{Type, Value, msgpack};
+
+/// A remote "thing" store the test resource talks to.
+#[derive(Default)]
+struct Remote {
+    things: Mutex<BTreeMap<String, (String, BTreeSet<String>)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ThingModel {
+    id: Field<String>,
+    name: Field<String>,
+    mode: Field<String>,
+    tags: Field<BTreeSet<String>>,
+    secret: Field<String>,
+    secret_wo: Field<String>,
+    serial: Field<String>,
+}
+
+impl Model for ThingModel {
+    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
+        let o = ObjectReader::new(v, AttributePath::root())?;
+        Ok(Self {
+            id: o.field("id")?,
+            name: o.field("name")?,
+            mode: o.field("mode")?,
+            tags: o.field("tags")?,
+            secret: o.field("secret")?,
+            secret_wo: o.field("secret_wo")?,
+            serial: o.field("serial")?,
+        })
+    }
+    fn to_value(&self) -> Value {
+        ObjectBuilder::new()
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("mode", &self.mode)
+            .field("tags", &self.tags)
+            .field("secret", &self.secret)
+            .field("secret_wo", &self.secret_wo)
+            .field("serial", &self.serial)
+            .build()
+    }
+}
+
+struct Thing {
+    remote: Arc<Remote>,
+}
+
+#[async_trait]
+impl Resource for Thing {
+    type Model = ThingModel;
+
+    fn type_name(&self) -> &'static str {
+        "test_thing"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .attribute(Attribute::string("id").computed().use_state_for_unknown())
+                .attribute(Attribute::string("name").required().requires_replace())
+                .attribute(
+                    Attribute::string("mode")
+                        .optional()
+                        .computed()
+                        .validate(OneOf::new(&["Fast", "Slow"])),
+                )
+                .attribute(Attribute::string_set("tags").optional())
+                .attribute(Attribute::string("secret").optional().sensitive())
+                .attribute(Attribute::string("secret_wo").optional().sensitive().write_only())
+                .attribute(Attribute::string("serial").computed()),
+        )
+    }
+
+    fn validate(&self, config: &ThingModel, diags: &mut Diagnostics) {
+        if config.mode.known().is_some_and(|m| m == "Slow") && config.tags.is_null() {
+            diags.push(
+                Diagnostic::error("Missing tags", "mode Slow needs tags")
+                    .at(AttributePath::root().attr("tags")),
+            );
+        }
+    }
+
+    async fn modify_plan(&self, req: PlanRequest<'_, ThingModel>, planned: &mut ThingModel, resp: &mut PlanResponse) {
+        if req.config.mode.is_null() && req.prior.is_none() {
+            planned.mode = Field::Known("Fast".into());
+        }
+        if req.config.name.known().is_some_and(|n| n == "warn") {
+            resp.diags.warning("Heads up", "name is warn");
+        }
+    }
+
+    async fn create(&self, _ctx: &Ctx, planned: ThingModel, config: ThingModel) -> Result<ThingModel, ApplyError<ThingModel>> {
+        let name = planned.name.known().cloned().unwrap_or_default();
+        if name == "fail" {
+            let mut partial = planned.clone();
+            partial.id = Field::Known("partial".into());
+            partial.serial = Field::Known("0".into());
+            return Err(ApplyError {
+                diags: Diagnostic::error("Remote refused", "name fail").into(),
+                state: Some(partial),
+            });
+        }
+        // The write-only value arrives through config only.
+        assert_eq!(planned.secret_wo, Field::Null);
+        let mode = planned.mode.known().cloned().unwrap_or_else(|| "Fast".into());
+        let tags = planned.tags.known().cloned().unwrap_or_default();
+        let id = format!("/things/{name}");
+        self.remote.things.lock().unwrap().insert(id.clone(), (mode.clone(), tags));
+        Ok(ThingModel {
+            id: Field::Known(id),
+            mode: Field::Known(mode),
+            serial: Field::Known(format!("wo={}", config.secret_wo.known().is_some())),
+            ..planned
+        })
+    }
+
+    async fn read(&self, _ctx: &Ctx, state: ThingModel) -> Result<Option<ThingModel>, Diagnostics> {
+        let id = state.id.known().cloned().unwrap_or_default();
+        let things = self.remote.things.lock().unwrap();
+        Ok(things.get(&id).map(|(mode, tags)| ThingModel {
+            mode: Field::Known(mode.clone()),
+            tags: if tags.is_empty() && state.tags.is_null() { Field::Null } else { Field::Known(tags.clone()) },
+            name: Field::Known(id.trim_start_matches("/things/").to_string()),
+            serial: if state.serial.is_null() { Field::Known("imported".into()) } else { state.serial.clone() },
+            ..state
+        }))
+    }
+
+    async fn update(&self, _ctx: &Ctx, _prior: ThingModel, planned: ThingModel, _config: ThingModel) -> Result<ThingModel, ApplyError<ThingModel>> {
+        let id = planned.id.known().cloned().unwrap_or_default();
+        let mode = planned.mode.known().cloned().unwrap_or_else(|| "Fast".into());
+        let tags = planned.tags.known().cloned().unwrap_or_default();
+        self.remote.things.lock().unwrap().insert(id, (mode.clone(), tags));
+        Ok(ThingModel { mode: Field::Known(mode), serial: Field::Known("updated".into()), ..planned })
+    }
+
+    async fn delete(&self, _ctx: &Ctx, prior: ThingModel) -> Result<(), Diagnostics> {
+        let id = prior.id.known().cloned().unwrap_or_default();
+        self.remote.things.lock().unwrap().remove(&id);
+        Ok(())
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<ThingModel, Diagnostics> {
+        if !id.starts_with("/things/") {
+            return Err(Diagnostic::error("Bad id", "expected /things/NAME").into());
+        }
+        Ok(ThingModel {
+            id: Field::Known(id.into()),
+            name: Field::Null,
+            mode: Field::Null,
+            tags: Field::Null,
+            secret: Field::Null,
+            secret_wo: Field::Null,
+            serial: Field::Null,
+        })
+    }
+}
+
+struct TestProvider {
+    remote: Arc<Remote>,
+}
+
+#[async_trait]
+impl Provider for TestProvider {
+    fn schema(&self) -> Schema {
+        Schema::new(0, Block::new().attribute(Attribute::string("region").optional()))
+    }
+    async fn configure(&self, _config: &Value, _caps: ClientCapabilities) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
+        Ok((Arc::new(()), Diagnostics::new()))
+    }
+    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
+        vec![Arc::new(Thing { remote: self.remote.clone() })]
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
+        Vec::new()
+    }
+}
+
+fn setup() -> (Runtime, Arc<Remote>, Type) {
+    let remote = Arc::new(Remote::default());
+    let rt = Runtime::new(Arc::new(TestProvider { remote: remote.clone() }));
+    let ty = rt.schemas().resources["test_thing"].implied_type();
+    (rt, remote, ty)
+}
+
+fn raw(v: &Value, ty: &Type) -> RawValue {
+    RawValue { msgpack: msgpack::encode(v, ty).unwrap(), json: Vec::new() }
+}
+
+fn s(x: &str) -> Value {
+    Value::String(x.into())
+}
+
+fn config(name: &str, mode: Option<&str>, tags: Option<&[&str]>, secret_wo: Option<&str>) -> Value {
+    Value::object([
+        ("id", Value::Null),
+        ("name", s(name)),
+        ("mode", mode.map(s).unwrap_or(Value::Null)),
+        ("tags", tags.map(|t| Value::Set(t.iter().map(|x| s(x)).collect())).unwrap_or(Value::Null)),
+        ("secret", Value::Null),
+        ("secret_wo", secret_wo.map(s).unwrap_or(Value::Null)),
+        ("serial", Value::Null),
+    ])
+}
+
+/// Terraform's proposed new state: config where set, prior elsewhere.
+fn proposed(prior: &Value, config: &Value) -> Value {
+    let (Value::Object(p), Value::Object(c)) = (prior, config) else { return config.clone() };
+    Value::Object(
+        c.iter()
+            .map(|(k, v)| (k.clone(), if v.is_null() { p.get(k).cloned().unwrap_or(Value::Null) } else { v.clone() }))
+            .collect(),
+    )
+}
+
+fn errors(d: &Diagnostics) -> Vec<String> {
+    d.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
+}
+
+const WO: ClientCapabilities = ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true };
+
+#[tokio::test]
+async fn create_plan_apply_read_cycle() {
+    let (rt, remote, ty) = setup();
+    let cfg = config("a", None, Some(&["x", "y"]), Some("s3cr3t"));
+
+    let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
+    assert!(errors(&diags).is_empty(), "{diags}");
+
+    let plan = rt
+        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .await;
+    assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
+    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    assert_eq!(planned.get_attr("mode"), Some(&s("Fast")), "modify_plan sets a default");
+    assert!(!planned.get_attr("id").unwrap().is_known(), "id is known after apply");
+    assert!(!planned.get_attr("serial").unwrap().is_known());
+    assert_eq!(planned.get_attr("secret_wo"), Some(&Value::Null), "write-only planned null");
+
+    let applied = rt
+        .apply_resource_change("test_thing", None, Some(&raw(&planned, &ty)), Some(&raw(&cfg, &ty)), Vec::new())
+        .await;
+    assert!(errors(&applied.diags).is_empty(), "{}", applied.diags);
+    let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
+    assert_eq!(state.get_attr("id"), Some(&s("/things/a")));
+    assert_eq!(state.get_attr("serial"), Some(&s("wo=true")), "create saw the write-only value");
+    assert_eq!(state.get_attr("secret_wo"), Some(&Value::Null));
+    assert!(remote.things.lock().unwrap().contains_key("/things/a"));
+
+    // A refresh then a plan with the same config changes nothing.
+    let read = rt.read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO).await;
+    let refreshed = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
+    assert_eq!(refreshed, state);
+    let replan = rt
+        .plan_resource_change(
+            "test_thing",
+            Some(&raw(&refreshed, &ty)),
+            Some(&raw(&proposed(&refreshed, &cfg), &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
+        .await;
+    let replanned = msgpack::decode(&replan.planned_state.unwrap(), &ty).unwrap();
+    let mut expected = refreshed.clone();
+    if let Value::Object(m) = &mut expected {
+        m.insert("secret_wo".into(), Value::Null);
+    }
+    assert_eq!(replanned, expected, "no-change plan");
+    assert!(replan.requires_replace.is_empty());
+}
+
+#[tokio::test]
+async fn changing_name_requires_replace_and_other_changes_do_not() {
+    let (rt, _remote, ty) = setup();
+    let prior = Value::object([
+        ("id", s("/things/a")),
+        ("name", s("a")),
+        ("mode", s("Fast")),
+        ("tags", Value::Null),
+        ("secret", Value::Null),
+        ("secret_wo", Value::Null),
+        ("serial", s("1")),
+    ]);
+    let cfg = config("b", Some("Fast"), None, None);
+    let plan = rt
+        .plan_resource_change("test_thing", Some(&raw(&prior, &ty)), Some(&raw(&proposed(&prior, &cfg), &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .await;
+    assert_eq!(plan.requires_replace, vec![AttributePath::root().attr("name")]);
+    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    assert_eq!(planned.get_attr("id"), Some(&s("/things/a")), "use_state_for_unknown");
+    assert!(!planned.get_attr("serial").unwrap().is_known());
+
+    let cfg = config("a", Some("Fast"), Some(&["t"]), None);
+    let plan = rt
+        .plan_resource_change("test_thing", Some(&raw(&prior, &ty)), Some(&raw(&proposed(&prior, &cfg), &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .await;
+    assert!(plan.requires_replace.is_empty());
+}
+
+#[tokio::test]
+async fn validation_errors_carry_attribute_paths() {
+    let (rt, _remote, ty) = setup();
+    let cfg = config("a", Some("fast"), None, None);
+    let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
+    let e: Vec<_> = diags.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert_eq!(e.len(), 1, "{diags}");
+    assert_eq!(e[0].attribute, Some(AttributePath::root().attr("mode")));
+    assert!(e[0].detail.contains("use \"Fast\""), "{}", e[0].detail);
+
+    let cfg = config("a", Some("Slow"), None, None);
+    let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
+    assert_eq!(diags.iter().next().and_then(|d| d.attribute.clone()), Some(AttributePath::root().attr("tags")));
+
+    // Unknown values are not validated yet.
+    let mut cfg = config("a", None, None, None);
+    if let Value::Object(m) = &mut cfg {
+        m.insert("mode".into(), Value::unknown());
+    }
+    assert!(errors(&rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO)).is_empty());
+
+    // A write-only value on a Terraform without write-only support is refused.
+    let cfg = config("a", None, None, Some("x"));
+    let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), ClientCapabilities::default());
+    assert_eq!(errors(&diags).len(), 1, "{diags}");
+    assert!(diags.iter().any(|d| d.attribute == Some(AttributePath::root().attr("secret_wo"))));
+}
+
+#[tokio::test]
+async fn partially_unknown_sets_are_planned_as_configured() {
+    let (rt, _remote, ty) = setup();
+    let mut cfg = config("a", None, None, None);
+    if let Value::Object(m) = &mut cfg {
+        m.insert("tags".into(), Value::Set(vec![s("x"), Value::unknown()]));
+    }
+    let plan = rt
+        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .await;
+    assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
+    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    assert_eq!(planned.get_attr("tags"), cfg.get_attr("tags"));
+}
+
+#[tokio::test]
+async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
+    let (rt, _remote, ty) = setup();
+    let cfg = config("fail", Some("Fast"), None, None);
+    let plan = rt
+        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .await;
+    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    let applied = rt
+        .apply_resource_change("test_thing", None, Some(&raw(&planned, &ty)), Some(&raw(&cfg, &ty)), Vec::new())
+        .await;
+    assert_eq!(errors(&applied.diags).len(), 1);
+    let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
+    assert_eq!(state.get_attr("id"), Some(&s("partial")));
+}
+
+#[tokio::test]
+async fn delete_and_gone_objects() {
+    let (rt, remote, ty) = setup();
+    remote.things.lock().unwrap().insert("/things/z".into(), ("Slow".into(), BTreeSet::new()));
+    let state = Value::object([
+        ("id", s("/things/z")),
+        ("name", s("z")),
+        ("mode", s("Slow")),
+        ("tags", Value::Null),
+        ("secret", Value::Null),
+        ("secret_wo", Value::Null),
+        ("serial", s("1")),
+    ]);
+    // Destroy plan (plan_destroy): proposed and config null.
+    let plan = rt
+        .plan_resource_change("test_thing", Some(&raw(&state, &ty)), Some(&raw(&Value::Null, &ty)), Some(&raw(&Value::Null, &ty)), Vec::new(), WO)
+        .await;
+    assert_eq!(msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap(), Value::Null);
+    let applied = rt
+        .apply_resource_change("test_thing", Some(&raw(&state, &ty)), Some(&raw(&Value::Null, &ty)), Some(&raw(&Value::Null, &ty)), Vec::new())
+        .await;
+    assert!(errors(&applied.diags).is_empty());
+    assert_eq!(msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap(), Value::Null);
+    assert!(remote.things.lock().unwrap().is_empty());
+
+    // Reading it now reports it gone.
+    let read = rt.read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO).await;
+    assert_eq!(msgpack::decode(&read.new_state.unwrap(), &ty).unwrap(), Value::Null);
+}
+
+#[tokio::test]
+async fn import_builds_a_stub_that_read_completes() {
+    let (rt, remote, ty) = setup();
+    remote.things.lock().unwrap().insert("/things/q".into(), ("Slow".into(), BTreeSet::from(["k".to_string()])));
+    let (imported, diags) = rt.import_resource_state("test_thing", "/things/q", None, WO).await;
+    assert!(errors(&diags).is_empty(), "{diags}");
+    assert_eq!(imported.len(), 1);
+    let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
+    let read = rt.read_resource("test_thing", Some(&raw(&stub, &ty)), Vec::new(), WO).await;
+    let state = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
+    assert_eq!(state.get_attr("name"), Some(&s("q")));
+    assert_eq!(state.get_attr("mode"), Some(&s("Slow")));
+
+    let (imported, diags) = rt.import_resource_state("test_thing", "nope", None, WO).await;
+    assert!(imported.is_empty());
+    assert_eq!(errors(&diags).len(), 1);
+}
+
+#[tokio::test]
+async fn hostile_bytes_and_unknown_types_give_diagnostics() {
+    let (rt, _remote, _ty) = setup();
+    let junk = RawValue { msgpack: vec![0x87, 0xa1], json: Vec::new() };
+    let diags = rt.validate_resource_config("test_thing", Some(&junk), WO);
+    assert!(diags.has_errors());
+    let diags = rt.validate_resource_config("nope_thing", None, WO);
+    assert!(errors(&diags)[0].contains("nope_thing"));
+    let (state, diags) = rt.upgrade_resource_state("test_thing", 0, b"{\"id\":\"/things/a\",\"name\":\"a\",\"removed_attr\":1}", false);
+    assert!(errors(&diags).is_empty(), "{diags}");
+    assert!(state.is_some());
+    let (_, diags) = rt.upgrade_resource_state("test_thing", 7, b"{}", false);
+    assert!(errors(&diags)[0].contains("newer provider"));
+    let (_, diags) = rt.upgrade_resource_state("test_thing", 0, b"", true);
+    assert!(diags.has_errors());
+}
