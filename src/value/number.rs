@@ -265,10 +265,10 @@ impl FromStr for Number {
             return Err(out_of_range);
         }
         let number = Self::from(BigDecimal::new(int, frac_len - exp));
-        if let Repr::Finite(d) = &number.0 {
-            if d.as_bigint_and_exponent().1.abs() > MAX_NUMBER_EXPONENT {
-                return Err(out_of_range);
-            }
+        if let Repr::Finite(d) = &number.0
+            && d.as_bigint_and_exponent().1.abs() > MAX_NUMBER_EXPONENT
+        {
+            return Err(out_of_range);
         }
         Ok(number)
     }
