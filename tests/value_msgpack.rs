@@ -652,3 +652,29 @@ fn no_op_refinements_encode_as_plain_unknown() {
         bytes("d4 00 00")
     );
 }
+
+#[test]
+fn no_op_refinements_decode_as_plain_unknown() {
+    // {2: ""} on a string, {5: 0} on a list, {3: [-inf, true]} on a number.
+    plain_unknown("c7 03 0c 81 02 a0", &Type::String);
+    plain_unknown("c7 03 0c 81 05 00", &Type::list(Type::Bool));
+    plain_unknown("c7 0d 0c 81 03 92 cb fff0000000000000 c3", &Type::Number);
+}
+
+#[track_caller]
+fn plain_unknown(hex_text: &str, ty: &Type) {
+    accepted(hex_text, ty, &Value::unknown(), "d4 00 00");
+}
+
+#[test]
+fn dynamic_value_messages_prefer_msgpack_then_json_then_null() {
+    use amlauth::value::decode_dynamic_value;
+    let ty = Type::String;
+    assert_eq!(
+        decode_dynamic_value(&bytes("a1 61"), b"\"b\"", &ty).unwrap(),
+        s("a")
+    );
+    assert_eq!(decode_dynamic_value(&[], b"\"b\"", &ty).unwrap(), s("b"));
+    assert_eq!(decode_dynamic_value(&[], &[], &ty).unwrap(), Value::Null);
+    assert!(decode_dynamic_value(&bytes("c3"), &[], &ty).is_err());
+}

@@ -39,6 +39,22 @@ pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 /// Largest refinement payload of an unknown value, in bytes (the limit go-cty enforces).
 pub const MAX_REFINEMENT_BYTES: usize = 1024;
 
+/// Decodes a protocol `DynamicValue` the way Terraform reads one: msgpack when present, else
+/// JSON when present, else null (an absent or empty message means null).
+pub fn decode_dynamic_value(
+    msgpack_bytes: &[u8],
+    json_bytes: &[u8],
+    ty: &Type,
+) -> Result<Value, ValueError> {
+    if !msgpack_bytes.is_empty() {
+        msgpack::decode(msgpack_bytes, ty)
+    } else if !json_bytes.is_empty() {
+        json::decode(json_bytes, ty)
+    } else {
+        Ok(Value::Null)
+    }
+}
+
 /// A cty type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Type {

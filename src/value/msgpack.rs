@@ -587,7 +587,15 @@ fn decode_refinements(payload: &[u8], ty: &Type) -> Result<Option<Refinements>, 
         }
     }
     // Bytes after the map are ignored on purpose: go-cty reserves them for future use.
-    Ok((!null).then_some(r))
+    if null {
+        return Ok(None);
+    }
+    // Drop promises that say nothing, so equal meanings compare and encode alike.
+    r.string_prefix = r.string_prefix.filter(|p| !p.is_empty());
+    r.number_lower = r.number_lower.filter(|(n, _)| *n != Number::neg_infinity());
+    r.number_upper = r.number_upper.filter(|(n, _)| *n != Number::infinity());
+    r.length_lower = r.length_lower.filter(|l| *l > 0);
+    Ok(Some(r))
 }
 
 /// A number bound: `[number, inclusive]`.
