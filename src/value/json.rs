@@ -1,0 +1,421 @@
+//! The JSON form of values (`DynamicValue.json`, `RawState.json`), following go-cty's
+//! `cty/json`.
+//!
+//! Decoding is looser than msgpack, as in go-cty: missing object attributes become null,
+//! numbers may be strings, strings may be numbers or bools, bools may be `"true"`/`"false"`/
+//! `"1"`/`"0"`. Unknown attributes are rejected. JSON has no unknown values, so encoding one is
+//! an error. Numbers keep full precision: the input is tokenised with `struson`, which hands
+//! numbers over as text instead of rounding them through `f64`.
+//! Deviation from go-cty: duplicate keys are rejected instead of the last one winning.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+use struson::reader::{JsonReader, JsonStreamReader, ReaderError, ReaderSettings, ValueType};
+
+use super::path::PathStep;
+use super::values::index_step;
+use super::{
+    MAX_DEPTH, MAX_INPUT_BYTES, Number, ParseNumberError, Type, Value, ValueError, ValueErrorKind,
+};
+
+/// Decodes JSON `bytes` as a value of type `ty`.
+pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(ValueError::at_root(ValueErrorKind::InputTooLarge {
+            size: bytes.len(),
+            limit: MAX_INPUT_BYTES,
+        }));
+    }
+    let raw = parse(bytes).map_err(|e| ValueError::at_root(ValueErrorKind::Json(e.to_string())))?;
+    Converter {
+        path: Vec::new(),
+        depth: 0,
+    }
+    .value(raw, ty)
+}
+
+/// Encodes `value` as JSON for type `ty`, after checking it conforms
+/// (see [`Value::check_type`]). Fails on unknown values and infinities.
+pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
+    value.check_type(ty)?;
+    let mut encoder = Encoder {
+        out: String::new(),
+        path: Vec::new(),
+    };
+    encoder.value(value, ty)?;
+    Ok(encoder.out.into_bytes())
+}
+
+/// A parsed JSON document whose numbers are kept as their source text.
+enum Raw {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Raw>),
+    /// Members in input order, duplicates included (the converter rejects them).
+    Object(Vec<(String, Raw)>),
+}
+
+impl Raw {
+    fn describe(&self) -> &'static str {
+        match self {
+            Raw::Null => "null",
+            Raw::Bool(_) => "bool",
+            Raw::Number(_) => "number",
+            Raw::String(_) => "string",
+            Raw::Array(_) => "array",
+            Raw::Object(_) => "object",
+        }
+    }
+
+    /// The same document as a `serde_json::Value` (for type descriptions).
+    fn into_json(self) -> Json {
+        match self {
+            Raw::Null => Json::Null,
+            Raw::Bool(b) => Json::Bool(b),
+            Raw::Number(text) => text
+                .parse::<serde_json::Number>()
+                .map_or(Json::String(text), Json::Number),
+            Raw::String(s) => Json::String(s),
+            Raw::Array(items) => Json::Array(items.into_iter().map(Raw::into_json).collect()),
+            Raw::Object(members) => Json::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Raw, ReaderError> {
+    let settings = ReaderSettings {
+        // Dynamic wrappers add one object level per value level; the converter enforces
+        // MAX_DEPTH on values precisely.
+        max_nesting_depth: Some(u32::try_from(2 * MAX_DEPTH + 2).unwrap_or(u32::MAX)),
+        // Number size is bounded by our own parser (it must admit exact float expansions).
+        restrict_number_values: false,
+        ..ReaderSettings::default()
+    };
+    let mut reader = JsonStreamReader::new_custom(bytes, settings);
+    let raw = read_raw(&mut reader)?;
+    reader.consume_trailing_whitespace()?;
+    Ok(raw)
+}
+
+/// Reads one value; recursion is bounded by the reader's nesting limit.
+fn read_raw<R: std::io::Read>(reader: &mut JsonStreamReader<R>) -> Result<Raw, ReaderError> {
+    Ok(match reader.peek()? {
+        ValueType::Null => {
+            reader.next_null()?;
+            Raw::Null
+        }
+        ValueType::Boolean => Raw::Bool(reader.next_bool()?),
+        ValueType::Number => Raw::Number(reader.next_number_as_string()?),
+        ValueType::String => Raw::String(reader.next_string()?),
+        ValueType::Array => {
+            reader.begin_array()?;
+            let mut items = Vec::new();
+            while reader.has_next()? {
+                items.push(read_raw(reader)?);
+            }
+            reader.end_array()?;
+            Raw::Array(items)
+        }
+        ValueType::Object => {
+            reader.begin_object()?;
+            let mut members = Vec::new();
+            while reader.has_next()? {
+                let name = reader.next_name_owned()?;
+                members.push((name, read_raw(reader)?));
+            }
+            reader.end_object()?;
+            Raw::Object(members)
+        }
+    })
+}
+
+/// Number text to a number; syntax errors do not echo the text, which may be a secret that
+/// landed in the wrong attribute.
+fn parse_number(text: &str) -> Result<Number, ValueErrorKind> {
+    text.parse::<Number>().map_err(|e| {
+        ValueErrorKind::InvalidNumber(match e {
+            ParseNumberError::Syntax(_) => "the text is not a decimal number".into(),
+            other => other.to_string(),
+        })
+    })
+}
+
+struct Converter {
+    path: Vec<PathStep>,
+    depth: usize,
+}
+
+impl Converter {
+    fn fail(&self, kind: ValueErrorKind) -> ValueError {
+        ValueError::at(&self.path, kind)
+    }
+
+    fn enter(&mut self) -> Result<(), ValueError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail(ValueErrorKind::TooDeep { limit: MAX_DEPTH }));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn child(&mut self, step: PathStep, raw: Raw, ty: &Type) -> Result<Value, ValueError> {
+        self.path.push(step);
+        let result = self.value(raw, ty);
+        self.path.pop();
+        result
+    }
+
+    fn value(&mut self, raw: Raw, ty: &Type) -> Result<Value, ValueError> {
+        if let Raw::Null = raw {
+            return Ok(Value::Null);
+        }
+        if *ty == Type::Dynamic {
+            return self.dynamic(raw);
+        }
+        match (ty, raw) {
+            (Type::Bool, Raw::Bool(b)) => Ok(Value::Bool(b)),
+            (Type::Bool, Raw::String(s)) => match s.as_str() {
+                "true" | "1" => Ok(Value::Bool(true)),
+                "false" | "0" => Ok(Value::Bool(false)),
+                _ => Err(ValueError::mismatch(
+                    &self.path,
+                    "bool",
+                    "a string other than \"true\" or \"false\"",
+                )),
+            },
+            (Type::Number, Raw::Number(text) | Raw::String(text)) => parse_number(&text)
+                .map(Value::Number)
+                .map_err(|kind| self.fail(kind)),
+            (Type::String, Raw::String(s) | Raw::Number(s)) => Ok(Value::String(s)),
+            (Type::String, Raw::Bool(b)) => Ok(Value::String(b.to_string())),
+            (Type::List(ety), Raw::Array(items)) => self.elements(items, ety).map(Value::List),
+            (Type::Set(ety), Raw::Array(items)) => self.elements(items, ety).map(Value::Set),
+            (Type::Tuple(etys), Raw::Array(items)) => self.tuple(items, etys),
+            (Type::Map(ety), Raw::Object(members)) => self.map(members, ety),
+            (Type::Object(attrs), Raw::Object(members)) => self.object(members, attrs),
+            (ty, raw) => Err(ValueError::mismatch(
+                &self.path,
+                ty.to_string(),
+                raw.describe(),
+            )),
+        }
+    }
+
+    fn elements(&mut self, items: Vec<Raw>, ety: &Type) -> Result<Vec<Value>, ValueError> {
+        self.enter()?;
+        let mut values = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            values.push(self.child(index_step(i), item, ety)?);
+        }
+        self.leave();
+        Ok(values)
+    }
+
+    fn tuple(&mut self, items: Vec<Raw>, etys: &[Type]) -> Result<Value, ValueError> {
+        if items.len() != etys.len() {
+            return Err(self.fail(ValueErrorKind::TupleLength {
+                expected: etys.len(),
+                found: items.len(),
+            }));
+        }
+        self.enter()?;
+        let mut values = Vec::with_capacity(items.len());
+        for (i, (item, ety)) in items.into_iter().zip(etys).enumerate() {
+            values.push(self.child(index_step(i), item, ety)?);
+        }
+        self.leave();
+        Ok(Value::Tuple(values))
+    }
+
+    fn map(&mut self, members: Vec<(String, Raw)>, ety: &Type) -> Result<Value, ValueError> {
+        self.enter()?;
+        let mut entries = BTreeMap::new();
+        for (key, item) in members {
+            if entries.contains_key(&key) {
+                return Err(self.fail(ValueErrorKind::DuplicateKey(key)));
+            }
+            let value = self.child(PathStep::ElementKeyString(key.clone()), item, ety)?;
+            entries.insert(key, value);
+        }
+        self.leave();
+        Ok(Value::Map(entries))
+    }
+
+    fn object(
+        &mut self,
+        members: Vec<(String, Raw)>,
+        attrs: &BTreeMap<String, Type>,
+    ) -> Result<Value, ValueError> {
+        self.enter()?;
+        let mut values = BTreeMap::new();
+        for (name, item) in members {
+            let Some(aty) = attrs.get(&name) else {
+                return Err(self.fail(ValueErrorKind::UnsupportedAttribute(name)));
+            };
+            if values.contains_key(&name) {
+                return Err(self.fail(ValueErrorKind::DuplicateKey(name)));
+            }
+            let value = self.child(PathStep::Attribute(name.clone()), item, aty)?;
+            values.insert(name, value);
+        }
+        for name in attrs.keys() {
+            values.entry(name.clone()).or_insert(Value::Null);
+        }
+        self.leave();
+        Ok(Value::Object(values))
+    }
+
+    /// `{"value": ..., "type": ...}`, in either order.
+    fn dynamic(&mut self, raw: Raw) -> Result<Value, ValueError> {
+        let Raw::Object(members) = raw else {
+            return Err(ValueError::mismatch(
+                &self.path,
+                "a {\"value\", \"type\"} object for a dynamic value",
+                raw.describe(),
+            ));
+        };
+        let invalid = |c: &Self, msg: String| c.fail(ValueErrorKind::InvalidDynamic(msg));
+        self.enter()?;
+        let (mut type_json, mut value) = (None, None);
+        for (key, item) in members {
+            let slot = match key.as_str() {
+                "type" => &mut type_json,
+                "value" => &mut value,
+                _ => return Err(invalid(self, format!("unexpected key {key:?}"))),
+            };
+            if slot.replace(item).is_some() {
+                return Err(self.fail(ValueErrorKind::DuplicateKey(key)));
+            }
+        }
+        let Some(type_json) = type_json else {
+            return Err(invalid(self, "missing \"type\"".into()));
+        };
+        let Some(value) = value else {
+            return Err(invalid(self, "missing \"value\"".into()));
+        };
+        let ty = Type::from_json(&type_json.into_json())
+            .map_err(|e| invalid(self, format!("bad type: {}", e.kind)))?;
+        let inner = self.value(value, &ty)?;
+        self.leave();
+        Ok(if ty == Type::Dynamic {
+            inner
+        } else {
+            Value::dynamic(ty, inner)
+        })
+    }
+}
+
+struct Encoder {
+    out: String,
+    path: Vec<PathStep>,
+}
+
+impl Encoder {
+    fn fail(&self, kind: ValueErrorKind) -> ValueError {
+        ValueError::at(&self.path, kind)
+    }
+
+    fn string(&mut self, s: &str) -> Result<(), ValueError> {
+        let quoted =
+            serde_json::to_string(s).map_err(|e| self.fail(ValueErrorKind::Json(e.to_string())))?;
+        self.out.push_str(&quoted);
+        Ok(())
+    }
+
+    fn child(&mut self, step: PathStep, v: &Value, ty: &Type) -> Result<(), ValueError> {
+        self.path.push(step);
+        let result = self.value(v, ty);
+        self.path.pop();
+        result
+    }
+
+    fn value(&mut self, v: &Value, ty: &Type) -> Result<(), ValueError> {
+        match (ty, v) {
+            (_, Value::Unknown(_)) => return Err(self.fail(ValueErrorKind::UnknownInJson)),
+            (_, Value::Null) => self.out.push_str("null"),
+            (Type::Dynamic, Value::Dynamic(inner_ty, inner)) => {
+                self.out.push_str("{\"value\":");
+                self.value(inner, inner_ty)?;
+                self.out.push_str(",\"type\":");
+                let type_json = inner_ty.to_json().to_string();
+                self.out.push_str(&type_json);
+                self.out.push('}');
+            }
+            (Type::Bool, Value::Bool(b)) => self.out.push_str(if *b { "true" } else { "false" }),
+            (Type::Number, Value::Number(n)) => {
+                if n.is_infinite() {
+                    return Err(self.fail(ValueErrorKind::InfinityInJson));
+                }
+                self.out.push_str(&n.to_string());
+            }
+            (Type::String, Value::String(s)) => self.string(s)?,
+            (Type::List(ety), Value::List(items)) | (Type::Set(ety), Value::Set(items)) => {
+                self.out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.child(index_step(i), item, ety)?;
+                }
+                self.out.push(']');
+            }
+            (Type::Tuple(etys), Value::Tuple(items)) if etys.len() == items.len() => {
+                self.out.push('[');
+                for (i, (item, ety)) in items.iter().zip(etys).enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.child(index_step(i), item, ety)?;
+                }
+                self.out.push(']');
+            }
+            (Type::Map(ety), Value::Map(entries)) => {
+                self.out.push('{');
+                for (i, (key, item)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.string(key)?;
+                    self.out.push(':');
+                    self.child(PathStep::ElementKeyString(key.clone()), item, ety)?;
+                }
+                self.out.push('}');
+            }
+            (Type::Object(attrs), Value::Object(values)) => {
+                self.out.push('{');
+                for (i, (name, aty)) in attrs.iter().enumerate() {
+                    let Some(item) = values.get(name) else {
+                        return Err(self.fail(ValueErrorKind::MissingAttribute(name.clone())));
+                    };
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.string(name)?;
+                    self.out.push(':');
+                    self.child(PathStep::Attribute(name.clone()), item, aty)?;
+                }
+                self.out.push('}');
+            }
+            (ty, other) => {
+                return Err(ValueError::mismatch(
+                    &self.path,
+                    ty.to_string(),
+                    other.kind_name(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
