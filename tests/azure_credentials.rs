@@ -68,15 +68,26 @@ async fn token_endpoint(
     bad("no credential")
 }
 
-async fn github_endpoint(headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+async fn github_endpoint(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if auth != "Bearer gh-request-token" {
         return (StatusCode::UNAUTHORIZED, Json(json!({})));
     }
-    if q.get("audience").map(String::as_str) != Some("api://AzureADTokenExchange") || q.get("run").map(String::as_str) != Some("42") {
+    if q.get("audience").map(String::as_str) != Some("api://AzureADTokenExchange")
+        || q.get("run").map(String::as_str) != Some("42")
+    {
         return (StatusCode::BAD_REQUEST, Json(json!({})));
     }
-    (StatusCode::OK, Json(json!({"count": 1, "value": "github-jwt"})))
+    (
+        StatusCode::OK,
+        Json(json!({"count": 1, "value": "github-jwt"})),
+    )
 }
 
 async fn sts_server() -> (TlsServer, Sts) {
@@ -161,9 +172,19 @@ async fn client_secret_over_tls_and_cached() {
     };
     let c = chain(&cfg, &[], None);
     assert_eq!(c.methods(), vec![AuthMethod::ClientSecret]);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-secret");
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-secret");
-    assert_eq!(sts.requests.lock().unwrap().len(), 1, "second token must come from the cache");
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
+    assert_eq!(
+        sts.requests.lock().unwrap().len(),
+        1,
+        "second token must come from the cache"
+    );
     assert_eq!(c.chosen_method(), Some(AuthMethod::ClientSecret));
     // A forced refresh (after a 401) really goes back to the token endpoint.
     c.token(SCOPE, true).await.unwrap();
@@ -181,11 +202,21 @@ async fn client_secret_from_environment_variables() {
     let az = Arc::new(FakeAz::default());
     let c = chain(
         &cfg,
-        &[("ARM_TENANT_ID", TENANT), ("ARM_CLIENT_ID", CLIENT), ("ARM_CLIENT_SECRET", SECRET)],
+        &[
+            ("ARM_TENANT_ID", TENANT),
+            ("ARM_CLIENT_ID", CLIENT),
+            ("ARM_CLIENT_SECRET", SECRET),
+        ],
         Some(az.clone()),
     );
-    assert_eq!(c.methods(), vec![AuthMethod::ClientSecret, AuthMethod::AzureCli]);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-secret");
+    assert_eq!(
+        c.methods(),
+        vec![AuthMethod::ClientSecret, AuthMethod::AzureCli]
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
     assert_eq!(az.calls.load(Ordering::SeqCst), 0);
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
@@ -205,7 +236,11 @@ async fn wrong_secret_fails_without_falling_back_or_leaking() {
     assert!(e.contains("client secret: failed"), "{e}");
     assert!(e.contains("AADSTS7000215"), "{e}");
     assert!(!e.contains(wrong), "{e}");
-    assert_eq!(az.calls.load(Ordering::SeqCst), 0, "must not fall back to the CLI identity");
+    assert_eq!(
+        az.calls.load(Ordering::SeqCst),
+        0,
+        "must not fall back to the CLI identity"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +252,10 @@ async fn oidc_static_token() {
         ..base_config(&server)
     };
     let c = chain(&cfg, &[], None);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-for-static-jwt");
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-static-jwt"
+    );
     assert_eq!(c.chosen_method(), Some(AuthMethod::OidcToken));
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
@@ -231,15 +269,27 @@ async fn oidc_token_file_is_reread() {
     let cfg = base_config(&server);
     let c = chain(
         &cfg,
-        &[("ARM_USE_OIDC", "true"), ("ARM_OIDC_TOKEN_FILE_PATH", file.to_str().unwrap())],
+        &[
+            ("ARM_USE_OIDC", "true"),
+            ("ARM_OIDC_TOKEN_FILE_PATH", file.to_str().unwrap()),
+        ],
         None,
     );
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-for-file-jwt-1");
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-file-jwt-1"
+    );
     std::fs::write(&file, "file-jwt-2").unwrap();
-    assert_eq!(c.token(SCOPE, true).await.unwrap().secret(), "token-for-file-jwt-2");
+    assert_eq!(
+        c.token(SCOPE, true).await.unwrap().secret(),
+        "token-for-file-jwt-2"
+    );
     assert_eq!(c.chosen_method(), Some(AuthMethod::OidcTokenFile));
     let reqs = sts.requests.lock().unwrap();
-    assert_eq!(reqs[1].get("client_assertion").map(String::as_str), Some("file-jwt-2"));
+    assert_eq!(
+        reqs[1].get("client_assertion").map(String::as_str),
+        Some("file-jwt-2")
+    );
 }
 
 #[tokio::test]
@@ -252,11 +302,17 @@ async fn oidc_github_actions_request_url() {
     let url = format!("{}/gh?run=42", server.url());
     let c = chain(
         &cfg,
-        &[("ACTIONS_ID_TOKEN_REQUEST_URL", &url), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token")],
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"),
+        ],
         None,
     );
     assert_eq!(c.methods(), vec![AuthMethod::OidcGitHubActions]);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-for-github-jwt");
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-github-jwt"
+    );
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
 
@@ -271,12 +327,17 @@ async fn github_request_failure_is_reported_without_the_request_token() {
     };
     let c = chain(&cfg, &[], None);
     let e = c.token(SCOPE, false).await.unwrap_err().to_string();
-    assert!(e.contains("OIDC via GitHub Actions token request: failed") && e.contains("401"), "{e}");
+    assert!(
+        e.contains("OIDC via GitHub Actions token request: failed") && e.contains("401"),
+        "{e}"
+    );
     assert!(!e.contains("not-the-right-request-token"), "{e}");
 }
 
+type MiRequest = (HashMap<String, String>, HeaderMap);
+
 #[derive(Clone, Default)]
-struct MiLog(Arc<Mutex<Vec<(HashMap<String, String>, HeaderMap)>>>);
+struct MiLog(Arc<Mutex<Vec<MiRequest>>>);
 
 async fn mi_endpoint(
     State(log): State<MiLog>,
@@ -285,7 +346,10 @@ async fn mi_endpoint(
 ) -> (StatusCode, Json<Value>) {
     log.0.lock().unwrap().push((q.clone(), headers.clone()));
     if headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true") {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "metadata header"})));
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "metadata header"})),
+        );
     }
     let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
     (
@@ -302,7 +366,12 @@ async fn mi_endpoint(
 #[tokio::test]
 async fn managed_identity_via_identity_endpoint() {
     let log = MiLog::default();
-    let (addr, task) = start_http(Router::new().route("/msi/token", get(mi_endpoint)).with_state(log.clone())).await;
+    let (addr, task) = start_http(
+        Router::new()
+            .route("/msi/token", get(mi_endpoint))
+            .with_state(log.clone()),
+    )
+    .await;
     let endpoint = format!("http://127.0.0.1:{}/msi/token", addr.port());
     let cfg = AuthConfig {
         use_msi: Some(true),
@@ -310,13 +379,29 @@ async fn managed_identity_via_identity_endpoint() {
         client_id: Some(CLIENT.into()),
         ..Default::default()
     };
-    let c = chain(&cfg, &[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", "id-header-value")], None);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "mi-token-2019-08-01");
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "mi-token-2019-08-01");
+    let c = chain(
+        &cfg,
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "id-header-value"),
+        ],
+        None,
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2019-08-01"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2019-08-01"
+    );
     let seen = log.0.lock().unwrap();
     assert_eq!(seen.len(), 1, "cached");
     let (q, h) = &seen[0];
-    assert_eq!(q.get("resource").map(String::as_str), Some("https://management.azure.com"));
+    assert_eq!(
+        q.get("resource").map(String::as_str),
+        Some("https://management.azure.com")
+    );
     assert_eq!(q.get("client_id").map(String::as_str), Some(CLIENT));
     assert_eq!(h.get("x-identity-header").unwrap(), "id-header-value");
     task.abort();
@@ -325,7 +410,12 @@ async fn managed_identity_via_identity_endpoint() {
 #[tokio::test]
 async fn managed_identity_via_msi_endpoint() {
     let log = MiLog::default();
-    let (addr, task) = start_http(Router::new().route("/imds", get(mi_endpoint)).with_state(log.clone())).await;
+    let (addr, task) = start_http(
+        Router::new()
+            .route("/imds", get(mi_endpoint))
+            .with_state(log.clone()),
+    )
+    .await;
     let cfg = AuthConfig {
         use_msi: Some(true),
         use_cli: Some(false),
@@ -333,8 +423,16 @@ async fn managed_identity_via_msi_endpoint() {
         ..Default::default()
     };
     let c = chain(&cfg, &[], None);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "mi-token-2018-02-01");
-    assert!(log.0.lock().unwrap()[0].1.get("x-identity-header").is_none());
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2018-02-01"
+    );
+    assert!(
+        log.0.lock().unwrap()[0]
+            .1
+            .get("x-identity-header")
+            .is_none()
+    );
     task.abort();
 }
 
@@ -347,13 +445,28 @@ async fn azure_cli_through_executor_is_cached_by_us() {
     };
     let c = chain(&cfg, &[], Some(az.clone()));
     assert_eq!(c.methods(), vec![AuthMethod::AzureCli]);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-cli");
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-cli");
-    assert_eq!(az.calls.load(Ordering::SeqCst), 1, "the second token must come from our cache");
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
+    assert_eq!(
+        az.calls.load(Ordering::SeqCst),
+        1,
+        "the second token must come from our cache"
+    );
     let cmd = az.seen.lock().unwrap()[0].clone();
-    assert!(cmd.contains("az account get-access-token") && cmd.contains(&format!("--tenant {TENANT}")), "{cmd}");
+    assert!(
+        cmd.contains("az account get-access-token") && cmd.contains(&format!("--tenant {TENANT}")),
+        "{cmd}"
+    );
     // A different scope is a different cache entry.
-    c.token("https://storage.azure.com/.default", false).await.unwrap();
+    c.token("https://storage.azure.com/.default", false)
+        .await
+        .unwrap();
     assert_eq!(az.calls.load(Ordering::SeqCst), 2);
 }
 
@@ -370,8 +483,14 @@ async fn managed_identity_failure_falls_through_to_cli() {
         ..Default::default()
     };
     let c = chain(&cfg, &[], Some(az.clone()));
-    assert_eq!(c.methods(), vec![AuthMethod::ManagedIdentity, AuthMethod::AzureCli]);
-    assert_eq!(c.token(SCOPE, false).await.unwrap().secret(), "token-from-cli");
+    assert_eq!(
+        c.methods(),
+        vec![AuthMethod::ManagedIdentity, AuthMethod::AzureCli]
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
     assert_eq!(c.chosen_method(), Some(AuthMethod::AzureCli));
 }
 
@@ -405,8 +524,16 @@ async fn nothing_works_lists_every_method_without_secrets() {
         use_cli: Some(false),
         ..Default::default()
     };
-    let e = chain(&none, &[], None).token(SCOPE, false).await.unwrap_err().to_string();
-    assert!(e.contains("no authentication method is configured") && e.contains("Azure CLI: not used: use_cli is false"), "{e}");
+    let e = chain(&none, &[], None)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no authentication method is configured")
+            && e.contains("Azure CLI: not used: use_cli is false"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -416,6 +543,10 @@ async fn certificate_is_reported_as_unavailable() {
         client_certificate: Some("AAAA".into()),
         ..base_config(&server)
     };
-    let e = chain(&cfg, &[], None).token(SCOPE, false).await.unwrap_err().to_string();
+    let e = chain(&cfg, &[], None)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("client certificate: failed"), "{e}");
 }

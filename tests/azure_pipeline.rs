@@ -29,7 +29,10 @@ impl TokenProvider for CountingTokens {
         if force_refresh {
             self.refreshes.fetch_add(1, Ordering::SeqCst);
         }
-        Ok(Secret::new(format!("token-{}", self.refreshes.load(Ordering::SeqCst))))
+        Ok(Secret::new(format!(
+            "token-{}",
+            self.refreshes.load(Ordering::SeqCst)
+        )))
     }
 }
 
@@ -52,7 +55,11 @@ fn fast_poll() -> PollPolicy {
     }
 }
 
-fn client(server: &MockServer, retry: RetryPolicy, poll: PollPolicy) -> (ArmClient, Arc<CountingTokens>) {
+fn client(
+    server: &MockServer,
+    retry: RetryPolicy,
+    poll: PollPolicy,
+) -> (ArmClient, Arc<CountingTokens>) {
     let tokens = Arc::new(CountingTokens::default());
     let c = ArmClient::new(
         tokens.clone(),
@@ -107,9 +114,16 @@ async fn throttled_then_ok_waits_for_retry_after() {
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
     let t = std::time::Instant::now();
-    let v = c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap();
+    let v = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap();
     assert_eq!(v.unwrap()["name"], "ws");
-    assert!(t.elapsed() >= Duration::from_secs(1), "waited only {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "waited only {:?}",
+        t.elapsed()
+    );
     assert_eq!(c.request_count(), 2);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -132,8 +146,13 @@ async fn retry_after_ms_headers_take_precedence() {
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
     let t = std::time::Instant::now();
-    c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "Retry-After: 30 was used instead of 50 ms");
+    c.get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "Retry-After: 30 was used instead of 50 ms"
+    );
     assert_eq!(c.request_count(), 2);
 }
 
@@ -144,18 +163,30 @@ async fn persistent_503_fails_after_max_retries_with_request_id() {
         .respond_with(
             ResponseTemplate::new(503)
                 .insert_header("x-ms-request-id", "req-503-abc")
-                .set_body_json(json!({"error": {"code": "ServiceUnavailable", "message": "try later"}})),
+                .set_body_json(
+                    json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}),
+                ),
         )
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let e = c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap_err();
-    assert_eq!(server.received_requests().await.unwrap().len(), 4, "1 attempt + 3 retries");
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "1 attempt + 3 retries"
+    );
     assert_eq!(e.request_id(), Some("req-503-abc"));
     assert_eq!(e.code(), Some("ServiceUnavailable"));
     assert_eq!(e.status(), Some(503));
     let s = e.to_string();
-    assert!(s.contains("req-503-abc") && s.contains("try later") && s.contains(&ws_path()), "{s}");
+    assert!(
+        s.contains("req-503-abc") && s.contains("try later") && s.contains(&ws_path()),
+        "{s}"
+    );
 }
 
 #[tokio::test]
@@ -172,17 +203,27 @@ async fn unauthorized_refreshes_the_token_once() {
         .mount(&server)
         .await;
     let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    assert!(c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap().is_some());
+    assert!(
+        c.get_json(&ws_id(), API, &CallContext::default())
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
 
     // A second 401 is final (no refresh loop).
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad"}})))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad"}}),
+        ))
         .mount(&server)
         .await;
     let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    let e = c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap_err();
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("InvalidAuthenticationToken"));
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
@@ -195,13 +236,18 @@ async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_n
         .respond_with(
             ResponseTemplate::new(409)
                 .insert_header("x-ms-error-code", "Conflict")
-                .set_body_json(json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}})),
+                .set_body_json(
+                    json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}),
+                ),
         )
         .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"properties": {"provisioningState": "Succeeded"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"properties": {"provisioningState": "Succeeded"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -209,17 +255,30 @@ async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_n
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let v = c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap();
+    let v = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
     assert_eq!(v["name"], "final");
-    assert_eq!(requests_to(&server, &ws_path()).await.len(), 4, "3 PUTs + final GET");
+    assert_eq!(
+        requests_to(&server, &ws_path()).await.len(),
+        4,
+        "3 PUTs + final GET"
+    );
 
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"error": {"code": "Conflict", "message": "name taken"}})))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"error": {"code": "Conflict", "message": "name taken"}})),
+        )
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let e = c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("Conflict"));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -235,10 +294,22 @@ async fn post_retries_only_when_safe() {
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
     let ctx = CallContext::default();
-    c.post_json(&ws_id(), "listKeys", API, None, false, &ctx).await.unwrap_err();
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "unsafe POST must not be resent after a 500");
-    c.post_json(&ws_id(), "listKeys", API, None, true, &ctx).await.unwrap_err();
-    assert_eq!(server.received_requests().await.unwrap().len(), 5, "safe POST: 1 + 3 retries");
+    c.post_json(&ws_id(), "listKeys", API, None, false, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "unsafe POST must not be resent after a 500"
+    );
+    c.post_json(&ws_id(), "listKeys", API, None, true, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "safe POST: 1 + 3 retries"
+    );
 
     // 429 means the request was not processed, so even an unsafe POST is resent.
     let server = MockServer::start().await;
@@ -252,7 +323,10 @@ async fn post_retries_only_when_safe() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let v = c.post_json(&ws_id(), "listKeys", API, Some(&json!({})), false, &ctx).await.unwrap();
+    let v = c
+        .post_json(&ws_id(), "listKeys", API, Some(&json!({})), false, &ctx)
+        .await
+        .unwrap();
     assert_eq!(v["userStorageKey"], "k");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -261,7 +335,10 @@ async fn post_retries_only_when_safe() {
 async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "no"}})))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "no"}})),
+        )
         .up_to_n_times(3)
         .mount(&server)
         .await;
@@ -270,11 +347,20 @@ async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    assert!(c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap().is_none());
+    assert!(
+        c.get_json(&ws_id(), API, &CallContext::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     let ctx = CallContext::default().tolerate_404_for(Duration::from_secs(5));
     assert!(c.get_json(&ws_id(), API, &ctx).await.unwrap().is_some());
-    assert_eq!(server.received_requests().await.unwrap().len(), 4, "two more 404s, then 200");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "two more 404s, then 200"
+    );
 }
 
 #[tokio::test]
@@ -308,14 +394,36 @@ async fn lro_azure_async_operation_in_progress_then_succeeded() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let v = c.put_and_wait(&ws_id(), API, &json!({"location": "x"}), &CallContext::default()).await.unwrap();
+    let v = c
+        .put_and_wait(
+            &ws_id(),
+            API,
+            &json!({"location": "x"}),
+            &CallContext::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(v["name"], "ws", "the final GET's body, not the 201 body");
     assert_eq!(requests_to(&server, "/operations/op1").await.len(), 3);
     let all = server.received_requests().await.unwrap();
     assert_eq!(all.len(), 5);
-    let corr: Vec<_> = all.iter().map(|r| r.headers.get("x-ms-correlation-request-id").unwrap().clone()).collect();
-    assert!(corr.iter().all(|c| *c == corr[0]), "one correlation id per logical call");
-    let ids: std::collections::HashSet<_> = all.iter().map(|r| r.headers.get("x-ms-client-request-id").unwrap().clone()).collect();
+    let corr: Vec<_> = all
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("x-ms-correlation-request-id")
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert!(
+        corr.iter().all(|c| *c == corr[0]),
+        "one correlation id per logical call"
+    );
+    let ids: std::collections::HashSet<_> = all
+        .iter()
+        .map(|r| r.headers.get("x-ms-client-request-id").unwrap().clone())
+        .collect();
     assert_eq!(ids.len(), 5, "a fresh client request id per request");
 }
 
@@ -337,12 +445,18 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c.patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
     assert!(matches!(e, AzureError::OperationFailed { .. }), "{e}");
     assert_eq!(e.code(), Some("InternalServerError"));
     assert_eq!(e.request_id(), Some("req-failed-op"));
     let s = e.to_string();
-    assert!(s.contains("Failed") && s.contains("identity update rejected") && s.contains(&ws_path()), "{s}");
+    assert!(
+        s.contains("Failed") && s.contains("identity update rejected") && s.contains(&ws_path()),
+        "{s}"
+    );
 
     // Canceled (either spelling) is terminal too.
     let server = MockServer::start().await;
@@ -356,16 +470,29 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c.patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
-    assert!(matches!(&e, AzureError::OperationFailed { state, .. } if state == "Cancelled"), "{e}");
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AzureError::OperationFailed { state, .. } if state == "Cancelled"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn lro_location_header() {
     let server = MockServer::start().await;
-    let loc = format!("{}/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc", server.uri());
+    let loc = format!(
+        "{}/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc",
+        server.uri()
+    );
     Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(202).insert_header("location", loc.as_str()).insert_header("retry-after", "30"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", loc.as_str())
+                .insert_header("retry-after", "30"),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -385,9 +512,16 @@ async fn lro_location_header() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let v = c.patch_and_wait(&ws_id(), API, &json!({"tags": {}}), &CallContext::default()).await.unwrap();
+    let v = c
+        .patch_and_wait(&ws_id(), API, &json!({"tags": {}}), &CallContext::default())
+        .await
+        .unwrap();
     assert_eq!(v["name"], "patched");
-    assert_eq!(server.received_requests().await.unwrap().len(), 5, "PATCH + 3 polls + final GET");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "PATCH + 3 polls + final GET"
+    );
 
     // A failing Location poll is an error with ARM's code.
     let server = MockServer::start().await;
@@ -398,11 +532,17 @@ async fn lro_location_header() {
         .await;
     Mock::given(method("GET"))
         .and(path("/op"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "BadRequest", "message": "nope"}})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": "BadRequest", "message": "nope"}})),
+        )
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c.patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("BadRequest"));
 }
 
@@ -410,26 +550,46 @@ async fn lro_location_header() {
 async fn lro_provisioning_state_without_headers() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"properties": {"provisioningState": "Creating"}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"properties": {"provisioningState": "Updating"}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"properties": {"provisioningState": "Updating"}})),
+        )
         .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}}),
+            ),
+        )
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let v = c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap();
+    let v = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
     assert_eq!(v["name"], "ws");
-    assert_eq!(server.received_requests().await.unwrap().len(), 5, "PUT + 3 state polls + final GET");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "PUT + 3 state polls + final GET"
+    );
 
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"properties": {"provisioningState": "Creating"}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -437,7 +597,10 @@ async fn lro_provisioning_state_without_headers() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("QuotaExceeded"));
 }
 
@@ -462,13 +625,25 @@ async fn delete_waits_for_location_and_tolerates_absence() {
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    c.delete(&ws_id(), API, &[("forceToPurge", "true")], &CallContext::default()).await.unwrap();
+    c.delete(
+        &ws_id(),
+        API,
+        &[("forceToPurge", "true")],
+        &CallContext::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 
     let server = MockServer::start().await;
-    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    c.delete(&ws_id(), API, &[], &CallContext::default()).await.unwrap();
+    c.delete(&ws_id(), API, &[], &CallContext::default())
+        .await
+        .unwrap();
 }
 
 /// With the real polling policy, an operation that is done within a second costs one poll.
@@ -493,9 +668,14 @@ async fn fast_operation_completes_in_at_most_two_polls() {
     Mock::given(method("GET"))
         .and(path("/operations/fast"))
         .respond_with(move |_: &Request| {
-            let done = s2.lock().unwrap().is_some_and(|t| t.elapsed() >= Duration::from_millis(1200));
+            let done = s2
+                .lock()
+                .unwrap()
+                .is_some_and(|t| t.elapsed() >= Duration::from_millis(1200));
             let status = if done { "Succeeded" } else { "InProgress" };
-            ResponseTemplate::new(200).insert_header("retry-after", "10").set_body_json(json!({"status": status}))
+            ResponseTemplate::new(200)
+                .insert_header("retry-after", "10")
+                .set_body_json(json!({"status": status}))
         })
         .mount(&server)
         .await;
@@ -518,10 +698,19 @@ async fn fast_operation_completes_in_at_most_two_polls() {
     )
     .unwrap();
     let t = std::time::Instant::now();
-    c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap();
+    c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
     let polls = requests_to(&server, "/operations/fast").await.len();
-    assert_eq!(polls, 2, "first poll at ~1 s sees InProgress, the second at ~2.5 s Succeeded");
-    assert!(t.elapsed() < Duration::from_secs(4), "took {:?} despite Retry-After: 10", t.elapsed());
+    assert_eq!(
+        polls, 2,
+        "first poll at ~1 s sees InProgress, the second at ~2.5 s Succeeded"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "took {:?} despite Retry-After: 10",
+        t.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -534,7 +723,11 @@ async fn cancellation_mid_poll_returns_within_a_second() {
         .await;
     Mock::given(method("GET"))
         .and(path("/operations/slow"))
-        .respond_with(ResponseTemplate::new(200).insert_header("retry-after", "60").set_body_json(json!({"status": "InProgress"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("retry-after", "60")
+                .set_body_json(json!({"status": "InProgress"})),
+        )
         .mount(&server)
         .await;
     let tokens = Arc::new(CountingTokens::default());
@@ -566,7 +759,10 @@ async fn cancellation_mid_poll_returns_within_a_second() {
         cancel.cancel();
         at
     });
-    let e = c.put_and_wait(&ws_id(), API, &json!({}), &ctx).await.unwrap_err();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &ctx)
+        .await
+        .unwrap_err();
     let returned = Instant::now();
     let cancelled_at = canceller.await.unwrap();
     assert!(e.is_cancelled(), "{e}");
@@ -589,7 +785,10 @@ async fn deadline_bounds_polling() {
     let (c, _) = client(&server, fast_retry(2), fast_poll());
     let ctx = CallContext::with_timeout(Duration::from_millis(400), CancellationToken::new());
     let t = std::time::Instant::now();
-    let e = c.put_and_wait(&ws_id(), API, &json!({}), &ctx).await.unwrap_err();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &ctx)
+        .await
+        .unwrap_err();
     assert!(matches!(e, AzureError::DeadlineExceeded { .. }), "{e}");
     assert!(e.to_string().contains("Running"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(2));
@@ -599,11 +798,17 @@ async fn deadline_bounds_polling() {
 async fn poll_urls_on_other_hosts_are_refused() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(201).insert_header("azure-asyncoperation", "https://evil.example/op"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("azure-asyncoperation", "https://evil.example/op"),
+        )
         .mount(&server)
         .await;
     let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default()).await.unwrap_err();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -625,8 +830,14 @@ async fn connection_errors_are_retried_then_reported() {
         },
     )
     .unwrap();
-    let e = c.get_json(&ws_id(), API, &CallContext::default()).await.unwrap_err();
-    assert!(matches!(e, AzureError::Transport { attempts: 3, .. }), "{e}");
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AzureError::Transport { attempts: 3, .. }),
+        "{e}"
+    );
     assert_eq!(c.request_count(), 3);
 }
 

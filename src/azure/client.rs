@@ -69,7 +69,11 @@ pub(crate) struct RawResponse {
 
 impl RawResponse {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     }
 
     pub(crate) fn json(&self) -> Option<Value> {
@@ -85,10 +89,15 @@ impl RawResponse {
             status: self.status.as_u16(),
             code: code.or_else(|| self.header("x-ms-error-code").map(str::to_string)),
             message: message.unwrap_or_else(|| {
-                self.status.canonical_reason().unwrap_or("unexpected status").to_string()
+                self.status
+                    .canonical_reason()
+                    .unwrap_or("unexpected status")
+                    .to_string()
             }),
             request_id: self.header("x-ms-request-id").map(str::to_string),
-            correlation_id: self.header("x-ms-correlation-request-id").map(str::to_string),
+            correlation_id: self
+                .header("x-ms-correlation-request-id")
+                .map(str::to_string),
             resource_id: resource_id.map(str::to_string),
             operation: self.operation.clone(),
         }
@@ -143,12 +152,18 @@ impl ArmClient {
     }
 
     /// `{base}{id}?api-version=..&extra..`
-    pub(crate) fn resource_url(&self, path: &str, api_version: &str, query: &[(&str, &str)]) -> Result<Url, AzureError> {
+    pub(crate) fn resource_url(
+        &self,
+        path: &str,
+        api_version: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Url, AzureError> {
         let base = self.inner.opts.base_url.as_str().trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}{path}")).map_err(|e| AzureError::InvalidResponse {
-            url: path.to_string(),
-            message: format!("cannot build a URL from {path:?}: {e}"),
-        })?;
+        let mut url =
+            Url::parse(&format!("{base}{path}")).map_err(|e| AzureError::InvalidResponse {
+                url: path.to_string(),
+                message: format!("cannot build a URL from {path:?}: {e}"),
+            })?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api-version", api_version);
@@ -170,7 +185,8 @@ impl ArmClient {
             url: redact_url(&url),
             reason,
         })?;
-        let same_host = url.host_str().map(str::to_ascii_lowercase) == base.host_str().map(str::to_ascii_lowercase)
+        let same_host = url.host_str().map(str::to_ascii_lowercase)
+            == base.host_str().map(str::to_ascii_lowercase)
             && url.port_or_known_default() == base.port_or_known_default();
         if !same_host {
             return Err(AzureError::InsecureEndpoint {
@@ -185,7 +201,11 @@ impl ArmClient {
     }
 
     /// Sends one logical request with retries; returns the final response whatever its status.
-    pub(crate) async fn send(&self, spec: RequestSpec<'_>, ctx: &CallContext) -> Result<RawResponse, AzureError> {
+    pub(crate) async fn send(
+        &self,
+        spec: RequestSpec<'_>,
+        ctx: &CallContext,
+    ) -> Result<RawResponse, AzureError> {
         let opts = &self.inner.opts;
         let started = Instant::now();
         let path = spec.url.path().to_string();
@@ -204,7 +224,12 @@ impl ArmClient {
         loop {
             ctx.check(&what, started, &last_state)?;
             let token = ctx
-                .run(self.inner.tokens.token(&opts.scope, force_refresh), &what, started, &last_state)
+                .run(
+                    self.inner.tokens.token(&opts.scope, force_refresh),
+                    &what,
+                    started,
+                    &last_state,
+                )
                 .await??;
             force_refresh = false;
             let client_request_id = uuid::Uuid::new_v4().to_string();
@@ -226,9 +251,15 @@ impl ArmClient {
                     tracing::trace!(method = %spec.method, path = %path, body = %redact_body(&bytes), "ARM request body");
                 }
                 req = req
-                    .header(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )
                     .body(bytes);
-            } else if spec.method == Method::POST || spec.method == Method::PUT || spec.method == Method::PATCH {
+            } else if spec.method == Method::POST
+                || spec.method == Method::PUT
+                || spec.method == Method::PATCH
+            {
                 req = req.header(reqwest::header::CONTENT_LENGTH, "0");
             }
             attempts += 1;
@@ -322,7 +353,13 @@ impl ArmClient {
                     let d = opts.retry.delay(retries.min(4), hint).min(until - now);
                     retries = retries.saturating_add(1);
                     last_state = "HTTP 404 (not visible yet)".into();
-                    ctx.sleep(d.max(Duration::from_millis(100)), &what, started, &last_state).await?;
+                    ctx.sleep(
+                        d.max(Duration::from_millis(100)),
+                        &what,
+                        started,
+                        &last_state,
+                    )
+                    .await?;
                     continue;
                 }
             }
@@ -331,7 +368,12 @@ impl ArmClient {
     }
 
     /// GET a resource; `None` when it does not exist.
-    pub async fn get_json(&self, id: &ResourceId, api_version: &str, ctx: &CallContext) -> Result<Option<Value>, AzureError> {
+    pub async fn get_json(
+        &self,
+        id: &ResourceId,
+        api_version: &str,
+        ctx: &CallContext,
+    ) -> Result<Option<Value>, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         self.get_inner(id, api_version, ctx, &corr).await
     }
@@ -375,13 +417,27 @@ impl ArmClient {
     }
 
     /// PUT a resource, wait for any long-running operation, then GET and return it.
-    pub async fn put_and_wait(&self, id: &ResourceId, api_version: &str, body: &Value, ctx: &CallContext) -> Result<Value, AzureError> {
-        self.write_and_wait(Method::PUT, id, api_version, &[], body, ctx).await
+    pub async fn put_and_wait(
+        &self,
+        id: &ResourceId,
+        api_version: &str,
+        body: &Value,
+        ctx: &CallContext,
+    ) -> Result<Value, AzureError> {
+        self.write_and_wait(Method::PUT, id, api_version, &[], body, ctx)
+            .await
     }
 
     /// PATCH a resource, wait for any long-running operation, then GET and return it.
-    pub async fn patch_and_wait(&self, id: &ResourceId, api_version: &str, body: &Value, ctx: &CallContext) -> Result<Value, AzureError> {
-        self.write_and_wait(Method::PATCH, id, api_version, &[], body, ctx).await
+    pub async fn patch_and_wait(
+        &self,
+        id: &ResourceId,
+        api_version: &str,
+        body: &Value,
+        ctx: &CallContext,
+    ) -> Result<Value, AzureError> {
+        self.write_and_wait(Method::PATCH, id, api_version, &[], body, ctx)
+            .await
     }
 
     /// PUT to a synchronous API (e.g. ML datastores) and return the response body; extra
@@ -431,7 +487,11 @@ impl ArmClient {
     ) -> Result<Value, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
-        let url = self.resource_url(&format!("{rid}/{}", action.trim_start_matches('/')), api_version, &[])?;
+        let url = self.resource_url(
+            &format!("{rid}/{}", action.trim_start_matches('/')),
+            api_version,
+            &[],
+        )?;
         let resp = self
             .send(
                 RequestSpec {
@@ -454,7 +514,13 @@ impl ArmClient {
 
     /// DELETE a resource and wait until it is gone. A resource that is already absent is
     /// not an error. Extra query parameters (e.g. `forceToPurge=true`) may be given.
-    pub async fn delete(&self, id: &ResourceId, api_version: &str, query: &[(&str, &str)], ctx: &CallContext) -> Result<(), AzureError> {
+    pub async fn delete(
+        &self,
+        id: &ResourceId,
+        api_version: &str,
+        query: &[(&str, &str)],
+        ctx: &CallContext,
+    ) -> Result<(), AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
         let url = self.resource_url(&rid, api_version, query)?;
@@ -478,7 +544,8 @@ impl ArmClient {
         if !resp.status.is_success() {
             return Err(resp.into_error(Some(&rid)));
         }
-        self.wait_for_completion(resp, Method::DELETE, id, api_version, ctx, &corr).await
+        self.wait_for_completion(resp, Method::DELETE, id, api_version, ctx, &corr)
+            .await
     }
 
     async fn write_and_wait(
@@ -510,7 +577,8 @@ impl ArmClient {
         if !resp.status.is_success() {
             return Err(resp.into_error(Some(&rid)));
         }
-        self.wait_for_completion(resp, method.clone(), id, api_version, ctx, &corr).await?;
+        self.wait_for_completion(resp, method.clone(), id, api_version, ctx, &corr)
+            .await?;
         // Never trust a 200/201/202 body: read the resource as ARM now has it. It may take a
         // moment to become visible right after creation.
         let window = self.poll_policy().read_after_write_window;
@@ -523,7 +591,9 @@ impl ArmClient {
             None => Err(AzureError::Arm(Box::new(ArmErrorDetails {
                 status: 404,
                 code: Some("ResourceNotFound".into()),
-                message: format!("the resource was not found after {method} reported success (waited {window:?})"),
+                message: format!(
+                    "the resource was not found after {method} reported success (waited {window:?})"
+                ),
                 resource_id: Some(rid),
                 operation: "GET".into(),
                 ..Default::default()

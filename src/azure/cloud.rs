@@ -87,14 +87,20 @@ impl Cloud {
 
     /// The OAuth scope for Resource Manager tokens.
     pub fn resource_manager_scope(&self) -> String {
-        format!("{}/.default", self.resource_manager_audience.trim_end_matches('/'))
+        format!(
+            "{}/.default",
+            self.resource_manager_audience.trim_end_matches('/')
+        )
     }
 }
 
 /// Parses an endpoint URL and refuses `http://` unless the host is loopback.
 pub fn parse_endpoint(setting: &str, value: &str) -> Result<Url, AzureError> {
     let u = Url::parse(value.trim()).map_err(|e| {
-        AzureError::config(setting, format!("{value:?} is not a URL ({e}); expected e.g. https://management.azure.com"))
+        AzureError::config(
+            setting,
+            format!("{value:?} is not a URL ({e}); expected e.g. https://management.azure.com"),
+        )
     })?;
     check_endpoint_scheme(&u).map_err(|reason| AzureError::config(setting, reason))?;
     Ok(u)
@@ -109,7 +115,10 @@ pub fn check_endpoint_scheme(u: &Url) -> Result<(), String> {
             "{} uses http://, which is only allowed for loopback hosts (localhost, 127.0.0.1, ::1); use https://",
             redact_url(u)
         )),
-        other => Err(format!("{} has scheme {other:?}; expected https", redact_url(u))),
+        other => Err(format!(
+            "{} has scheme {other:?}; expected https",
+            redact_url(u)
+        )),
     }
 }
 
@@ -140,13 +149,19 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(Cloud::from_name("PUBLIC").unwrap(), Cloud::public());
-        assert_eq!(Cloud::from_name("usgovernment").unwrap().acr_suffix, "azurecr.us");
+        assert_eq!(
+            Cloud::from_name("usgovernment").unwrap().acr_suffix,
+            "azurecr.us"
+        );
         assert_eq!(
             Cloud::from_name("china").unwrap().authority_host.as_str(),
             "https://login.chinacloudapi.cn/"
         );
         let e = Cloud::from_name("mars").unwrap_err().to_string();
-        assert!(e.contains("`environment`") && e.contains("public, usgovernment, china"), "{e}");
+        assert!(
+            e.contains("`environment`") && e.contains("public, usgovernment, china"),
+            "{e}"
+        );
         assert_eq!(
             Cloud::public().resource_manager_scope(),
             "https://management.azure.com/.default"
@@ -160,7 +175,10 @@ mod tests {
         assert!(parse_endpoint("x", "http://[::1]:1").is_ok());
         assert!(parse_endpoint("x", "https://example.com").is_ok());
         let e = parse_endpoint("resource_manager_endpoint", "http://example.com").unwrap_err();
-        assert!(e.to_string().contains("resource_manager_endpoint") && e.to_string().contains("loopback"));
+        assert!(
+            e.to_string().contains("resource_manager_endpoint")
+                && e.to_string().contains("loopback")
+        );
         assert!(parse_endpoint("x", "ftp://localhost").is_err());
         assert!(parse_endpoint("x", "not a url").is_err());
     }

@@ -83,7 +83,10 @@ impl std::fmt::Debug for AuthConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &set(&self.client_secret))
             .field("client_certificate", &set(&self.client_certificate))
-            .field("client_certificate_password", &set(&self.client_certificate_password))
+            .field(
+                "client_certificate_password",
+                &set(&self.client_certificate_password),
+            )
             .field("oidc_token", &set(&self.oidc_token))
             .field("oidc_request_token", &set(&self.oidc_request_token))
             .field("use_oidc", &self.use_oidc)
@@ -198,7 +201,12 @@ impl Resolver<'_> {
         non_empty(value.clone()).or_else(|| vars.iter().find_map(|v| non_empty((self.env)(v))))
     }
 
-    fn boolean(&self, setting: &str, value: Option<bool>, var: &str) -> Result<Option<bool>, AzureError> {
+    fn boolean(
+        &self,
+        setting: &str,
+        value: Option<bool>,
+        var: &str,
+    ) -> Result<Option<bool>, AzureError> {
         if value.is_some() {
             return Ok(value);
         }
@@ -226,7 +234,8 @@ fn parse_msi_endpoint(value: &str) -> Result<Url, AzureError> {
     if u.scheme() == "http" && link_local {
         return Ok(u);
     }
-    super::cloud::check_endpoint_scheme(&u).map_err(|reason| AzureError::config("msi_endpoint", reason))?;
+    super::cloud::check_endpoint_scheme(&u)
+        .map_err(|reason| AzureError::config("msi_endpoint", reason))?;
     Ok(u)
 }
 
@@ -235,7 +244,10 @@ fn read_trimmed_file(setting: &str, path: &str) -> Result<String, AzureError> {
         .map_err(|e| AzureError::config(setting, format!("cannot read {path:?}: {e}")))?;
     let t = text.trim().to_string();
     if t.is_empty() {
-        return Err(AzureError::config(setting, format!("file {path:?} is empty")));
+        return Err(AzureError::config(
+            setting,
+            format!("file {path:?} is empty"),
+        ));
     }
     Ok(t)
 }
@@ -249,13 +261,19 @@ impl AuthConfig {
             Some(name) => Cloud::from_name(name)?,
             None => Cloud::public(),
         };
-        if let Some(ep) = r.string(&self.resource_manager_endpoint, &["ARM_RESOURCE_MANAGER_ENDPOINT"]) {
+        if let Some(ep) = r.string(
+            &self.resource_manager_endpoint,
+            &["ARM_RESOURCE_MANAGER_ENDPOINT"],
+        ) {
             let u = parse_endpoint("resource_manager_endpoint", &ep)?;
             cloud.resource_manager_audience = u.as_str().trim_end_matches('/').to_string();
             cloud.resource_manager = u;
             cloud.name = "custom".into();
         }
-        if let Some(aud) = r.string(&self.resource_manager_audience, &["ARM_RESOURCE_MANAGER_AUDIENCE"]) {
+        if let Some(aud) = r.string(
+            &self.resource_manager_audience,
+            &["ARM_RESOURCE_MANAGER_AUDIENCE"],
+        ) {
             cloud.resource_manager_audience = aud.trim().trim_end_matches("/.default").to_string();
         }
         if let Some(host) = r.string(&self.authority_host, &["ARM_AUTHORITY_HOST"]) {
@@ -298,7 +316,10 @@ impl AuthConfig {
             },
         };
 
-        let cert_path = r.string(&self.client_certificate_path, &["ARM_CLIENT_CERTIFICATE_PATH"]);
+        let cert_path = r.string(
+            &self.client_certificate_path,
+            &["ARM_CLIENT_CERTIFICATE_PATH"],
+        );
         let cert_inline = r.string(&self.client_certificate, &["ARM_CLIENT_CERTIFICATE"]);
         let client_certificate = match (cert_path, cert_inline) {
             (Some(_), Some(_)) => {
@@ -324,14 +345,25 @@ impl AuthConfig {
             (None, None) => None,
         };
         let client_certificate_password = r
-            .string(&self.client_certificate_password, &["ARM_CLIENT_CERTIFICATE_PASSWORD"])
+            .string(
+                &self.client_certificate_password,
+                &["ARM_CLIENT_CERTIFICATE_PASSWORD"],
+            )
             .map(Secret::new);
 
         let use_aks = r
-            .boolean("use_aks_workload_identity", self.use_aks_workload_identity, "ARM_USE_AKS_WORKLOAD_IDENTITY")?
+            .boolean(
+                "use_aks_workload_identity",
+                self.use_aks_workload_identity,
+                "ARM_USE_AKS_WORKLOAD_IDENTITY",
+            )?
             .unwrap_or(false);
-        let mut use_oidc = r.boolean("use_oidc", self.use_oidc, "ARM_USE_OIDC")?.unwrap_or(false);
-        let oidc_token = r.string(&self.oidc_token, &["ARM_OIDC_TOKEN"]).map(Secret::new);
+        let mut use_oidc = r
+            .boolean("use_oidc", self.use_oidc, "ARM_USE_OIDC")?
+            .unwrap_or(false);
+        let oidc_token = r
+            .string(&self.oidc_token, &["ARM_OIDC_TOKEN"])
+            .map(Secret::new);
         let mut oidc_token_file_path = r
             .string(&self.oidc_token_file_path, &["ARM_OIDC_TOKEN_FILE_PATH"])
             .map(PathBuf::from);
@@ -340,7 +372,9 @@ impl AuthConfig {
         if use_aks {
             use_oidc = true;
             if oidc_token_file_path.is_none() {
-                oidc_token_file_path = r.string(&None, &["AZURE_FEDERATED_TOKEN_FILE"]).map(PathBuf::from);
+                oidc_token_file_path = r
+                    .string(&None, &["AZURE_FEDERATED_TOKEN_FILE"])
+                    .map(PathBuf::from);
             }
             if client_id.is_none() {
                 client_id = r.string(&None, &["AZURE_CLIENT_ID"]);
@@ -363,7 +397,9 @@ impl AuthConfig {
             )
             .map(Secret::new);
 
-        let use_msi = r.boolean("use_msi", self.use_msi, "ARM_USE_MSI")?.unwrap_or(false);
+        let use_msi = r
+            .boolean("use_msi", self.use_msi, "ARM_USE_MSI")?
+            .unwrap_or(false);
         let msi_endpoint = match r.string(&self.msi_endpoint, &["ARM_MSI_ENDPOINT"]) {
             Some(u) => Some(parse_msi_endpoint(&u)?),
             None => None,
@@ -378,15 +414,22 @@ impl AuthConfig {
             }),
             _ => None,
         };
-        let use_cli = r.boolean("use_cli", self.use_cli, "ARM_USE_CLI")?.unwrap_or(true);
+        let use_cli = r
+            .boolean("use_cli", self.use_cli, "ARM_USE_CLI")?
+            .unwrap_or(true);
 
-        let ca_bundle = r.string(&self.ca_bundle, &["ARM_CA_BUNDLE"]).map(PathBuf::from);
+        let ca_bundle = r
+            .string(&self.ca_bundle, &["ARM_CA_BUNDLE"])
+            .map(PathBuf::from);
         if let Some(p) = &ca_bundle
             && !p.is_file()
         {
             return Err(AzureError::config(
                 "ca_bundle",
-                format!("{} is not a readable file; expected a PEM file of CA certificates", p.display()),
+                format!(
+                    "{} is not a readable file; expected a PEM file of CA certificates",
+                    p.display()
+                ),
             ));
         }
         let max_retries = match self.max_retries {
@@ -395,7 +438,9 @@ impl AuthConfig {
                 Some(s) => s.trim().parse::<i64>().map_err(|_| {
                     AzureError::config(
                         "max_retries",
-                        format!("environment variable ARM_MAX_RETRIES is {s:?}; expected a whole number"),
+                        format!(
+                            "environment variable ARM_MAX_RETRIES is {s:?}; expected a whole number"
+                        ),
                     )
                 })?,
                 None => i64::from(DEFAULT_MAX_RETRIES),
@@ -412,7 +457,9 @@ impl AuthConfig {
             })?;
 
         Ok(ResolvedAuthConfig {
-            subscription_id: r.string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"]).map(|s| s.trim().to_string()),
+            subscription_id: r
+                .string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"])
+                .map(|s| s.trim().to_string()),
             tenant_id: tenant_id.map(|s| s.trim().to_string()),
             client_id,
             client_secret: client_secret.map(Secret::new),
@@ -440,7 +487,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k: &str| m.get(k).cloned()
     }
 
@@ -480,13 +530,19 @@ mod tests {
     fn github_actions_variables_are_fallbacks() {
         let r = AuthConfig::default()
             .resolve(&env(&[
-                ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.actions.example/x?a=1"),
+                (
+                    "ACTIONS_ID_TOKEN_REQUEST_URL",
+                    "https://token.actions.example/x?a=1",
+                ),
                 ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-token"),
                 ("ARM_USE_OIDC", "TRUE"),
             ]))
             .unwrap();
         assert!(r.use_oidc);
-        assert_eq!(r.oidc_request_url.unwrap().host_str(), Some("token.actions.example"));
+        assert_eq!(
+            r.oidc_request_url.unwrap().host_str(),
+            Some("token.actions.example")
+        );
         assert_eq!(r.oidc_request_token.unwrap().secret(), "gh-token");
         let r = AuthConfig::default()
             .resolve(&env(&[
@@ -499,12 +555,39 @@ mod tests {
 
     #[test]
     fn invalid_settings_name_the_setting() {
-        let cases: Vec<(AuthConfig, Vec<(&str, &str)>, &str)> = vec![
-            (AuthConfig { environment: Some("mars".into()), ..Default::default() }, vec![], "`environment`"),
-            (AuthConfig::default(), vec![("ARM_ENVIRONMENT", "moon")], "`environment`"),
-            (AuthConfig::default(), vec![("ARM_USE_MSI", "maybe")], "`use_msi`"),
-            (AuthConfig { max_retries: Some(-1), ..Default::default() }, vec![], "`max_retries`"),
-            (AuthConfig::default(), vec![("ARM_MAX_RETRIES", "many")], "`max_retries`"),
+        type Case = (AuthConfig, Vec<(&'static str, &'static str)>, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                AuthConfig {
+                    environment: Some("mars".into()),
+                    ..Default::default()
+                },
+                vec![],
+                "`environment`",
+            ),
+            (
+                AuthConfig::default(),
+                vec![("ARM_ENVIRONMENT", "moon")],
+                "`environment`",
+            ),
+            (
+                AuthConfig::default(),
+                vec![("ARM_USE_MSI", "maybe")],
+                "`use_msi`",
+            ),
+            (
+                AuthConfig {
+                    max_retries: Some(-1),
+                    ..Default::default()
+                },
+                vec![],
+                "`max_retries`",
+            ),
+            (
+                AuthConfig::default(),
+                vec![("ARM_MAX_RETRIES", "many")],
+                "`max_retries`",
+            ),
             (
                 AuthConfig {
                     client_certificate: Some("AAAA".into()),
@@ -514,20 +597,43 @@ mod tests {
                 vec![],
                 "`client_certificate`",
             ),
-            (AuthConfig { client_certificate: Some("%%%".into()), ..Default::default() }, vec![], "base64"),
             (
-                AuthConfig { resource_manager_endpoint: Some("http://example.com".into()), ..Default::default() },
+                AuthConfig {
+                    client_certificate: Some("%%%".into()),
+                    ..Default::default()
+                },
+                vec![],
+                "base64",
+            ),
+            (
+                AuthConfig {
+                    resource_manager_endpoint: Some("http://example.com".into()),
+                    ..Default::default()
+                },
                 vec![],
                 "`resource_manager_endpoint`",
             ),
             (
-                AuthConfig { authority_host: Some("http://127.0.0.1:1".into()), ..Default::default() },
+                AuthConfig {
+                    authority_host: Some("http://127.0.0.1:1".into()),
+                    ..Default::default()
+                },
                 vec![],
                 "`authority_host`",
             ),
-            (AuthConfig { ca_bundle: Some("/nonexistent/ca.pem".into()), ..Default::default() }, vec![], "`ca_bundle`"),
             (
-                AuthConfig { client_secret_file_path: Some("/nonexistent/secret".into()), ..Default::default() },
+                AuthConfig {
+                    ca_bundle: Some("/nonexistent/ca.pem".into()),
+                    ..Default::default()
+                },
+                vec![],
+                "`ca_bundle`",
+            ),
+            (
+                AuthConfig {
+                    client_secret_file_path: Some("/nonexistent/secret".into()),
+                    ..Default::default()
+                },
                 vec![],
                 "`client_secret_file_path`",
             ),
@@ -556,7 +662,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(r.cloud.resource_manager.as_str(), "https://localhost:8443/");
-        assert_eq!(r.cloud.resource_manager_scope(), "https://localhost:8443/.default");
+        assert_eq!(
+            r.cloud.resource_manager_scope(),
+            "https://localhost:8443/.default"
+        );
         assert!(r.use_oidc);
         assert_eq!(r.oidc_token_file_path.as_deref(), Some(tok.as_path()));
         assert_eq!(r.client_id.as_deref(), Some("aks-client"));

@@ -38,13 +38,16 @@ impl CallContext {
 
     /// Time left before the deadline.
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Fails fast when already cancelled or past the deadline.
     pub fn check(&self, what: &str, started: Instant, last_state: &str) -> Result<(), AzureError> {
         if self.cancel.is_cancelled() {
-            return Err(AzureError::Cancelled { what: what.to_string() });
+            return Err(AzureError::Cancelled {
+                what: what.to_string(),
+            });
         }
         if let Some(d) = self.deadline
             && Instant::now() >= d
@@ -60,7 +63,13 @@ impl CallContext {
 
     /// Sleeps for `dur` unless cancelled first; a sleep that would outlast the deadline
     /// fails at once with [`AzureError::DeadlineExceeded`] instead of waiting in vain.
-    pub async fn sleep(&self, dur: Duration, what: &str, started: Instant, last_state: &str) -> Result<(), AzureError> {
+    pub async fn sleep(
+        &self,
+        dur: Duration,
+        what: &str,
+        started: Instant,
+        last_state: &str,
+    ) -> Result<(), AzureError> {
         self.check(what, started, last_state)?;
         if let Some(d) = self.deadline
             && Instant::now() + dur > d
@@ -68,7 +77,9 @@ impl CallContext {
             return Err(AzureError::DeadlineExceeded {
                 what: what.to_string(),
                 elapsed: started.elapsed(),
-                last_state: format!("{last_state} (next attempt due in {dur:?}, after the deadline)"),
+                last_state: format!(
+                    "{last_state} (next attempt due in {dur:?}, after the deadline)"
+                ),
             });
         }
         tokio::select! {
@@ -78,7 +89,13 @@ impl CallContext {
     }
 
     /// Runs `fut` unless cancelled or the deadline passes first.
-    pub async fn run<F, T>(&self, fut: F, what: &str, started: Instant, last_state: &str) -> Result<T, AzureError>
+    pub async fn run<F, T>(
+        &self,
+        fut: F,
+        what: &str,
+        started: Instant,
+        last_state: &str,
+    ) -> Result<T, AzureError>
     where
         F: std::future::Future<Output = T>,
     {
@@ -110,8 +127,13 @@ mod tests {
     async fn sleep_respects_deadline_and_cancel() {
         let started = Instant::now();
         let ctx = CallContext::with_timeout(Duration::from_secs(5), CancellationToken::new());
-        ctx.sleep(Duration::from_secs(2), "x", started, "s").await.unwrap();
-        let e = ctx.sleep(Duration::from_secs(10), "op", started, "InProgress").await.unwrap_err();
+        ctx.sleep(Duration::from_secs(2), "x", started, "s")
+            .await
+            .unwrap();
+        let e = ctx
+            .sleep(Duration::from_secs(10), "op", started, "InProgress")
+            .await
+            .unwrap_err();
         assert!(matches!(e, AzureError::DeadlineExceeded { .. }), "{e}");
         assert!(e.to_string().contains("InProgress"));
         let ctx = CallContext::default();
@@ -121,7 +143,10 @@ mod tests {
             c2.cancel.cancel();
         });
         let t = Instant::now();
-        let e = ctx.sleep(Duration::from_secs(3600), "op", started, "s").await.unwrap_err();
+        let e = ctx
+            .sleep(Duration::from_secs(3600), "op", started, "s")
+            .await
+            .unwrap_err();
         assert!(e.is_cancelled());
         assert!(t.elapsed() < Duration::from_secs(1));
     }

@@ -27,7 +27,8 @@ use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequest
 use azure_core::http::{ClientMethodOptions, ClientOptions, Transport};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
-    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions, Executor,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    Executor,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -99,7 +100,10 @@ struct Candidate {
 
 impl Candidate {
     fn credential(&self, rebuild: bool) -> Result<Arc<dyn TokenCredential>, String> {
-        let mut cur = self.current.lock().map_err(|_| "credential lock poisoned".to_string())?;
+        let mut cur = self
+            .current
+            .lock()
+            .map_err(|_| "credential lock poisoned".to_string())?;
         if !rebuild && let Some(c) = cur.as_ref() {
             return Ok(c.clone());
         }
@@ -146,7 +150,12 @@ impl fmt::Debug for CredentialChain {
 
 fn client_options(cfg: &ResolvedAuthConfig, http: &reqwest::Client) -> ClientOptions {
     let mut custom = CustomConfiguration::default();
-    custom.authority_host = cfg.cloud.authority_host.as_str().trim_end_matches('/').to_string();
+    custom.authority_host = cfg
+        .cloud
+        .authority_host
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
     ClientOptions {
         transport: Some(Transport::new(Arc::new(http.clone()))),
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
@@ -173,7 +182,8 @@ impl CredentialChain {
             if client.is_none() {
                 missing.push("client_id");
             }
-            (!missing.is_empty()).then(|| format!("{what} is set but {} is not", missing.join(" and ")))
+            (!missing.is_empty())
+                .then(|| format!("{what} is set but {} is not", missing.join(" and ")))
         };
         let mut push = |method, explicit, build: Builder| {
             candidates.push(Candidate {
@@ -186,7 +196,10 @@ impl CredentialChain {
 
         // 1. Client certificate.
         match &cfg.client_certificate {
-            None => skipped.push((AuthMethod::ClientCertificate, "client_certificate(_path) is not set".into())),
+            None => skipped.push((
+                AuthMethod::ClientCertificate,
+                "client_certificate(_path) is not set".into(),
+            )),
             Some(_) => match sp_missing("client_certificate") {
                 Some(why) => skipped.push((AuthMethod::ClientCertificate, why)),
                 None => push(
@@ -205,7 +218,11 @@ impl CredentialChain {
             Some(secret) => match sp_missing("client_secret") {
                 Some(why) => skipped.push((AuthMethod::ClientSecret, why)),
                 None => {
-                    let (t, c, s) = (cfg.tenant_id.clone().unwrap_or_default(), cfg.client_id.clone().unwrap_or_default(), secret.clone());
+                    let (t, c, s) = (
+                        cfg.tenant_id.clone().unwrap_or_default(),
+                        cfg.client_id.clone().unwrap_or_default(),
+                        secret.clone(),
+                    );
                     let co = client_options(cfg, &opts.http);
                     push(
                         AuthMethod::ClientSecret,
@@ -215,7 +232,9 @@ impl CredentialChain {
                                 &t,
                                 c.clone(),
                                 s.clone(),
-                                Some(ClientSecretCredentialOptions { client_options: co.clone() }),
+                                Some(ClientSecretCredentialOptions {
+                                    client_options: co.clone(),
+                                }),
                             )
                             .map_err(err_string)?;
                             Ok(cred as Arc<dyn TokenCredential>)
@@ -238,7 +257,9 @@ impl CredentialChain {
                         t.clone(),
                         c.clone(),
                         SharedAssertion(assertion.clone()),
-                        Some(ClientAssertionCredentialOptions { client_options: co.clone() }),
+                        Some(ClientAssertionCredentialOptions {
+                            client_options: co.clone(),
+                        }),
                     )
                     .map_err(err_string)?;
                     Ok(cred as Arc<dyn TokenCredential>)
@@ -249,14 +270,22 @@ impl CredentialChain {
                 any = true;
                 match sp_missing("oidc_token") {
                     Some(why) => skipped.push((AuthMethod::OidcToken, why)),
-                    None => push(AuthMethod::OidcToken, true, assertion_builder(Arc::new(StaticAssertion(tok.clone())))),
+                    None => push(
+                        AuthMethod::OidcToken,
+                        true,
+                        assertion_builder(Arc::new(StaticAssertion(tok.clone()))),
+                    ),
                 }
             }
             if let Some(path) = &cfg.oidc_token_file_path {
                 any = true;
                 match sp_missing("oidc_token_file_path") {
                     Some(why) => skipped.push((AuthMethod::OidcTokenFile, why)),
-                    None => push(AuthMethod::OidcTokenFile, true, assertion_builder(Arc::new(FileAssertion(path.clone())))),
+                    None => push(
+                        AuthMethod::OidcTokenFile,
+                        true,
+                        assertion_builder(Arc::new(FileAssertion(path.clone()))),
+                    ),
                 }
             }
             match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
@@ -304,7 +333,11 @@ impl CredentialChain {
                 source,
                 client_id: cfg.client_id.clone(),
             });
-            push(AuthMethod::ManagedIdentity, false, Box::new(move || Ok(mi.clone() as Arc<dyn TokenCredential>)));
+            push(
+                AuthMethod::ManagedIdentity,
+                false,
+                Box::new(move || Ok(mi.clone() as Arc<dyn TokenCredential>)),
+            );
         } else {
             skipped.push((AuthMethod::ManagedIdentity, "use_msi is false".into()));
         }
@@ -365,10 +398,16 @@ impl CredentialChain {
     fn cached(&self, key: &(String, String)) -> Option<Secret> {
         let cache = self.cache.lock().ok()?;
         let t = cache.get(key)?;
-        (t.expires_on - time::Duration::minutes(5) > OffsetDateTime::now_utc()).then(|| t.token.clone())
+        (t.expires_on - time::Duration::minutes(5) > OffsetDateTime::now_utc())
+            .then(|| t.token.clone())
     }
 
-    async fn try_candidate(&self, idx: usize, scope: &str, rebuild: bool) -> Result<AccessToken, String> {
+    async fn try_candidate(
+        &self,
+        idx: usize,
+        scope: &str,
+        rebuild: bool,
+    ) -> Result<AccessToken, String> {
         let c = &self.candidates[idx];
         let cred = c.credential(rebuild)?;
         cred.get_token(&[scope], None::<TokenRequestOptions<'_>>)
@@ -400,7 +439,9 @@ impl TokenProvider for CredentialChain {
                     }
                     Ok(s)
                 }
-                Err(e) => Err(AzureError::Auth(format!("{method} authentication failed: {e}"))),
+                Err(e) => Err(AzureError::Auth(format!(
+                    "{method} authentication failed: {e}"
+                ))),
             };
         }
         let mut tried: Vec<String> = Vec::new();
@@ -432,9 +473,15 @@ impl TokenProvider for CredentialChain {
             lines.push(format!("{m}: not used: {why}"));
         }
         let msg = if self.candidates.is_empty() {
-            format!("no authentication method is configured.\n  - {}", lines.join("\n  - "))
+            format!(
+                "no authentication method is configured.\n  - {}",
+                lines.join("\n  - ")
+            )
         } else {
-            format!("no authentication method produced a token.\n  - {}", lines.join("\n  - "))
+            format!(
+                "no authentication method produced a token.\n  - {}",
+                lines.join("\n  - ")
+            )
         };
         Err(AzureError::Auth(self.scrub(&msg)))
     }
@@ -473,12 +520,18 @@ pub struct FileAssertion(pub PathBuf);
 #[async_trait]
 impl ClientAssertion for FileAssertion {
     async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        let text = tokio::fs::read_to_string(&self.0)
-            .await
-            .map_err(|e| cred_err(format!("cannot read OIDC token file {}: {e}", self.0.display())))?;
+        let text = tokio::fs::read_to_string(&self.0).await.map_err(|e| {
+            cred_err(format!(
+                "cannot read OIDC token file {}: {e}",
+                self.0.display()
+            ))
+        })?;
         let t = text.trim();
         if t.is_empty() {
-            return Err(cred_err(format!("OIDC token file {} is empty", self.0.display())));
+            return Err(cred_err(format!(
+                "OIDC token file {} is empty",
+                self.0.display()
+            )));
         }
         Ok(t.to_string())
     }
@@ -507,7 +560,8 @@ impl ClientAssertion for GitHubAssertion {
     async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
         let mut url = self.url.clone();
         if !url.query_pairs().any(|(k, _)| k == "audience") {
-            url.query_pairs_mut().append_pair("audience", "api://AzureADTokenExchange");
+            url.query_pairs_mut()
+                .append_pair("audience", "api://AzureADTokenExchange");
         }
         let shown = super::cloud::redact_url(&url);
         let resp = self
@@ -518,23 +572,33 @@ impl ClientAssertion for GitHubAssertion {
             .timeout(Duration::from_secs(30))
             .send()
             .await
-            .map_err(|e| cred_err(format!("requesting an ID token from {shown} failed: {}", e.without_url())))?;
+            .map_err(|e| {
+                cred_err(format!(
+                    "requesting an ID token from {shown} failed: {}",
+                    e.without_url()
+                ))
+            })?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(cred_err(format!("requesting an ID token from {shown} returned HTTP {status}")));
+            return Err(cred_err(format!(
+                "requesting an ID token from {shown} returned HTTP {status}"
+            )));
         }
         #[derive(Deserialize)]
         struct Reply {
             value: Option<String>,
         }
-        let reply: Reply = resp
-            .json()
-            .await
-            .map_err(|e| cred_err(format!("the ID token response from {shown} is not JSON: {}", e.without_url())))?;
-        reply
-            .value
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| cred_err(format!("the ID token response from {shown} has no \"value\"")))
+        let reply: Reply = resp.json().await.map_err(|e| {
+            cred_err(format!(
+                "the ID token response from {shown} is not JSON: {}",
+                e.without_url()
+            ))
+        })?;
+        reply.value.filter(|v| !v.is_empty()).ok_or_else(|| {
+            cred_err(format!(
+                "the ID token response from {shown} has no \"value\""
+            ))
+        })
     }
 }
 
@@ -571,12 +635,17 @@ struct MiReply {
 }
 
 fn as_i64(v: &serde_json::Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 #[async_trait]
 impl TokenCredential for ManagedIdentity {
-    async fn get_token(&self, scopes: &[&str], _: Option<TokenRequestOptions<'_>>) -> azure_core::Result<AccessToken> {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
         let [scope] = scopes else {
             return Err(cred_err("managed identity needs exactly one scope"));
         };
@@ -587,35 +656,55 @@ impl TokenCredential for ManagedIdentity {
         };
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("api-version", api_version).append_pair("resource", resource);
+            q.append_pair("api-version", api_version)
+                .append_pair("resource", resource);
             if let Some(c) = &self.client_id {
                 q.append_pair("client_id", c);
             }
         }
         let shown = super::cloud::redact_url(&url);
-        let mut req = self.http.get(url).header("Metadata", "true").timeout(Duration::from_secs(15));
+        let mut req = self
+            .http
+            .get(url)
+            .header("Metadata", "true")
+            .timeout(Duration::from_secs(15));
         if let MiSource::AppService(a) = &self.source {
             req = req.header("X-IDENTITY-HEADER", a.header.secret());
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| cred_err(format!("managed identity endpoint {shown} unreachable: {}", e.without_url())))?;
+        let resp = req.send().await.map_err(|e| {
+            cred_err(format!(
+                "managed identity endpoint {shown} unreachable: {}",
+                e.without_url()
+            ))
+        })?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(cred_err(format!("managed identity endpoint {shown} returned HTTP {status}")));
+            return Err(cred_err(format!(
+                "managed identity endpoint {shown} returned HTTP {status}"
+            )));
         }
-        let reply: MiReply = resp
-            .json()
-            .await
-            .map_err(|e| cred_err(format!("managed identity reply from {shown} is not JSON: {}", e.without_url())))?;
+        let reply: MiReply = resp.json().await.map_err(|e| {
+            cred_err(format!(
+                "managed identity reply from {shown} is not JSON: {}",
+                e.without_url()
+            ))
+        })?;
         let token = reply
             .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| cred_err(format!("managed identity reply from {shown} has no access_token")))?;
+            .ok_or_else(|| {
+                cred_err(format!(
+                    "managed identity reply from {shown} has no access_token"
+                ))
+            })?;
         let now = OffsetDateTime::now_utc();
-        let expires_on = match (reply.expires_on.as_ref().and_then(as_i64), reply.expires_in.as_ref().and_then(as_i64)) {
-            (Some(ts), _) => OffsetDateTime::from_unix_timestamp(ts).unwrap_or(now + time::Duration::minutes(10)),
+        let expires_on = match (
+            reply.expires_on.as_ref().and_then(as_i64),
+            reply.expires_in.as_ref().and_then(as_i64),
+        ) {
+            (Some(ts), _) => {
+                OffsetDateTime::from_unix_timestamp(ts).unwrap_or(now + time::Duration::minutes(10))
+            }
             (None, Some(secs)) => now + time::Duration::seconds(secs),
             (None, None) => now + time::Duration::minutes(10),
         };

@@ -94,7 +94,9 @@ pub enum AzureError {
         what: String,
     },
     /// The caller's deadline passed.
-    #[error("{what} did not finish before the deadline ({elapsed:?} elapsed); the last state was: {last_state}")]
+    #[error(
+        "{what} did not finish before the deadline ({elapsed:?} elapsed); the last state was: {last_state}"
+    )]
     DeadlineExceeded {
         /// What was in progress.
         what: String,
@@ -196,7 +198,10 @@ mod tests {
     #[test]
     fn error_body_shapes() {
         let (c, m) = parse_error_body(br#"{"error":{"code":"Conflict","message":"busy"}}"#);
-        assert_eq!((c.as_deref(), m.as_deref()), (Some("Conflict"), Some("busy")));
+        assert_eq!(
+            (c.as_deref(), m.as_deref()),
+            (Some("Conflict"), Some("busy"))
+        );
         let (c, m) = parse_error_body(br#"{"code":"X","message":"y"}"#);
         assert_eq!((c.as_deref(), m.as_deref()), (Some("X"), Some("y")));
         assert_eq!(parse_error_body(b"<html>"), (None, None));
@@ -214,7 +219,14 @@ mod tests {
             operation: "GET".into(),
         }));
         let s = e.to_string();
-        for needle in ["GET /subscriptions/s", "404", "ResourceNotFound", "gone", "req-1", "corr-1"] {
+        for needle in [
+            "GET /subscriptions/s",
+            "404",
+            "ResourceNotFound",
+            "gone",
+            "req-1",
+            "corr-1",
+        ] {
             assert!(s.contains(needle), "{s}");
         }
         assert!(e.is_not_found());

@@ -15,12 +15,19 @@ pub fn build_http_client(ca_bundle: Option<&Path>) -> Result<reqwest::Client, Az
     let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("terraform-provider-amlauth/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!(
+            "terraform-provider-amlauth/",
+            env!("CARGO_PKG_VERSION")
+        ));
     if let Some(path) = ca_bundle {
-        let pem = std::fs::read(path)
-            .map_err(|e| AzureError::config("ca_bundle", format!("cannot read {}: {e}", path.display())))?;
+        let pem = std::fs::read(path).map_err(|e| {
+            AzureError::config("ca_bundle", format!("cannot read {}: {e}", path.display()))
+        })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            AzureError::config("ca_bundle", format!("{} is not a PEM certificate bundle: {e}", path.display()))
+            AzureError::config(
+                "ca_bundle",
+                format!("{} is not a PEM certificate bundle: {e}", path.display()),
+            )
         })?;
         if certs.is_empty() {
             return Err(AzureError::config(

@@ -142,7 +142,12 @@ impl ArmClient {
                 Signal::Done
             }
         } else {
-            match initial.json().as_ref().and_then(provisioning_state).map(terminal_state) {
+            match initial
+                .json()
+                .as_ref()
+                .and_then(provisioning_state)
+                .map(terminal_state)
+            {
                 Some(None) => Signal::ProvisioningState,
                 Some(Some(Terminal::Succeeded)) => Signal::Done,
                 Some(Some(t)) => {
@@ -165,7 +170,8 @@ impl ArmClient {
                 Signal::AsyncOperation(u) | Signal::Location(u) => u.clone(),
                 Signal::ProvisioningState => self.resource_url(&rid, api_version, &[])?,
             };
-            ctx.sleep(policy.interval(n, retry_hint), &what, started, &last_state).await?;
+            ctx.sleep(policy.interval(n, retry_hint), &what, started, &last_state)
+                .await?;
             n += 1;
             let resp = self
                 .send(
@@ -273,7 +279,11 @@ fn failed(t: Terminal, body: &Value, resp: &RawResponse, rid: &str, state: &str)
         .get("error")
         .or_else(|| body.get("properties").and_then(|p| p.get("error")))
         .filter(|e| e.is_object());
-    let s = |k: &str| err.and_then(|e| e.get(k)).and_then(Value::as_str).map(str::to_string);
+    let s = |k: &str| {
+        err.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let code = s("code");
     let message = s("message").unwrap_or_else(|| match t {
         Terminal::Canceled => "the operation was canceled".to_string(),
@@ -286,7 +296,9 @@ fn failed(t: Terminal, body: &Value, resp: &RawResponse, rid: &str, state: &str)
             code,
             message,
             request_id: resp.header("x-ms-request-id").map(str::to_string),
-            correlation_id: resp.header("x-ms-correlation-request-id").map(str::to_string),
+            correlation_id: resp
+                .header("x-ms-correlation-request-id")
+                .map(str::to_string),
             resource_id: Some(rid.to_string()),
             operation: "long-running operation".into(),
         }),
@@ -311,13 +323,25 @@ mod tests {
     fn retry_after_is_a_ceiling() {
         let p = PollPolicy::default();
         assert_eq!(p.interval(0, None), Duration::from_secs(1));
-        assert_eq!(p.interval(0, Some(Duration::from_secs(10))), Duration::from_secs(1));
+        assert_eq!(
+            p.interval(0, Some(Duration::from_secs(10))),
+            Duration::from_secs(1)
+        );
         assert_eq!(p.interval(1, None), Duration::from_millis(1500));
         assert_eq!(p.interval(20, None), Duration::from_secs(15));
-        assert_eq!(p.interval(20, Some(Duration::from_secs(4))), Duration::from_secs(4));
-        assert_eq!(p.interval(3, Some(Duration::ZERO)), Duration::from_millis(500));
+        assert_eq!(
+            p.interval(20, Some(Duration::from_secs(4))),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            p.interval(3, Some(Duration::ZERO)),
+            Duration::from_millis(500)
+        );
         // The documented worst case: 7 polls cover the first ~32 s.
         let total: Duration = (0..7).map(|n| p.interval(n, None)).sum();
-        assert!(total > Duration::from_secs(31) && total < Duration::from_secs(33), "{total:?}");
+        assert!(
+            total > Duration::from_secs(31) && total < Duration::from_secs(33),
+            "{total:?}"
+        );
     }
 }

@@ -85,7 +85,9 @@ pub fn redact_text(s: &str) -> String {
         let (before, after) = rest.split_at(pos.value_start);
         out.push_str(before);
         out.push_str(REDACTED);
-        let end = after.find(['&', '"', ' ', '\'', '\n']).unwrap_or(after.len());
+        let end = after
+            .find(['&', '"', ' ', '\'', '\n'])
+            .unwrap_or(after.len());
         rest = &after[end..];
     }
     out.push_str(rest);
@@ -115,20 +117,27 @@ struct ParamPos {
 
 fn find_param(s: &str) -> Option<ParamPos> {
     let lower = s.to_ascii_lowercase();
-    ["sig=", "access_token=", "client_secret=", "client_assertion=", "code="]
-        .iter()
-        .filter_map(|p| {
-            lower.match_indices(p).find_map(|(i, _)| {
-                let boundary = i == 0 || matches!(lower.as_bytes()[i - 1], b'?' | b'&' | b' ' | b'"');
-                boundary.then_some(i + p.len())
-            })
+    [
+        "sig=",
+        "access_token=",
+        "client_secret=",
+        "client_assertion=",
+        "code=",
+    ]
+    .iter()
+    .filter_map(|p| {
+        lower.match_indices(p).find_map(|(i, _)| {
+            let boundary = i == 0 || matches!(lower.as_bytes()[i - 1], b'?' | b'&' | b' ' | b'"');
+            boundary.then_some(i + p.len())
         })
-        .min()
-        .map(|value_start| ParamPos { value_start })
+    })
+    .min()
+    .map(|value_start| ParamPos { value_start })
 }
 
 fn looks_like_jwt(w: &str) -> bool {
-    let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '.');
+    let w =
+        w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '.');
     w.starts_with("eyJ") && w.matches('.').count() >= 2 && w.len() > 20
 }
 
@@ -155,7 +164,16 @@ mod tests {
             }
         });
         let s = redact_json(&v).to_string();
-        for secret in ["ACCOUNTKEY==", "k1", "p1", "hunter2", "abc", "cs", "SIGVALUE", "eyJhbGci"] {
+        for secret in [
+            "ACCOUNTKEY==",
+            "k1",
+            "p1",
+            "hunter2",
+            "abc",
+            "cs",
+            "SIGVALUE",
+            "eyJhbGci",
+        ] {
             assert!(!s.contains(secret), "{secret} leaked in {s}");
         }
         for kept in ["stg", "/subscriptions/x/kv", "se=2", "\"nothing\":null"] {

@@ -102,9 +102,11 @@ impl ResourceId {
         out.namespace = Some(ns.to_string());
         let rest: Vec<&str> = it.collect();
         if rest.is_empty() {
-            return Err(err(format!("no resource type follows provider namespace {ns:?}")));
+            return Err(err(format!(
+                "no resource type follows provider namespace {ns:?}"
+            )));
         }
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(err(format!(
                 "resource type {:?} has no name (types and names must come in pairs)",
                 rest[rest.len() - 1]
@@ -229,7 +231,11 @@ impl ResourceId {
         }
         match &self.namespace {
             Some(ns) if ns.eq_ignore_ascii_case(namespace) => {}
-            Some(ns) => return Err(err(format!("provider namespace is {ns:?}, not {namespace:?}"))),
+            Some(ns) => {
+                return Err(err(format!(
+                    "provider namespace is {ns:?}, not {namespace:?}"
+                )));
+            }
             None => return Err(err("it has no provider namespace".into())),
         }
         if self.types.len() != types.len() {
@@ -254,77 +260,101 @@ impl ResourceId {
 
     /// Parses and checks an ML workspace id.
     pub fn ml_workspace(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id).map_err(|e| retarget(e, WS_SHAPE, WS_EXAMPLE))?.expect_shape(
-            id,
-            ML_NS,
-            &[&["workspaces"]],
-            WS_SHAPE,
-            WS_EXAMPLE,
-        )
+        Self::parse(id)
+            .map_err(|e| retarget(e, WS_SHAPE, WS_EXAMPLE))?
+            .expect_shape(id, ML_NS, &[&["workspaces"]], WS_SHAPE, WS_EXAMPLE)
     }
 
     /// Parses and checks an ML compute id (child of a workspace).
     pub fn ml_compute(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id).map_err(|e| retarget(e, COMPUTE_SHAPE, COMPUTE_EXAMPLE))?.expect_shape(
-            id,
-            ML_NS,
-            &[&["workspaces"], &["computes"]],
-            COMPUTE_SHAPE,
-            COMPUTE_EXAMPLE,
-        )
+        Self::parse(id)
+            .map_err(|e| retarget(e, COMPUTE_SHAPE, COMPUTE_EXAMPLE))?
+            .expect_shape(
+                id,
+                ML_NS,
+                &[&["workspaces"], &["computes"]],
+                COMPUTE_SHAPE,
+                COMPUTE_EXAMPLE,
+            )
     }
 
     /// Parses and checks an ML datastore id; both `datastores` and `dataStores` are accepted.
     pub fn ml_datastore(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id).map_err(|e| retarget(e, DS_SHAPE, DS_EXAMPLE))?.expect_shape(
-            id,
-            ML_NS,
-            &[&["workspaces"], &["datastores"]],
-            DS_SHAPE,
-            DS_EXAMPLE,
-        )
+        Self::parse(id)
+            .map_err(|e| retarget(e, DS_SHAPE, DS_EXAMPLE))?
+            .expect_shape(
+                id,
+                ML_NS,
+                &[&["workspaces"], &["datastores"]],
+                DS_SHAPE,
+                DS_EXAMPLE,
+            )
     }
 
     /// Parses and checks a container registry id.
     pub fn container_registry(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id).map_err(|e| retarget(e, ACR_SHAPE, ACR_EXAMPLE))?.expect_shape(
-            id,
-            "Microsoft.ContainerRegistry",
-            &[&["registries"]],
-            ACR_SHAPE,
-            ACR_EXAMPLE,
-        )
+        Self::parse(id)
+            .map_err(|e| retarget(e, ACR_SHAPE, ACR_EXAMPLE))?
+            .expect_shape(
+                id,
+                "Microsoft.ContainerRegistry",
+                &[&["registries"]],
+                ACR_SHAPE,
+                ACR_EXAMPLE,
+            )
     }
 
     /// Parses and checks a user-assigned managed identity id.
     pub fn user_assigned_identity(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id).map_err(|e| retarget(e, UAI_SHAPE, UAI_EXAMPLE))?.expect_shape(
-            id,
-            "Microsoft.ManagedIdentity",
-            &[&["userAssignedIdentities"]],
-            UAI_SHAPE,
-            UAI_EXAMPLE,
-        )
+        Self::parse(id)
+            .map_err(|e| retarget(e, UAI_SHAPE, UAI_EXAMPLE))?
+            .expect_shape(
+                id,
+                "Microsoft.ManagedIdentity",
+                &[&["userAssignedIdentities"]],
+                UAI_SHAPE,
+                UAI_EXAMPLE,
+            )
     }
 
     /// Builds an ML workspace id.
     pub fn new_ml_workspace(subscription: &str, resource_group: &str, workspace: &str) -> Self {
-        Self::new(subscription, resource_group, ML_NS, &[("workspaces", workspace)])
+        Self::new(
+            subscription,
+            resource_group,
+            ML_NS,
+            &[("workspaces", workspace)],
+        )
     }
 
     /// Builds an ML compute id.
     pub fn new_ml_compute(sub: &str, rg: &str, workspace: &str, compute: &str) -> Self {
-        Self::new(sub, rg, ML_NS, &[("workspaces", workspace), ("computes", compute)])
+        Self::new(
+            sub,
+            rg,
+            ML_NS,
+            &[("workspaces", workspace), ("computes", compute)],
+        )
     }
 
     /// Builds an ML datastore id (spelled `datastores`, as the REST spec does).
     pub fn new_ml_datastore(sub: &str, rg: &str, workspace: &str, datastore: &str) -> Self {
-        Self::new(sub, rg, ML_NS, &[("workspaces", workspace), ("datastores", datastore)])
+        Self::new(
+            sub,
+            rg,
+            ML_NS,
+            &[("workspaces", workspace), ("datastores", datastore)],
+        )
     }
 
     /// Builds a container registry id.
     pub fn new_container_registry(sub: &str, rg: &str, registry: &str) -> Self {
-        Self::new(sub, rg, "Microsoft.ContainerRegistry", &[("registries", registry)])
+        Self::new(
+            sub,
+            rg,
+            "Microsoft.ContainerRegistry",
+            &[("registries", registry)],
+        )
     }
 
     /// Builds a user-assigned identity id.
@@ -360,7 +390,11 @@ const ACR_EXAMPLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/r
 const UAI_SHAPE: &str = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}";
 const UAI_EXAMPLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1";
 
-fn retarget(mut e: ResourceIdError, expected: &'static str, example: &'static str) -> ResourceIdError {
+fn retarget(
+    mut e: ResourceIdError,
+    expected: &'static str,
+    example: &'static str,
+) -> ResourceIdError {
     e.expected = expected;
     e.example = example;
     e
@@ -403,7 +437,10 @@ mod tests {
         let id = ResourceId::parse(&s).unwrap();
         assert_eq!(id.subscription(), SUB);
         assert_eq!(id.resource_group(), Some("rg"));
-        assert_eq!(id.provider_namespace(), Some("Microsoft.MachineLearningServices"));
+        assert_eq!(
+            id.provider_namespace(),
+            Some("Microsoft.MachineLearningServices")
+        );
         assert_eq!(id.type_path(), "workspaces/computes");
         assert_eq!(id.name(), "cpu");
         assert_eq!(id.to_string(), s);
@@ -434,7 +471,10 @@ mod tests {
         assert_eq!(sub.name(), SUB);
         let rg = ResourceId::parse(&format!("/subscriptions/{SUB}/resourceGroups/rg1/")).unwrap();
         assert_eq!(rg.name(), "rg1");
-        assert_eq!(rg.to_string(), format!("/subscriptions/{SUB}/resourceGroups/rg1"));
+        assert_eq!(
+            rg.to_string(),
+            format!("/subscriptions/{SUB}/resourceGroups/rg1")
+        );
     }
 
     #[test]
@@ -443,10 +483,22 @@ mod tests {
             ("subscriptions/x", "start with '/'"),
             ("/subscription/x", "/subscriptions/"),
             ("/subscriptions/", "subscription id is missing"),
-            ("/subscriptions/x/resourceGroups", "resource group name is missing"),
-            ("/subscriptions/x/resourceGroups/rg/providers", "namespace is missing"),
-            ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Foo", "no resource type"),
-            ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Foo/bars", "has no name"),
+            (
+                "/subscriptions/x/resourceGroups",
+                "resource group name is missing",
+            ),
+            (
+                "/subscriptions/x/resourceGroups/rg/providers",
+                "namespace is missing",
+            ),
+            (
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Foo",
+                "no resource type",
+            ),
+            (
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Foo/bars",
+                "has no name",
+            ),
             ("/subscriptions/x/resourceGroups/rg//providers", "empty"),
             ("/subscriptions/x/foo/bar", "unexpected segment"),
         ] {
@@ -467,7 +519,12 @@ mod tests {
         assert!(e.to_string().contains("workspaces/{workspace}"), "{e}");
         let ds = ws.child("dataStores", "blob");
         assert!(ResourceId::ml_datastore(&ds.to_string()).is_ok());
-        assert!(ResourceId::ml_datastore(&ResourceId::new_ml_datastore(SUB, "rg", "ws", "b").to_string()).is_ok());
+        assert!(
+            ResourceId::ml_datastore(
+                &ResourceId::new_ml_datastore(SUB, "rg", "ws", "b").to_string()
+            )
+            .is_ok()
+        );
         let e = ResourceId::ml_datastore(&compute.to_string()).unwrap_err();
         assert!(e.to_string().contains("should be \"datastores\""), "{e}");
         let acr = ResourceId::new_container_registry(SUB, "rg", "acr1");
@@ -476,7 +533,9 @@ mod tests {
         assert!(e.to_string().contains("Microsoft.ContainerRegistry"), "{e}");
         let e = ResourceId::ml_workspace("garbage").unwrap_err();
         assert!(e.example.contains("workspaces/ws1"));
-        let e = ResourceId::user_assigned_identity(&format!("/subscriptions/{SUB}/resourceGroups/rg")).unwrap_err();
+        let e =
+            ResourceId::user_assigned_identity(&format!("/subscriptions/{SUB}/resourceGroups/rg"))
+                .unwrap_err();
         assert!(e.to_string().contains("no provider namespace"), "{e}");
     }
 }

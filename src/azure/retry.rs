@@ -69,7 +69,12 @@ pub fn is_conflict_retryable(code: Option<&str>) -> bool {
 /// The server's retry hint: `x-ms-retry-after-ms`, then `retry-after-ms`, then `Retry-After`
 /// (delta-seconds or an HTTP date, relative to `now`).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     for name in ["x-ms-retry-after-ms", "retry-after-ms"] {
         if let Some(ms) = get(name).and_then(|v| v.parse::<u64>().ok()) {
             return Some(Duration::from_millis(ms));
@@ -105,15 +110,28 @@ mod tests {
     #[test]
     fn hint_precedence_and_formats() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let all = headers(&[("x-ms-retry-after-ms", "250"), ("retry-after-ms", "500"), ("retry-after", "7")]);
+        let all = headers(&[
+            ("x-ms-retry-after-ms", "250"),
+            ("retry-after-ms", "500"),
+            ("retry-after", "7"),
+        ]);
         assert_eq!(retry_after(&all, now), Some(Duration::from_millis(250)));
         let two = headers(&[("retry-after-ms", "500"), ("retry-after", "7")]);
         assert_eq!(retry_after(&two, now), Some(Duration::from_millis(500)));
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")]), now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(30))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
-        assert_eq!(retry_after(&headers(&[("retry-after", &past)]), now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)]), now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
@@ -127,13 +145,25 @@ mod tests {
         };
         for _ in 0..50 {
             let d0 = p.backoff(0);
-            assert!(d0 >= Duration::from_millis(800) && d0 <= Duration::from_millis(1200), "{d0:?}");
+            assert!(
+                d0 >= Duration::from_millis(800) && d0 <= Duration::from_millis(1200),
+                "{d0:?}"
+            );
             let d2 = p.backoff(2);
-            assert!(d2 >= Duration::from_millis(3200) && d2 <= Duration::from_millis(4800), "{d2:?}");
+            assert!(
+                d2 >= Duration::from_millis(3200) && d2 <= Duration::from_millis(4800),
+                "{d2:?}"
+            );
             assert!(p.backoff(30) <= Duration::from_secs(10));
         }
-        assert_eq!(p.delay(0, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(3600))), p.max_retry_after);
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(3600))),
+            p.max_retry_after
+        );
     }
 
     #[test]
