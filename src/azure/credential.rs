@@ -1,0 +1,713 @@
+//! Credentials: choosing an authentication method as azurerm does, getting tokens, caching.
+//!
+//! Methods are considered in azurerm's order: client certificate, client secret, OIDC
+//! (static token, token file, GitHub Actions request URL), managed identity, Azure CLI. A
+//! method takes part when it is enabled and its settings are present. The first one that
+//! yields a token is kept for the life of the provider.
+//!
+//! A configured service principal (certificate, secret or OIDC) that fails ends the search:
+//! falling back to, say, the developer's CLI login would silently act as another identity.
+//! Managed identity may fall through to the CLI, as both are ambient. When nothing works,
+//! one error lists every method with why it was not used or how it failed; known secret
+//! values are scrubbed from it.
+//!
+//! Tokens are cached per (tenant, scope) until five minutes before expiry. A forced refresh
+//! (after a 401) rebuilds the underlying credential so its own cache cannot hand back the
+//! rejected token.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::http::{ClientMethodOptions, ClientOptions, Transport};
+use azure_identity::{
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    Executor,
+};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use url::Url;
+
+use super::config::{AppServiceIdentity, ResolvedAuthConfig};
+use super::error::AzureError;
+
+/// Source of bearer tokens for ARM requests.
+#[async_trait]
+pub trait TokenProvider: Send + Sync + fmt::Debug {
+    /// A token for `scope`; `force_refresh` bypasses caches (used after a 401).
+    async fn token(&self, scope: &str, force_refresh: bool) -> Result<Secret, AzureError>;
+}
+
+/// A fixed token (tests and tools that already hold one).
+#[derive(Debug, Clone)]
+pub struct StaticToken(pub Secret);
+
+#[async_trait]
+impl TokenProvider for StaticToken {
+    async fn token(&self, _scope: &str, _force_refresh: bool) -> Result<Secret, AzureError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// An authentication method, named as in diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// Service principal with a PKCS#12 certificate.
+    ClientCertificate,
+    /// Service principal with a client secret.
+    ClientSecret,
+    /// OIDC with a token given directly.
+    OidcToken,
+    /// OIDC with a token read from a file on every request.
+    OidcTokenFile,
+    /// OIDC with a token requested from GitHub Actions.
+    OidcGitHubActions,
+    /// Managed identity (App Service endpoint, custom endpoint or IMDS).
+    ManagedIdentity,
+    /// The Azure CLI's logged-in account.
+    AzureCli,
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthMethod::ClientCertificate => "client certificate",
+            AuthMethod::ClientSecret => "client secret",
+            AuthMethod::OidcToken => "OIDC token",
+            AuthMethod::OidcTokenFile => "OIDC token file",
+            AuthMethod::OidcGitHubActions => "OIDC via GitHub Actions token request",
+            AuthMethod::ManagedIdentity => "managed identity",
+            AuthMethod::AzureCli => "Azure CLI",
+        })
+    }
+}
+
+type Builder = Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, String> + Send + Sync>;
+
+struct Candidate {
+    method: AuthMethod,
+    /// Explicitly configured service principal: failure ends the search.
+    explicit: bool,
+    build: Builder,
+    current: Mutex<Option<Arc<dyn TokenCredential>>>,
+}
+
+impl Candidate {
+    fn credential(&self, rebuild: bool) -> Result<Arc<dyn TokenCredential>, String> {
+        let mut cur = self
+            .current
+            .lock()
+            .map_err(|_| "credential lock poisoned".to_string())?;
+        if !rebuild && let Some(c) = cur.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = (self.build)()?;
+        *cur = Some(c.clone());
+        Ok(c)
+    }
+}
+
+/// Everything besides the resolved settings that credentials need.
+#[derive(Clone)]
+pub struct CredentialOptions {
+    /// HTTP client for token endpoints (carries the CA bundle and proxy settings).
+    pub http: reqwest::Client,
+    /// Runs `az`; `None` uses azure_identity's default process executor.
+    pub cli_executor: Option<Arc<dyn Executor>>,
+}
+
+impl fmt::Debug for CredentialOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialOptions").finish_non_exhaustive()
+    }
+}
+
+/// The provider's credential: the methods that may be used, in order, and a token cache.
+pub struct CredentialChain {
+    candidates: Vec<Candidate>,
+    skipped: Vec<(AuthMethod, String)>,
+    chosen: Mutex<Option<usize>>,
+    cache: Mutex<HashMap<(String, String), AccessToken>>,
+    tenant: String,
+    secrets: Vec<String>,
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for CredentialChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialChain")
+            .field("methods", &self.methods())
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+fn client_options(cfg: &ResolvedAuthConfig, http: &reqwest::Client) -> ClientOptions {
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = cfg
+        .cloud
+        .authority_host
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    ClientOptions {
+        transport: Some(Transport::new(Arc::new(http.clone()))),
+        cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
+        ..Default::default()
+    }
+}
+
+fn err_string(e: azure_core::Error) -> String {
+    e.to_string()
+}
+
+impl CredentialChain {
+    /// Works out which methods apply to `cfg` and prepares them (no network access yet).
+    pub fn new(cfg: &ResolvedAuthConfig, opts: CredentialOptions) -> Self {
+        let mut candidates = Vec::new();
+        let mut skipped = Vec::new();
+        let tenant = cfg.tenant_id.clone();
+        let client = cfg.client_id.clone();
+        let sp_missing = |what: &str| -> Option<String> {
+            let mut missing = Vec::new();
+            if tenant.is_none() {
+                missing.push("tenant_id");
+            }
+            if client.is_none() {
+                missing.push("client_id");
+            }
+            (!missing.is_empty())
+                .then(|| format!("{what} is set but {} is not", missing.join(" and ")))
+        };
+        let mut push = |method, explicit, build: Builder| {
+            candidates.push(Candidate {
+                method,
+                explicit,
+                build,
+                current: Mutex::new(None),
+            })
+        };
+
+        // 1. Client certificate.
+        match &cfg.client_certificate {
+            None => skipped.push((
+                AuthMethod::ClientCertificate,
+                "client_certificate(_path) is not set".into(),
+            )),
+            Some(_) => match sp_missing("client_certificate") {
+                Some(why) => skipped.push((AuthMethod::ClientCertificate, why)),
+                None => push(
+                    AuthMethod::ClientCertificate,
+                    true,
+                    Box::new(|| {
+                        Err("certificate authentication is not available in this build; use a client secret or OIDC".to_string())
+                    }),
+                ),
+            },
+        }
+
+        // 2. Client secret.
+        match &cfg.client_secret {
+            None => skipped.push((AuthMethod::ClientSecret, "client_secret is not set".into())),
+            Some(secret) => match sp_missing("client_secret") {
+                Some(why) => skipped.push((AuthMethod::ClientSecret, why)),
+                None => {
+                    let (t, c, s) = (
+                        cfg.tenant_id.clone().unwrap_or_default(),
+                        cfg.client_id.clone().unwrap_or_default(),
+                        secret.clone(),
+                    );
+                    let co = client_options(cfg, &opts.http);
+                    push(
+                        AuthMethod::ClientSecret,
+                        true,
+                        Box::new(move || {
+                            let cred = ClientSecretCredential::new(
+                                &t,
+                                c.clone(),
+                                s.clone(),
+                                Some(ClientSecretCredentialOptions {
+                                    client_options: co.clone(),
+                                }),
+                            )
+                            .map_err(err_string)?;
+                            Ok(cred as Arc<dyn TokenCredential>)
+                        }),
+                    )
+                }
+            },
+        }
+
+        // 3. OIDC in its three forms.
+        if !cfg.use_oidc {
+            skipped.push((AuthMethod::OidcToken, "use_oidc is false".into()));
+        } else {
+            let assertion_builder = |assertion: Arc<dyn ClientAssertion>| -> Builder {
+                let t = cfg.tenant_id.clone().unwrap_or_default();
+                let c = cfg.client_id.clone().unwrap_or_default();
+                let co = client_options(cfg, &opts.http);
+                Box::new(move || {
+                    let cred = ClientAssertionCredential::new(
+                        t.clone(),
+                        c.clone(),
+                        SharedAssertion(assertion.clone()),
+                        Some(ClientAssertionCredentialOptions {
+                            client_options: co.clone(),
+                        }),
+                    )
+                    .map_err(err_string)?;
+                    Ok(cred as Arc<dyn TokenCredential>)
+                })
+            };
+            let mut any = false;
+            if let Some(tok) = &cfg.oidc_token {
+                any = true;
+                match sp_missing("oidc_token") {
+                    Some(why) => skipped.push((AuthMethod::OidcToken, why)),
+                    None => push(
+                        AuthMethod::OidcToken,
+                        true,
+                        assertion_builder(Arc::new(StaticAssertion(tok.clone()))),
+                    ),
+                }
+            }
+            if let Some(path) = &cfg.oidc_token_file_path {
+                any = true;
+                match sp_missing("oidc_token_file_path") {
+                    Some(why) => skipped.push((AuthMethod::OidcTokenFile, why)),
+                    None => push(
+                        AuthMethod::OidcTokenFile,
+                        true,
+                        assertion_builder(Arc::new(FileAssertion(path.clone()))),
+                    ),
+                }
+            }
+            match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
+                (Some(url), Some(tok)) => {
+                    any = true;
+                    match sp_missing("oidc_request_url") {
+                        Some(why) => skipped.push((AuthMethod::OidcGitHubActions, why)),
+                        None => push(
+                            AuthMethod::OidcGitHubActions,
+                            true,
+                            assertion_builder(Arc::new(GitHubAssertion {
+                                url: url.clone(),
+                                token: tok.clone(),
+                                http: opts.http.clone(),
+                            })),
+                        ),
+                    }
+                }
+                (Some(_), None) | (None, Some(_)) => {
+                    any = true;
+                    skipped.push((
+                        AuthMethod::OidcGitHubActions,
+                        "oidc_request_url and oidc_request_token must both be set".into(),
+                    ));
+                }
+                (None, None) => {}
+            }
+            if !any {
+                skipped.push((
+                    AuthMethod::OidcToken,
+                    "use_oidc is true but none of oidc_token, oidc_token_file_path, oidc_request_url is set".into(),
+                ));
+            }
+        }
+
+        // 4. Managed identity.
+        if cfg.use_msi {
+            let source = match (&cfg.msi_endpoint, &cfg.app_service_identity) {
+                (Some(ep), _) => MiSource::Imds(ep.clone()),
+                (None, Some(app)) => MiSource::AppService(app.clone()),
+                (None, None) => MiSource::Imds(default_imds()),
+            };
+            let mi = Arc::new(ManagedIdentity {
+                http: opts.http.clone(),
+                source,
+                client_id: cfg.client_id.clone(),
+            });
+            push(
+                AuthMethod::ManagedIdentity,
+                false,
+                Box::new(move || Ok(mi.clone() as Arc<dyn TokenCredential>)),
+            );
+        } else {
+            skipped.push((AuthMethod::ManagedIdentity, "use_msi is false".into()));
+        }
+
+        // 5. Azure CLI.
+        if cfg.use_cli {
+            let tenant = cfg.tenant_id.clone();
+            let exec = opts.cli_executor.clone();
+            push(
+                AuthMethod::AzureCli,
+                false,
+                Box::new(move || {
+                    let cred = AzureCliCredential::new(Some(AzureCliCredentialOptions {
+                        tenant_id: tenant.clone(),
+                        executor: exec.clone(),
+                        ..Default::default()
+                    }))
+                    .map_err(err_string)?;
+                    Ok(cred as Arc<dyn TokenCredential>)
+                }),
+            );
+        } else {
+            skipped.push((AuthMethod::AzureCli, "use_cli is false".into()));
+        }
+
+        CredentialChain {
+            candidates,
+            skipped,
+            chosen: Mutex::new(None),
+            cache: Mutex::new(HashMap::new()),
+            tenant: cfg.tenant_id.clone().unwrap_or_default(),
+            secrets: cfg.secret_values(),
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The methods that will be tried, in order.
+    pub fn methods(&self) -> Vec<AuthMethod> {
+        self.candidates.iter().map(|c| c.method).collect()
+    }
+
+    /// The method that produced the first token, once one has.
+    pub fn chosen_method(&self) -> Option<AuthMethod> {
+        let idx = (*self.chosen.lock().ok()?)?;
+        self.candidates.get(idx).map(|c| c.method)
+    }
+
+    fn scrub(&self, s: &str) -> String {
+        let mut out = super::redact::redact_text(s);
+        for secret in &self.secrets {
+            if secret.len() >= 4 {
+                out = out.replace(secret.as_str(), super::redact::REDACTED);
+            }
+        }
+        out
+    }
+
+    fn cached(&self, key: &(String, String)) -> Option<Secret> {
+        let cache = self.cache.lock().ok()?;
+        let t = cache.get(key)?;
+        (t.expires_on - time::Duration::minutes(5) > OffsetDateTime::now_utc())
+            .then(|| t.token.clone())
+    }
+
+    async fn try_candidate(
+        &self,
+        idx: usize,
+        scope: &str,
+        rebuild: bool,
+    ) -> Result<AccessToken, String> {
+        let c = &self.candidates[idx];
+        let cred = c.credential(rebuild)?;
+        cred.get_token(&[scope], None::<TokenRequestOptions<'_>>)
+            .await
+            .map_err(|e| self.scrub(&e.to_string()))
+    }
+}
+
+#[async_trait]
+impl TokenProvider for CredentialChain {
+    async fn token(&self, scope: &str, force_refresh: bool) -> Result<Secret, AzureError> {
+        let key = (self.tenant.clone(), scope.to_string());
+        if !force_refresh && let Some(t) = self.cached(&key) {
+            return Ok(t);
+        }
+        // One acquisition at a time, so parallel resources don't all spawn `az`.
+        let _g = self.gate.lock().await;
+        if !force_refresh && let Some(t) = self.cached(&key) {
+            return Ok(t);
+        }
+        let chosen = self.chosen.lock().ok().and_then(|c| *c);
+        if let Some(idx) = chosen {
+            let method = self.candidates[idx].method;
+            return match self.try_candidate(idx, scope, force_refresh).await {
+                Ok(tok) => {
+                    let s = tok.token.clone();
+                    if let Ok(mut c) = self.cache.lock() {
+                        c.insert(key, tok);
+                    }
+                    Ok(s)
+                }
+                Err(e) => Err(AzureError::Auth(format!(
+                    "{method} authentication failed: {e}"
+                ))),
+            };
+        }
+        let mut tried: Vec<String> = Vec::new();
+        for idx in 0..self.candidates.len() {
+            let c = &self.candidates[idx];
+            match self.try_candidate(idx, scope, force_refresh).await {
+                Ok(tok) => {
+                    tracing::debug!(method = %c.method, "authenticated");
+                    if let Ok(mut ch) = self.chosen.lock() {
+                        *ch = Some(idx);
+                    }
+                    let s = tok.token.clone();
+                    if let Ok(mut cache) = self.cache.lock() {
+                        cache.insert(key, tok);
+                    }
+                    return Ok(s);
+                }
+                Err(e) => {
+                    tried.push(format!("{}: failed: {e}", c.method));
+                    if c.explicit {
+                        tried.push("(later methods were not tried because a configured service principal failed)".into());
+                        break;
+                    }
+                }
+            }
+        }
+        let mut lines = tried;
+        for (m, why) in &self.skipped {
+            lines.push(format!("{m}: not used: {why}"));
+        }
+        let msg = if self.candidates.is_empty() {
+            format!(
+                "no authentication method is configured.\n  - {}",
+                lines.join("\n  - ")
+            )
+        } else {
+            format!(
+                "no authentication method produced a token.\n  - {}",
+                lines.join("\n  - ")
+            )
+        };
+        Err(AzureError::Auth(self.scrub(&msg)))
+    }
+}
+
+/// Wraps an `Arc<dyn ClientAssertion>` so the generic credential can own it.
+#[derive(Debug, Clone)]
+struct SharedAssertion(Arc<dyn ClientAssertion>);
+
+#[async_trait]
+impl ClientAssertion for SharedAssertion {
+    async fn secret(&self, options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        self.0.secret(options).await
+    }
+}
+
+fn cred_err(msg: impl Into<String>) -> azure_core::Error {
+    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, msg.into())
+}
+
+/// A federated token given directly.
+#[derive(Debug)]
+pub struct StaticAssertion(pub Secret);
+
+#[async_trait]
+impl ClientAssertion for StaticAssertion {
+    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        Ok(self.0.secret().to_string())
+    }
+}
+
+/// A federated token in a file, re-read on each request (Kubernetes rotates it).
+#[derive(Debug)]
+pub struct FileAssertion(pub PathBuf);
+
+#[async_trait]
+impl ClientAssertion for FileAssertion {
+    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        let text = tokio::fs::read_to_string(&self.0).await.map_err(|e| {
+            cred_err(format!(
+                "cannot read OIDC token file {}: {e}",
+                self.0.display()
+            ))
+        })?;
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(cred_err(format!(
+                "OIDC token file {} is empty",
+                self.0.display()
+            )));
+        }
+        Ok(t.to_string())
+    }
+}
+
+/// Requests an ID token from GitHub Actions (`ACTIONS_ID_TOKEN_REQUEST_URL`).
+pub struct GitHubAssertion {
+    /// Request URL.
+    pub url: Url,
+    /// Bearer token for the request.
+    pub token: Secret,
+    /// HTTP client.
+    pub http: reqwest::Client,
+}
+
+impl fmt::Debug for GitHubAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHubAssertion")
+            .field("url", &super::cloud::redact_url(&self.url))
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl ClientAssertion for GitHubAssertion {
+    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        let mut url = self.url.clone();
+        if !url.query_pairs().any(|(k, _)| k == "audience") {
+            url.query_pairs_mut()
+                .append_pair("audience", "api://AzureADTokenExchange");
+        }
+        let shown = super::cloud::redact_url(&url);
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| {
+                cred_err(format!(
+                    "requesting an ID token from {shown} failed: {}",
+                    e.without_url()
+                ))
+            })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(cred_err(format!(
+                "requesting an ID token from {shown} returned HTTP {status}"
+            )));
+        }
+        #[derive(Deserialize)]
+        struct Reply {
+            value: Option<String>,
+        }
+        let reply: Reply = resp.json().await.map_err(|e| {
+            cred_err(format!(
+                "the ID token response from {shown} is not JSON: {}",
+                e.without_url()
+            ))
+        })?;
+        reply.value.filter(|v| !v.is_empty()).ok_or_else(|| {
+            cred_err(format!(
+                "the ID token response from {shown} has no \"value\""
+            ))
+        })
+    }
+}
+
+fn default_imds() -> Url {
+    Url::parse("http://169.254.169.254/metadata/identity/oauth2/token")
+        .unwrap_or_else(|_| unreachable!("static IMDS URL is valid"))
+}
+
+/// Where managed identity tokens come from.
+#[derive(Debug, Clone)]
+enum MiSource {
+    /// App Service / Functions: `IDENTITY_ENDPOINT` with `X-IDENTITY-HEADER`.
+    AppService(AppServiceIdentity),
+    /// IMDS or an IMDS-compatible `msi_endpoint`.
+    Imds(Url),
+}
+
+/// Managed identity over the App Service or IMDS protocol.
+///
+/// Ours rather than azure_identity's because that one reads `IDENTITY_ENDPOINT` only from
+/// the process environment and has no custom endpoint (`msi_endpoint`).
+#[derive(Debug)]
+struct ManagedIdentity {
+    http: reqwest::Client,
+    source: MiSource,
+    client_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MiReply {
+    access_token: Option<String>,
+    expires_on: Option<serde_json::Value>,
+    expires_in: Option<serde_json::Value>,
+}
+
+fn as_i64(v: &serde_json::Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+#[async_trait]
+impl TokenCredential for ManagedIdentity {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let [scope] = scopes else {
+            return Err(cred_err("managed identity needs exactly one scope"));
+        };
+        let resource = scope.trim_end_matches("/.default");
+        let (mut url, api_version) = match &self.source {
+            MiSource::AppService(a) => (a.endpoint.clone(), "2019-08-01"),
+            MiSource::Imds(u) => (u.clone(), "2018-02-01"),
+        };
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("api-version", api_version)
+                .append_pair("resource", resource);
+            if let Some(c) = &self.client_id {
+                q.append_pair("client_id", c);
+            }
+        }
+        let shown = super::cloud::redact_url(&url);
+        let mut req = self
+            .http
+            .get(url)
+            .header("Metadata", "true")
+            .timeout(Duration::from_secs(15));
+        if let MiSource::AppService(a) = &self.source {
+            req = req.header("X-IDENTITY-HEADER", a.header.secret());
+        }
+        let resp = req.send().await.map_err(|e| {
+            cred_err(format!(
+                "managed identity endpoint {shown} unreachable: {}",
+                e.without_url()
+            ))
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(cred_err(format!(
+                "managed identity endpoint {shown} returned HTTP {status}"
+            )));
+        }
+        let reply: MiReply = resp.json().await.map_err(|e| {
+            cred_err(format!(
+                "managed identity reply from {shown} is not JSON: {}",
+                e.without_url()
+            ))
+        })?;
+        let token = reply
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                cred_err(format!(
+                    "managed identity reply from {shown} has no access_token"
+                ))
+            })?;
+        let now = OffsetDateTime::now_utc();
+        let expires_on = match (
+            reply.expires_on.as_ref().and_then(as_i64),
+            reply.expires_in.as_ref().and_then(as_i64),
+        ) {
+            (Some(ts), _) => {
+                OffsetDateTime::from_unix_timestamp(ts).unwrap_or(now + time::Duration::minutes(10))
+            }
+            (None, Some(secs)) => now + time::Duration::seconds(secs),
+            (None, None) => now + time::Duration::minutes(10),
+        };
+        Ok(AccessToken::new(Secret::new(token), expires_on))
+    }
+}

@@ -1,0 +1,347 @@
+//! Long-running operations: waiting for a PUT, PATCH or DELETE to finish.
+//!
+//! Which signal is followed, in order:
+//! 1. `Azure-AsyncOperation`: GET the status URL until `status` is terminal
+//!    (`Succeeded`, `Failed`, `Canceled`/`Cancelled`, compared case-insensitively). A
+//!    `Failed` status — even on HTTP 200 — becomes [`AzureError::OperationFailed`] carrying
+//!    ARM's `error.code` and `error.message`.
+//! 2. `Location`: GET it until it stops answering 202; 200/201/204 mean done, an error
+//!    status means the operation failed.
+//! 3. Otherwise `properties.provisioningState` of the resource (from the initial body, then
+//!    from GETs of the resource) until terminal; for a DELETE, until the GET answers 404.
+//!
+//! A 404 from a status URL shortly after the operation started counts as "still running"
+//! (the status record may not be replicated yet). Poll URLs must be on the ARM host: the
+//! token is never sent elsewhere. After a PUT/PATCH completes the caller GETs the resource
+//! (bodies of 201/202 are not trusted).
+//!
+//! # Polling policy
+//! The first poll comes `initial_interval` (1 s) after the operation started; each following
+//! wait is 1.5 times the previous one, capped at `max_interval` (15 s). A `Retry-After` from
+//! the server is a **ceiling**, not a floor: the wait is `min(backoff, Retry-After)`, never
+//! below `min_interval` (0.5 s). So an operation that finishes within a second costs one
+//! poll, and one that finishes within 2.5 s at most two.
+//!
+//! Worst case: waits run 1, 1.5, 2.25, 3.4, 5.1, 7.6, 11.4 s (32 s in 7 polls), then one
+//! poll every 15 s. An operation lasting `T` seconds therefore costs at most
+//! `7 + ceil((T - 32) / 15)` polls for `T > 32` (e.g. 10 minutes: 45 polls), plus the initial
+//! request and one final GET; each poll may additionally be retried per [`super::retry`].
+//! Everything stops at the caller's deadline or on cancellation.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::client::{ArmClient, RawResponse, RequestSpec};
+use super::context::CallContext;
+use super::error::{ArmErrorDetails, AzureError};
+use super::resource_id::ResourceId;
+use super::retry::retry_after;
+
+/// How long-running operations are polled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollPolicy {
+    /// Wait before the first poll.
+    pub initial_interval: Duration,
+    /// Growth factor between polls.
+    pub multiplier: f64,
+    /// Longest wait between polls.
+    pub max_interval: Duration,
+    /// Shortest wait between polls, even when `Retry-After` asks for less.
+    pub min_interval: Duration,
+    /// How long a 404 from a status URL or from the final GET counts as "not visible yet".
+    pub read_after_write_window: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial_interval: Duration::from_secs(1),
+            multiplier: 1.5,
+            max_interval: Duration::from_secs(15),
+            min_interval: Duration::from_millis(500),
+            read_after_write_window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl PollPolicy {
+    /// Wait before poll number `n` (0-based), given the server's `Retry-After`.
+    pub fn interval(&self, n: u32, retry_after: Option<Duration>) -> Duration {
+        let grown = self
+            .initial_interval
+            .mul_f64(self.multiplier.max(1.0).powi(n.min(64) as i32))
+            .min(self.max_interval);
+        let capped = match retry_after {
+            Some(ra) => grown.min(ra),
+            None => grown,
+        };
+        capped.max(self.min_interval)
+    }
+}
+
+/// A terminal operation state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminal {
+    /// `Succeeded`.
+    Succeeded,
+    /// `Failed`.
+    Failed,
+    /// `Canceled` or `Cancelled`.
+    Canceled,
+}
+
+/// Classifies a status or provisioning state (case-insensitive); `None` while running.
+pub fn terminal_state(s: &str) -> Option<Terminal> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("Succeeded") {
+        Some(Terminal::Succeeded)
+    } else if s.eq_ignore_ascii_case("Failed") {
+        Some(Terminal::Failed)
+    } else if s.eq_ignore_ascii_case("Canceled") || s.eq_ignore_ascii_case("Cancelled") {
+        Some(Terminal::Canceled)
+    } else {
+        None
+    }
+}
+
+fn provisioning_state(v: &Value) -> Option<&str> {
+    v.get("properties")?.get("provisioningState")?.as_str()
+}
+
+enum Signal {
+    AsyncOperation(url::Url),
+    Location(url::Url),
+    ProvisioningState,
+    Done,
+}
+
+impl ArmClient {
+    /// Waits for the operation started by `initial` to finish.
+    pub(crate) async fn wait_for_completion(
+        &self,
+        initial: RawResponse,
+        method: Method,
+        id: &ResourceId,
+        api_version: &str,
+        ctx: &CallContext,
+        corr: &str,
+    ) -> Result<(), AzureError> {
+        let rid = id.to_string();
+        let is_delete = method == Method::DELETE;
+        let signal = if let Some(h) = initial.header("azure-asyncoperation") {
+            Signal::AsyncOperation(self.poll_url(h)?)
+        } else if let Some(h) = initial.header("location") {
+            Signal::Location(self.poll_url(h)?)
+        } else if is_delete {
+            if initial.status == StatusCode::ACCEPTED {
+                Signal::ProvisioningState
+            } else {
+                Signal::Done
+            }
+        } else {
+            match initial
+                .json()
+                .as_ref()
+                .and_then(provisioning_state)
+                .map(terminal_state)
+            {
+                Some(None) => Signal::ProvisioningState,
+                Some(Some(Terminal::Succeeded)) => Signal::Done,
+                Some(Some(t)) => {
+                    let body = initial.json().unwrap_or(Value::Null);
+                    return Err(failed(t, &body, &initial, &rid, "provisioning"));
+                }
+                None if initial.status == StatusCode::ACCEPTED => Signal::ProvisioningState,
+                None => Signal::Done,
+            }
+        };
+        let started = Instant::now();
+        let mut retry_hint = retry_after(&initial.headers, SystemTime::now());
+        let mut last_state = format!("HTTP {}", initial.status.as_u16());
+        let what = format!("waiting for {method} {rid}");
+        let policy = self.poll_policy().clone();
+        let mut n = 0u32;
+        loop {
+            let url = match &signal {
+                Signal::Done => return Ok(()),
+                Signal::AsyncOperation(u) | Signal::Location(u) => u.clone(),
+                Signal::ProvisioningState => self.resource_url(&rid, api_version, &[])?,
+            };
+            ctx.sleep(policy.interval(n, retry_hint), &what, started, &last_state)
+                .await?;
+            n += 1;
+            let resp = self
+                .send(
+                    RequestSpec {
+                        method: Method::GET,
+                        url,
+                        body: None,
+                        idempotent: true,
+                        resource_id: Some(&rid),
+                        correlation_id: corr,
+                        allow_404_retry: false,
+                    },
+                    ctx,
+                )
+                .await?;
+            retry_hint = retry_after(&resp.headers, SystemTime::now());
+            let early = started.elapsed() < policy.read_after_write_window;
+            let body = resp.json().unwrap_or(Value::Null);
+            tracing::debug!(resource_id = %rid, poll = n, status = resp.status.as_u16(), "polled long-running operation");
+            match &signal {
+                Signal::AsyncOperation(_) => {
+                    if resp.status == StatusCode::NOT_FOUND && early {
+                        last_state = "status not available yet (404)".into();
+                        continue;
+                    }
+                    if !resp.status.is_success() {
+                        return Err(poll_error(resp, &rid));
+                    }
+                    let Some(status) = body.get("status").and_then(Value::as_str) else {
+                        return Err(AzureError::InvalidResponse {
+                            url: rid,
+                            message: "operation status has no \"status\" field".into(),
+                        });
+                    };
+                    last_state = status.to_string();
+                    match terminal_state(status) {
+                        None => continue,
+                        Some(Terminal::Succeeded) => return Ok(()),
+                        Some(t) => return Err(failed(t, &body, &resp, &rid, status)),
+                    }
+                }
+                Signal::Location(_) => match resp.status {
+                    StatusCode::ACCEPTED => {
+                        last_state = "HTTP 202 (in progress)".into();
+                        continue;
+                    }
+                    StatusCode::NOT_FOUND if is_delete => return Ok(()),
+                    StatusCode::NOT_FOUND if early => {
+                        last_state = "status not available yet (404)".into();
+                        continue;
+                    }
+                    s if s.is_success() => {
+                        // Some services answer the Location URL with an operation status body.
+                        if let Some(status) = body.get("status").and_then(Value::as_str)
+                            && let Some(t) = terminal_state(status)
+                            && t != Terminal::Succeeded
+                        {
+                            return Err(failed(t, &body, &resp, &rid, status));
+                        }
+                        return Ok(());
+                    }
+                    _ => return Err(poll_error(resp, &rid)),
+                },
+                Signal::ProvisioningState => {
+                    if resp.status == StatusCode::NOT_FOUND {
+                        if is_delete {
+                            return Ok(());
+                        }
+                        if early {
+                            last_state = "resource not visible yet (404)".into();
+                            continue;
+                        }
+                    }
+                    if !resp.status.is_success() {
+                        return Err(resp.into_error(Some(&rid)));
+                    }
+                    if is_delete {
+                        last_state = provisioning_state(&body).unwrap_or("Deleting").to_string();
+                        continue;
+                    }
+                    let Some(state) = provisioning_state(&body) else {
+                        return Ok(());
+                    };
+                    last_state = state.to_string();
+                    match terminal_state(state) {
+                        None => continue,
+                        Some(Terminal::Succeeded) => return Ok(()),
+                        Some(t) => return Err(failed(t, &body, &resp, &rid, state)),
+                    }
+                }
+                Signal::Done => return Ok(()),
+            }
+        }
+    }
+}
+
+fn poll_error(resp: RawResponse, rid: &str) -> AzureError {
+    let mut d = resp.details(Some(rid));
+    d.operation = "polling the long-running operation".into();
+    AzureError::Arm(Box::new(d))
+}
+
+fn failed(t: Terminal, body: &Value, resp: &RawResponse, rid: &str, state: &str) -> AzureError {
+    let err = body
+        .get("error")
+        .or_else(|| body.get("properties").and_then(|p| p.get("error")))
+        .filter(|e| e.is_object());
+    let s = |k: &str| {
+        err.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let code = s("code");
+    let message = s("message").unwrap_or_else(|| match t {
+        Terminal::Canceled => "the operation was canceled".to_string(),
+        _ => "the operation failed without an error message".to_string(),
+    });
+    AzureError::OperationFailed {
+        state: state.to_string(),
+        details: Box::new(ArmErrorDetails {
+            status: resp.status.as_u16(),
+            code,
+            message,
+            request_id: resp.header("x-ms-request-id").map(str::to_string),
+            correlation_id: resp
+                .header("x-ms-correlation-request-id")
+                .map(str::to_string),
+            resource_id: Some(rid.to_string()),
+            operation: "long-running operation".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_states_case_insensitive() {
+        assert_eq!(terminal_state("succeeded"), Some(Terminal::Succeeded));
+        assert_eq!(terminal_state("FAILED"), Some(Terminal::Failed));
+        assert_eq!(terminal_state("Cancelled"), Some(Terminal::Canceled));
+        assert_eq!(terminal_state("canceled"), Some(Terminal::Canceled));
+        assert_eq!(terminal_state("InProgress"), None);
+        assert_eq!(terminal_state("Updating"), None);
+    }
+
+    #[test]
+    fn retry_after_is_a_ceiling() {
+        let p = PollPolicy::default();
+        assert_eq!(p.interval(0, None), Duration::from_secs(1));
+        assert_eq!(
+            p.interval(0, Some(Duration::from_secs(10))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(p.interval(1, None), Duration::from_millis(1500));
+        assert_eq!(p.interval(20, None), Duration::from_secs(15));
+        assert_eq!(
+            p.interval(20, Some(Duration::from_secs(4))),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            p.interval(3, Some(Duration::ZERO)),
+            Duration::from_millis(500)
+        );
+        // The documented worst case: 7 polls cover the first ~32 s.
+        let total: Duration = (0..7).map(|n| p.interval(n, None)).sum();
+        assert!(
+            total > Duration::from_secs(31) && total < Duration::from_secs(33),
+            "{total:?}"
+        );
+    }
+}

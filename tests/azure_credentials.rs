@@ -1,0 +1,552 @@
+//! Every credential type gets a token from local endpoints; the chain picks methods in
+//! azurerm's order, caches per (tenant, scope), and reports failures without secrets.
+
+mod azure_support;
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use amlauth::azure::config::AuthConfig;
+use amlauth::azure::credential::{AuthMethod, CredentialChain, CredentialOptions, TokenProvider};
+use amlauth::azure::http::build_http_client;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use azure_support::{TlsServer, env, start_http, start_tls, token_reply};
+use serde_json::{Value, json};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+const SECRET: &str = "sup3r-s3cret-value";
+const SCOPE: &str = "https://management.azure.com/.default";
+
+/// Records every token request the fake Entra ID endpoint saw.
+#[derive(Clone, Default)]
+struct Sts {
+    requests: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+async fn token_endpoint(
+    State(sts): State<Sts>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    sts.requests.lock().unwrap().push(form.clone());
+    let bad = |m: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client", "error_description": m})),
+        )
+    };
+    if tenant != TENANT {
+        return bad("unknown tenant");
+    }
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials")
+        || form.get("client_id").map(String::as_str) != Some(CLIENT)
+        || form.get("scope").map(String::as_str) != Some(SCOPE)
+    {
+        return bad("bad request shape");
+    }
+    if let Some(s) = form.get("client_secret") {
+        return if s == SECRET {
+            (StatusCode::OK, Json(token_reply("token-from-secret")))
+        } else {
+            bad("AADSTS7000215: Invalid client secret provided.")
+        };
+    }
+    if form.get("client_assertion_type").map(String::as_str)
+        == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        && let Some(a) = form.get("client_assertion")
+    {
+        return (StatusCode::OK, Json(token_reply(&format!("token-for-{a}"))));
+    }
+    bad("no credential")
+}
+
+async fn github_endpoint(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth != "Bearer gh-request-token" {
+        return (StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    if q.get("audience").map(String::as_str) != Some("api://AzureADTokenExchange")
+        || q.get("run").map(String::as_str) != Some("42")
+    {
+        return (StatusCode::BAD_REQUEST, Json(json!({})));
+    }
+    (
+        StatusCode::OK,
+        Json(json!({"count": 1, "value": "github-jwt"})),
+    )
+}
+
+async fn sts_server() -> (TlsServer, Sts) {
+    let sts = Sts::default();
+    let router = Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token_endpoint))
+        .route("/gh", get(github_endpoint))
+        .with_state(sts.clone());
+    (start_tls(router).await, sts)
+}
+
+fn base_config(server: &TlsServer) -> AuthConfig {
+    AuthConfig {
+        tenant_id: Some(TENANT.into()),
+        client_id: Some(CLIENT.into()),
+        authority_host: Some(server.url()),
+        ca_bundle: Some(server.ca_file.to_string_lossy().into_owned()),
+        use_cli: Some(false),
+        ..Default::default()
+    }
+}
+
+/// A fake `az`: answers `az account get-access-token` and counts calls.
+#[derive(Debug, Default)]
+struct FakeAz {
+    calls: AtomicUsize,
+    fail: bool,
+    seen: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl azure_identity::Executor for FakeAz {
+    async fn run(&self, program: &OsStr, args: &[&OsStr]) -> std::io::Result<Output> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let cmd: Vec<String> = std::iter::once(program)
+            .chain(args.iter().copied())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        self.seen.lock().unwrap().push(cmd.join(" "));
+        if self.fail {
+            return Ok(Output {
+                status: ExitStatus::from_raw(1 << 8),
+                stdout: Vec::new(),
+                stderr: b"ERROR: Please run 'az login' to setup account.".to_vec(),
+            });
+        }
+        let expires = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+        let stdout = json!({
+            "accessToken": "token-from-cli",
+            "expiresOn": "2030-01-01 00:00:00.000000",
+            "expires_on": expires,
+            "subscription": "sub",
+            "tenant": TENANT,
+            "tokenType": "Bearer"
+        });
+        Ok(Output {
+            status: ExitStatus::from_raw(0),
+            stdout: stdout.to_string().into_bytes(),
+            stderr: Vec::new(),
+        })
+    }
+}
+
+fn chain(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> CredentialChain {
+    let resolved = cfg.resolve(&env(vars)).unwrap();
+    let http = build_http_client(resolved.ca_bundle.as_deref()).unwrap();
+    CredentialChain::new(
+        &resolved,
+        CredentialOptions {
+            http,
+            cli_executor: az.map(|a| a as Arc<dyn azure_identity::Executor>),
+        },
+    )
+}
+
+#[tokio::test]
+async fn client_secret_over_tls_and_cached() {
+    let (server, sts) = sts_server().await;
+    let cfg = AuthConfig {
+        client_secret: Some(SECRET.into()),
+        ..base_config(&server)
+    };
+    let c = chain(&cfg, &[], None);
+    assert_eq!(c.methods(), vec![AuthMethod::ClientSecret]);
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
+    assert_eq!(
+        sts.requests.lock().unwrap().len(),
+        1,
+        "second token must come from the cache"
+    );
+    assert_eq!(c.chosen_method(), Some(AuthMethod::ClientSecret));
+    // A forced refresh (after a 401) really goes back to the token endpoint.
+    c.token(SCOPE, true).await.unwrap();
+    assert_eq!(sts.requests.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn client_secret_from_environment_variables() {
+    let (server, sts) = sts_server().await;
+    let cfg = AuthConfig {
+        authority_host: Some(server.url()),
+        ca_bundle: Some(server.ca_file.to_string_lossy().into_owned()),
+        ..Default::default()
+    };
+    let az = Arc::new(FakeAz::default());
+    let c = chain(
+        &cfg,
+        &[
+            ("ARM_TENANT_ID", TENANT),
+            ("ARM_CLIENT_ID", CLIENT),
+            ("ARM_CLIENT_SECRET", SECRET),
+        ],
+        Some(az.clone()),
+    );
+    assert_eq!(
+        c.methods(),
+        vec![AuthMethod::ClientSecret, AuthMethod::AzureCli]
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-secret"
+    );
+    assert_eq!(az.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(sts.requests.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_secret_fails_without_falling_back_or_leaking() {
+    let (server, _sts) = sts_server().await;
+    let wrong = "wr0ng-s3cret-value";
+    let cfg = AuthConfig {
+        client_secret: Some(wrong.into()),
+        use_cli: Some(true),
+        ..base_config(&server)
+    };
+    let az = Arc::new(FakeAz::default());
+    let c = chain(&cfg, &[], Some(az.clone()));
+    let e = c.token(SCOPE, false).await.unwrap_err().to_string();
+    assert!(e.contains("client secret: failed"), "{e}");
+    assert!(e.contains("AADSTS7000215"), "{e}");
+    assert!(!e.contains(wrong), "{e}");
+    assert_eq!(
+        az.calls.load(Ordering::SeqCst),
+        0,
+        "must not fall back to the CLI identity"
+    );
+}
+
+#[tokio::test]
+async fn oidc_static_token() {
+    let (server, sts) = sts_server().await;
+    let cfg = AuthConfig {
+        use_oidc: Some(true),
+        oidc_token: Some("static-jwt".into()),
+        ..base_config(&server)
+    };
+    let c = chain(&cfg, &[], None);
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-static-jwt"
+    );
+    assert_eq!(c.chosen_method(), Some(AuthMethod::OidcToken));
+    assert_eq!(sts.requests.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn oidc_token_file_is_reread() {
+    let (server, sts) = sts_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "file-jwt-1\n").unwrap();
+    let cfg = base_config(&server);
+    let c = chain(
+        &cfg,
+        &[
+            ("ARM_USE_OIDC", "true"),
+            ("ARM_OIDC_TOKEN_FILE_PATH", file.to_str().unwrap()),
+        ],
+        None,
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-file-jwt-1"
+    );
+    std::fs::write(&file, "file-jwt-2").unwrap();
+    assert_eq!(
+        c.token(SCOPE, true).await.unwrap().secret(),
+        "token-for-file-jwt-2"
+    );
+    assert_eq!(c.chosen_method(), Some(AuthMethod::OidcTokenFile));
+    let reqs = sts.requests.lock().unwrap();
+    assert_eq!(
+        reqs[1].get("client_assertion").map(String::as_str),
+        Some("file-jwt-2")
+    );
+}
+
+#[tokio::test]
+async fn oidc_github_actions_request_url() {
+    let (server, sts) = sts_server().await;
+    let cfg = AuthConfig {
+        use_oidc: Some(true),
+        ..base_config(&server)
+    };
+    let url = format!("{}/gh?run=42", server.url());
+    let c = chain(
+        &cfg,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"),
+        ],
+        None,
+    );
+    assert_eq!(c.methods(), vec![AuthMethod::OidcGitHubActions]);
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-for-github-jwt"
+    );
+    assert_eq!(sts.requests.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn github_request_failure_is_reported_without_the_request_token() {
+    let (server, _sts) = sts_server().await;
+    let cfg = AuthConfig {
+        use_oidc: Some(true),
+        oidc_request_url: Some(format!("{}/gh?run=42", server.url())),
+        oidc_request_token: Some("not-the-right-request-token".into()),
+        ..base_config(&server)
+    };
+    let c = chain(&cfg, &[], None);
+    let e = c.token(SCOPE, false).await.unwrap_err().to_string();
+    assert!(
+        e.contains("OIDC via GitHub Actions token request: failed") && e.contains("401"),
+        "{e}"
+    );
+    assert!(!e.contains("not-the-right-request-token"), "{e}");
+}
+
+type MiRequest = (HashMap<String, String>, HeaderMap);
+
+#[derive(Clone, Default)]
+struct MiLog(Arc<Mutex<Vec<MiRequest>>>);
+
+async fn mi_endpoint(
+    State(log): State<MiLog>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    log.0.lock().unwrap().push((q.clone(), headers.clone()));
+    if headers.get("metadata").and_then(|v| v.to_str().ok()) != Some("true") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "metadata header"})),
+        );
+    }
+    let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
+    (
+        StatusCode::OK,
+        Json(json!({
+            "access_token": format!("mi-token-{}", q.get("api-version").cloned().unwrap_or_default()),
+            "expires_on": expires,
+            "token_type": "Bearer",
+            "resource": q.get("resource"),
+        })),
+    )
+}
+
+#[tokio::test]
+async fn managed_identity_via_identity_endpoint() {
+    let log = MiLog::default();
+    let (addr, task) = start_http(
+        Router::new()
+            .route("/msi/token", get(mi_endpoint))
+            .with_state(log.clone()),
+    )
+    .await;
+    let endpoint = format!("http://127.0.0.1:{}/msi/token", addr.port());
+    let cfg = AuthConfig {
+        use_msi: Some(true),
+        use_cli: Some(false),
+        client_id: Some(CLIENT.into()),
+        ..Default::default()
+    };
+    let c = chain(
+        &cfg,
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "id-header-value"),
+        ],
+        None,
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2019-08-01"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2019-08-01"
+    );
+    let seen = log.0.lock().unwrap();
+    assert_eq!(seen.len(), 1, "cached");
+    let (q, h) = &seen[0];
+    assert_eq!(
+        q.get("resource").map(String::as_str),
+        Some("https://management.azure.com")
+    );
+    assert_eq!(q.get("client_id").map(String::as_str), Some(CLIENT));
+    assert_eq!(h.get("x-identity-header").unwrap(), "id-header-value");
+    task.abort();
+}
+
+#[tokio::test]
+async fn managed_identity_via_msi_endpoint() {
+    let log = MiLog::default();
+    let (addr, task) = start_http(
+        Router::new()
+            .route("/imds", get(mi_endpoint))
+            .with_state(log.clone()),
+    )
+    .await;
+    let cfg = AuthConfig {
+        use_msi: Some(true),
+        use_cli: Some(false),
+        msi_endpoint: Some(format!("http://localhost:{}/imds", addr.port())),
+        ..Default::default()
+    };
+    let c = chain(&cfg, &[], None);
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "mi-token-2018-02-01"
+    );
+    assert!(
+        log.0.lock().unwrap()[0]
+            .1
+            .get("x-identity-header")
+            .is_none()
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn azure_cli_through_executor_is_cached_by_us() {
+    let az = Arc::new(FakeAz::default());
+    let cfg = AuthConfig {
+        tenant_id: Some(TENANT.into()),
+        ..Default::default()
+    };
+    let c = chain(&cfg, &[], Some(az.clone()));
+    assert_eq!(c.methods(), vec![AuthMethod::AzureCli]);
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
+    assert_eq!(
+        az.calls.load(Ordering::SeqCst),
+        1,
+        "the second token must come from our cache"
+    );
+    let cmd = az.seen.lock().unwrap()[0].clone();
+    assert!(
+        cmd.contains("az account get-access-token") && cmd.contains(&format!("--tenant {TENANT}")),
+        "{cmd}"
+    );
+    // A different scope is a different cache entry.
+    c.token("https://storage.azure.com/.default", false)
+        .await
+        .unwrap();
+    assert_eq!(az.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn managed_identity_failure_falls_through_to_cli() {
+    // Nothing listens on this port: managed identity fails, the CLI (ambient as well) works.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let az = Arc::new(FakeAz::default());
+    let cfg = AuthConfig {
+        use_msi: Some(true),
+        msi_endpoint: Some(format!("http://127.0.0.1:{port}/imds")),
+        ..Default::default()
+    };
+    let c = chain(&cfg, &[], Some(az.clone()));
+    assert_eq!(
+        c.methods(),
+        vec![AuthMethod::ManagedIdentity, AuthMethod::AzureCli]
+    );
+    assert_eq!(
+        c.token(SCOPE, false).await.unwrap().secret(),
+        "token-from-cli"
+    );
+    assert_eq!(c.chosen_method(), Some(AuthMethod::AzureCli));
+}
+
+#[tokio::test]
+async fn nothing_works_lists_every_method_without_secrets() {
+    let az = Arc::new(FakeAz {
+        fail: true,
+        ..Default::default()
+    });
+    // A secret without tenant: skipped with a reason; the CLI fails; the rest are off.
+    let cfg = AuthConfig {
+        client_id: Some(CLIENT.into()),
+        client_secret: Some(SECRET.into()),
+        ..Default::default()
+    };
+    let c = chain(&cfg, &[], Some(az));
+    let e = c.token(SCOPE, false).await.unwrap_err().to_string();
+    for needle in [
+        "Azure CLI: failed",
+        "az login",
+        "client secret: not used: client_secret is set but tenant_id is not",
+        "client certificate: not used",
+        "OIDC token: not used: use_oidc is false",
+        "managed identity: not used: use_msi is false",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in {e}");
+    }
+    assert!(!e.contains(SECRET), "{e}");
+
+    let none = AuthConfig {
+        use_cli: Some(false),
+        ..Default::default()
+    };
+    let e = chain(&none, &[], None)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no authentication method is configured")
+            && e.contains("Azure CLI: not used: use_cli is false"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn certificate_is_reported_as_unavailable() {
+    let (server, _sts) = sts_server().await;
+    let cfg = AuthConfig {
+        client_certificate: Some("AAAA".into()),
+        ..base_config(&server)
+    };
+    let e = chain(&cfg, &[], None)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("client certificate: failed"), "{e}");
+}

@@ -1,0 +1,859 @@
+//! Retries, long-running operations, cancellation and deadlines, counted against wiremock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use amlauth::azure::credential::TokenProvider;
+use amlauth::azure::{
+    ArmClient, ArmClientOptions, AzureError, CallContext, PollPolicy, ResourceId, RetryPolicy,
+};
+use azure_core::credentials::Secret;
+use serde_json::json;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use wiremock::matchers::{header, header_exists, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const API: &str = "2025-06-01";
+
+/// Hands out "token-N", N counting forced refreshes.
+#[derive(Debug, Default)]
+struct CountingTokens {
+    refreshes: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl TokenProvider for CountingTokens {
+    async fn token(&self, _scope: &str, force_refresh: bool) -> Result<Secret, AzureError> {
+        if force_refresh {
+            self.refreshes.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(Secret::new(format!(
+            "token-{}",
+            self.refreshes.load(Ordering::SeqCst)
+        )))
+    }
+}
+
+fn fast_retry(max_retries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_retries,
+        initial_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+        ..Default::default()
+    }
+}
+
+fn fast_poll() -> PollPolicy {
+    PollPolicy {
+        initial_interval: Duration::from_millis(20),
+        min_interval: Duration::from_millis(10),
+        max_interval: Duration::from_millis(50),
+        read_after_write_window: Duration::from_secs(2),
+        ..Default::default()
+    }
+}
+
+fn client(
+    server: &MockServer,
+    retry: RetryPolicy,
+    poll: PollPolicy,
+) -> (ArmClient, Arc<CountingTokens>) {
+    let tokens = Arc::new(CountingTokens::default());
+    let c = ArmClient::new(
+        tokens.clone(),
+        ArmClientOptions {
+            base_url: server.uri().parse().unwrap(),
+            scope: "https://management.azure.com/.default".into(),
+            retry,
+            poll,
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    (c, tokens)
+}
+
+fn ws_id() -> ResourceId {
+    ResourceId::new_ml_workspace("00000000-0000-0000-0000-000000000001", "rg", "ws")
+}
+
+fn ws_path() -> String {
+    ws_id().to_string()
+}
+
+async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == p)
+        .collect()
+}
+
+#[tokio::test]
+async fn throttled_then_ok_waits_for_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(ws_path()))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ws_path()))
+        .and(query_param("api-version", API))
+        .and(header("authorization", "Bearer token-0"))
+        .and(header_exists("x-ms-client-request-id"))
+        .and(header_exists("x-ms-correlation-request-id"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let t = std::time::Instant::now();
+    let v = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap();
+    assert_eq!(v.unwrap()["name"], "ws");
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "waited only {:?}",
+        t.elapsed()
+    );
+    assert_eq!(c.request_count(), 2);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_ms_headers_take_precedence() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("x-ms-retry-after-ms", "50")
+                .insert_header("retry-after", "30"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let t = std::time::Instant::now();
+    c.get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "Retry-After: 30 was used instead of 50 ms"
+    );
+    assert_eq!(c.request_count(), 2);
+}
+
+#[tokio::test]
+async fn persistent_503_fails_after_max_retries_with_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("x-ms-request-id", "req-503-abc")
+                .set_body_json(
+                    json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "1 attempt + 3 retries"
+    );
+    assert_eq!(e.request_id(), Some("req-503-abc"));
+    assert_eq!(e.code(), Some("ServiceUnavailable"));
+    assert_eq!(e.status(), Some(503));
+    let s = e.to_string();
+    assert!(
+        s.contains("req-503-abc") && s.contains("try later") && s.contains(&ws_path()),
+        "{s}"
+    );
+}
+
+#[tokio::test]
+async fn unauthorized_refreshes_the_token_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer token-0"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
+    assert!(
+        c.get_json(&ws_id(), API, &CallContext::default())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
+
+    // A second 401 is final (no refresh loop).
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad"}}),
+        ))
+        .mount(&server)
+        .await;
+    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidAuthenticationToken"));
+    assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_not() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .insert_header("x-ms-error-code", "Conflict")
+                .set_body_json(
+                    json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}),
+                ),
+        )
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"properties": {"provisioningState": "Succeeded"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "final"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let v = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "final");
+    assert_eq!(
+        requests_to(&server, &ws_path()).await.len(),
+        4,
+        "3 PUTs + final GET"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"error": {"code": "Conflict", "message": "name taken"}})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("Conflict"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn post_retries_only_when_safe() {
+    let action = format!("{}/listKeys", ws_path());
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(action.clone()))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let ctx = CallContext::default();
+    c.post_json(&ws_id(), "listKeys", API, None, false, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "unsafe POST must not be resent after a 500"
+    );
+    c.post_json(&ws_id(), "listKeys", API, None, true, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "safe POST: 1 + 3 retries"
+    );
+
+    // 429 means the request was not processed, so even an unsafe POST is resent.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after-ms", "10"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"userStorageKey": "k"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let v = c
+        .post_json(&ws_id(), "listKeys", API, Some(&json!({})), false, &ctx)
+        .await
+        .unwrap();
+    assert_eq!(v["userStorageKey"], "k");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "no"}})),
+        )
+        .up_to_n_times(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    assert!(
+        c.get_json(&ws_id(), API, &CallContext::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    let ctx = CallContext::default().tolerate_404_for(Duration::from_secs(5));
+    assert!(c.get_json(&ws_id(), API, &ctx).await.unwrap().is_some());
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "two more 404s, then 200"
+    );
+}
+
+#[tokio::test]
+async fn lro_azure_async_operation_in_progress_then_succeeded() {
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/op1", server.uri());
+    Mock::given(method("PUT"))
+        .and(path(ws_path()))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("azure-asyncoperation", op.as_str())
+                .insert_header("retry-after", "10")
+                .set_body_json(json!({"name": "from-201-body-not-trusted"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/operations/op1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "InProgress"})))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/operations/op1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ws_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let v = c
+        .put_and_wait(
+            &ws_id(),
+            API,
+            &json!({"location": "x"}),
+            &CallContext::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "ws", "the final GET's body, not the 201 body");
+    assert_eq!(requests_to(&server, "/operations/op1").await.len(), 3);
+    let all = server.received_requests().await.unwrap();
+    assert_eq!(all.len(), 5);
+    let corr: Vec<_> = all
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("x-ms-correlation-request-id")
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert!(
+        corr.iter().all(|c| *c == corr[0]),
+        "one correlation id per logical call"
+    );
+    let ids: std::collections::HashSet<_> = all
+        .iter()
+        .map(|r| r.headers.get("x-ms-client-request-id").unwrap().clone())
+        .collect();
+    assert_eq!(ids.len(), 5, "a fresh client request id per request");
+}
+
+#[tokio::test]
+async fn lro_failed_operation_carries_arm_code_and_message() {
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/op2", server.uri());
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(201).insert_header("Azure-AsyncOperation", op.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/operations/op2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ms-request-id", "req-failed-op")
+                .set_body_json(json!({"status": "Failed", "error": {"code": "InternalServerError", "message": "identity update rejected"}})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AzureError::OperationFailed { .. }), "{e}");
+    assert_eq!(e.code(), Some("InternalServerError"));
+    assert_eq!(e.request_id(), Some("req-failed-op"));
+    let s = e.to_string();
+    assert!(
+        s.contains("Failed") && s.contains("identity update rejected") && s.contains(&ws_path()),
+        "{s}"
+    );
+
+    // Canceled (either spelling) is terminal too.
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/op3", server.uri());
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(202).insert_header("azure-asyncoperation", op.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "Cancelled"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AzureError::OperationFailed { state, .. } if state == "Cancelled"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn lro_location_header() {
+    let server = MockServer::start().await;
+    let loc = format!(
+        "{}/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc",
+        server.uri()
+    );
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", loc.as_str())
+                .insert_header("retry-after", "30"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc"))
+        .respond_with(ResponseTemplate::new(202))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ws_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "patched"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let v = c
+        .patch_and_wait(&ws_id(), API, &json!({"tags": {}}), &CallContext::default())
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "patched");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "PATCH + 3 polls + final GET"
+    );
+
+    // A failing Location poll is an error with ARM's code.
+    let server = MockServer::start().await;
+    let loc = format!("{}/op", server.uri());
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(202).insert_header("location", loc.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/op"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": "BadRequest", "message": "nope"}})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let e = c
+        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("BadRequest"));
+}
+
+#[tokio::test]
+async fn lro_provisioning_state_without_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"properties": {"provisioningState": "Updating"}})),
+        )
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let v = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "ws");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "PUT + 3 state polls + final GET"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"properties": {"provisioningState": "Failed", "error": {"code": "QuotaExceeded", "message": "no cores"}}})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("QuotaExceeded"));
+}
+
+#[tokio::test]
+async fn delete_waits_for_location_and_tolerates_absence() {
+    let server = MockServer::start().await;
+    let loc = format!("{}/op-del", server.uri());
+    Mock::given(method("DELETE"))
+        .and(query_param("forceToPurge", "true"))
+        .respond_with(ResponseTemplate::new(202).insert_header("location", loc.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/op-del"))
+        .respond_with(ResponseTemplate::new(202))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/op-del"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    c.delete(
+        &ws_id(),
+        API,
+        &[("forceToPurge", "true")],
+        &CallContext::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    c.delete(&ws_id(), API, &[], &CallContext::default())
+        .await
+        .unwrap();
+}
+
+/// With the real polling policy, an operation that is done within a second costs one poll.
+#[tokio::test]
+async fn fast_operation_completes_in_at_most_two_polls() {
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/fast", server.uri());
+    // The operation takes 1.2 s: with Retry-After: 10 taken as a floor this would take 10 s.
+    let started = Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
+    let s1 = started.clone();
+    let op_put = op.clone();
+    Mock::given(method("PUT"))
+        .respond_with(move |_: &Request| {
+            *s1.lock().unwrap() = Some(std::time::Instant::now());
+            ResponseTemplate::new(201)
+                .insert_header("azure-asyncoperation", op_put.as_str())
+                .insert_header("retry-after", "10")
+        })
+        .mount(&server)
+        .await;
+    let s2 = started.clone();
+    Mock::given(method("GET"))
+        .and(path("/operations/fast"))
+        .respond_with(move |_: &Request| {
+            let done = s2
+                .lock()
+                .unwrap()
+                .is_some_and(|t| t.elapsed() >= Duration::from_millis(1200));
+            let status = if done { "Succeeded" } else { "InProgress" };
+            ResponseTemplate::new(200)
+                .insert_header("retry-after", "10")
+                .set_body_json(json!({"status": status}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(ws_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
+        .mount(&server)
+        .await;
+    let tokens = Arc::new(CountingTokens::default());
+    let c = ArmClient::new(
+        tokens,
+        ArmClientOptions {
+            base_url: server.uri().parse().unwrap(),
+            scope: "s".into(),
+            retry: RetryPolicy::default(),
+            poll: PollPolicy::default(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap();
+    let polls = requests_to(&server, "/operations/fast").await.len();
+    assert_eq!(
+        polls, 2,
+        "first poll at ~1 s sees InProgress, the second at ~2.5 s Succeeded"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "took {:?} despite Retry-After: 10",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancellation_mid_poll_returns_within_a_second() {
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/slow", server.uri());
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).insert_header("azure-asyncoperation", op.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/operations/slow"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("retry-after", "60")
+                .set_body_json(json!({"status": "InProgress"})),
+        )
+        .mount(&server)
+        .await;
+    let tokens = Arc::new(CountingTokens::default());
+    let poll = PollPolicy {
+        initial_interval: Duration::from_secs(30),
+        max_interval: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let c = ArmClient::new(
+        tokens,
+        ArmClientOptions {
+            base_url: server.uri().parse().unwrap(),
+            scope: "s".into(),
+            retry: RetryPolicy::default(),
+            poll,
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let cancel = CancellationToken::new();
+    let ctx = CallContext {
+        cancel: cancel.clone(),
+        ..Default::default()
+    };
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let at = Instant::now();
+        cancel.cancel();
+        at
+    });
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &ctx)
+        .await
+        .unwrap_err();
+    let returned = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+    assert!(e.is_cancelled(), "{e}");
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    assert!(returned - cancelled_at < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn deadline_bounds_polling() {
+    let server = MockServer::start().await;
+    let op = format!("{}/operations/never", server.uri());
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201).insert_header("azure-asyncoperation", op.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "Running"})))
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let ctx = CallContext::with_timeout(Duration::from_millis(400), CancellationToken::new());
+    let t = std::time::Instant::now();
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AzureError::DeadlineExceeded { .. }), "{e}");
+    assert!(e.to_string().contains("Running"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn poll_urls_on_other_hosts_are_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("azure-asyncoperation", "https://evil.example/op"),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let e = c
+        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn connection_errors_are_retried_then_reported() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let c = ArmClient::new(
+        Arc::new(CountingTokens::default()),
+        ArmClientOptions {
+            base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
+            scope: "s".into(),
+            retry: fast_retry(2),
+            poll: fast_poll(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AzureError::Transport { attempts: 3, .. }),
+        "{e}"
+    );
+    assert_eq!(c.request_count(), 3);
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    let e = ArmClient::new(
+        Arc::new(CountingTokens::default()),
+        ArmClientOptions {
+            base_url: "http://management.example.com".parse().unwrap(),
+            scope: "s".into(),
+            retry: RetryPolicy::default(),
+            poll: PollPolicy::default(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+}
