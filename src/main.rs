@@ -2,8 +2,11 @@
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use amlauth::framework::runtime::Runtime;
 use amlauth::plugin::{self, Command, ProtocolVersion};
-use amlauth::proto::{tfplugin5, tfplugin6};
+use amlauth::resources::AmlAuthProvider;
 use tonic::service::Routes;
 
 #[tokio::main]
@@ -43,24 +46,7 @@ async fn main() -> ExitCode {
 }
 
 /// The provider service for the negotiated protocol version.
-// Stub until the protocol servers land: every RPC answers Unimplemented.
 fn provider_routes(version: ProtocolVersion) -> Routes {
-    const MAX: usize = plugin::MAX_MESSAGE_SIZE;
-    match version {
-        ProtocolVersion::V6 => Routes::new(
-            tfplugin6::provider_server::ProviderServer::new(StubProvider)
-                .max_decoding_message_size(MAX)
-                .max_encoding_message_size(MAX),
-        ),
-        ProtocolVersion::V5 => Routes::new(
-            tfplugin5::provider_server::ProviderServer::new(StubProvider)
-                .max_decoding_message_size(MAX)
-                .max_encoding_message_size(MAX),
-        ),
-    }
+    let runtime = Arc::new(Runtime::new(Arc::new(AmlAuthProvider)));
+    amlauth::server::routes(version, runtime)
 }
-
-struct StubProvider;
-
-impl tfplugin6::provider_server::Provider for StubProvider {}
-impl tfplugin5::provider_server::Provider for StubProvider {}
