@@ -34,9 +34,10 @@ pub struct AuthConfig {
     pub client_secret: Option<String>,
     /// `client_secret_file_path` / `ARM_CLIENT_SECRET_FILE_PATH`.
     pub client_secret_file_path: Option<String>,
-    /// `client_certificate_path` / `ARM_CLIENT_CERTIFICATE_PATH` (PKCS#12 file).
+    /// `client_certificate_path` / `ARM_CLIENT_CERTIFICATE_PATH`: PEM file with the certificate
+    /// and its unencrypted RSA key (PKCS#12 is refused with a conversion hint).
     pub client_certificate_path: Option<String>,
-    /// `client_certificate` / `ARM_CLIENT_CERTIFICATE`: base64 PKCS#12 (sensitive).
+    /// `client_certificate` / `ARM_CLIENT_CERTIFICATE`: the same PEM, base64-encoded (sensitive).
     pub client_certificate: Option<String>,
     /// `client_certificate_password` / `ARM_CLIENT_CERTIFICATE_PASSWORD` (sensitive).
     pub client_certificate_password: Option<String>,
@@ -100,9 +101,9 @@ impl std::fmt::Debug for AuthConfig {
 /// Where the client certificate comes from.
 #[derive(Debug, Clone)]
 pub enum CertificateSource {
-    /// A PKCS#12 file.
+    /// A certificate file.
     Path(PathBuf),
-    /// PKCS#12 bytes decoded from the base64 `client_certificate` setting.
+    /// The base64 `client_certificate` setting (validated, kept encoded).
     Inline(Secret),
 }
 
@@ -335,7 +336,7 @@ impl AuthConfig {
                     .map_err(|e| {
                         AzureError::config(
                             "client_certificate",
-                            format!("not valid base64 ({e}); expected a base64-encoded PKCS#12 (.pfx) file"),
+                            format!("not valid base64 ({e}); expected a base64-encoded PEM certificate with its key"),
                         )
                     })?;
                 // Keep the bytes base64 in a Secret so they never print.

@@ -34,6 +34,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use url::Url;
 
+use super::certificate::{CertificateAssertion, load_certificate_bytes};
 use super::config::{AppServiceIdentity, ResolvedAuthConfig};
 use super::error::AzureError;
 
@@ -200,15 +201,43 @@ impl CredentialChain {
                 AuthMethod::ClientCertificate,
                 "client_certificate(_path) is not set".into(),
             )),
-            Some(_) => match sp_missing("client_certificate") {
+            Some(cert_source) => match sp_missing("client_certificate") {
                 Some(why) => skipped.push((AuthMethod::ClientCertificate, why)),
-                None => push(
-                    AuthMethod::ClientCertificate,
-                    true,
-                    Box::new(|| {
-                        Err("certificate authentication is not available in this build; use a client secret or OIDC".to_string())
-                    }),
-                ),
+                None => {
+                    let source = cert_source.clone();
+                    let tenant = cfg.tenant_id.clone().unwrap_or_default();
+                    let client = cfg.client_id.clone().unwrap_or_default();
+                    let password_set = cfg.client_certificate_password.is_some();
+                    let endpoint = format!(
+                        "{}/{}/oauth2/v2.0/token",
+                        cfg.cloud.authority_host.as_str().trim_end_matches('/'),
+                        tenant
+                    );
+                    let co = client_options(cfg, &opts.http);
+                    push(
+                        AuthMethod::ClientCertificate,
+                        true,
+                        Box::new(move || {
+                            let pem = load_certificate_bytes(&source)?;
+                            let assertion = CertificateAssertion::from_pem(
+                                &pem,
+                                password_set,
+                                &client,
+                                &endpoint,
+                            )?;
+                            let cred = ClientAssertionCredential::new(
+                                tenant.clone(),
+                                client.clone(),
+                                assertion,
+                                Some(ClientAssertionCredentialOptions {
+                                    client_options: co.clone(),
+                                }),
+                            )
+                            .map_err(err_string)?;
+                            Ok(cred as Arc<dyn TokenCredential>)
+                        }),
+                    )
+                }
             },
         }
 

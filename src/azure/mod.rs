@@ -13,6 +13,7 @@
 //! # let _ = ws; Ok(()) }
 //! ```
 
+pub mod certificate;
 pub mod client;
 pub mod cloud;
 pub mod config;
