@@ -857,3 +857,47 @@ fn plain_http_is_refused_off_loopback() {
     .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn list_all_follows_next_link_on_the_arm_host_only() {
+    let server = MockServer::start().await;
+    let coll = format!("{}/datastores", ws_path());
+    let next = format!("{}{}?api-version={API}&$skip=abc", server.uri(), coll);
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .and(query_param("$skip", "abc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"name": "c"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .and(query_param("count", "2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let items = c
+        .list_all(&coll, API, &[("count", "2")], &CallContext::default())
+        .await
+        .unwrap();
+    let names: Vec<_> = items.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [], "nextLink": "https://elsewhere.example/page2"})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let e = c
+        .list_all(&coll, API, &[], &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+}

@@ -387,6 +387,64 @@ impl ArmClient {
     ) -> Result<Option<Value>, AzureError> {
         let rid = id.to_string();
         let url = self.resource_url(&rid, api_version, &[])?;
+        self.get_url(url, &rid, ctx, corr).await
+    }
+
+    /// GET any ARM path (e.g. a collection or a provider-level read); `None` on 404.
+    pub async fn get_path_json(
+        &self,
+        path: &str,
+        api_version: &str,
+        query: &[(&str, &str)],
+        ctx: &CallContext,
+    ) -> Result<Option<Value>, AzureError> {
+        let corr = uuid::Uuid::new_v4().to_string();
+        let url = self.resource_url(path, api_version, query)?;
+        self.get_url(url, path, ctx, &corr).await
+    }
+
+    /// GET a collection and follow `nextLink` until the last page; returns every `value` item.
+    /// `nextLink` must stay on the ARM host (the token is never sent elsewhere).
+    pub async fn list_all(
+        &self,
+        path: &str,
+        api_version: &str,
+        query: &[(&str, &str)],
+        ctx: &CallContext,
+    ) -> Result<Vec<Value>, AzureError> {
+        const MAX_PAGES: usize = 1000;
+        let corr = uuid::Uuid::new_v4().to_string();
+        let mut url = self.resource_url(path, api_version, query)?;
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let Some(page) = self.get_url(url, path, ctx, &corr).await? else {
+                return Ok(items);
+            };
+            if let Some(values) = page.get("value").and_then(Value::as_array) {
+                items.extend(values.iter().cloned());
+            }
+            match page
+                .get("nextLink")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                Some(next) => url = self.poll_url(next)?,
+                None => return Ok(items),
+            }
+        }
+        Err(AzureError::InvalidResponse {
+            url: path.to_string(),
+            message: format!("more than {MAX_PAGES} pages; giving up"),
+        })
+    }
+
+    async fn get_url(
+        &self,
+        url: Url,
+        what: &str,
+        ctx: &CallContext,
+        corr: &str,
+    ) -> Result<Option<Value>, AzureError> {
         let resp = self
             .send(
                 RequestSpec {
@@ -394,7 +452,7 @@ impl ArmClient {
                     url,
                     body: None,
                     idempotent: true,
-                    resource_id: Some(&rid),
+                    resource_id: Some(what),
                     correlation_id: corr,
                     allow_404_retry: true,
                 },
@@ -405,12 +463,12 @@ impl ArmClient {
             return Ok(None);
         }
         if !resp.status.is_success() {
-            return Err(resp.into_error(Some(&rid)));
+            return Err(resp.into_error(Some(what)));
         }
         match resp.json() {
             Some(v) => Ok(Some(v)),
             None => Err(AzureError::InvalidResponse {
-                url: rid,
+                url: what.to_string(),
                 message: "GET returned a body that is not JSON".into(),
             }),
         }

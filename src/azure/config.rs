@@ -4,6 +4,31 @@
 //! fills unset fields from the azurerm environment variables (the environment is passed in as
 //! a lookup function so tests never touch the process environment), applies defaults and
 //! validates, producing a [`ResolvedAuthConfig`]. Empty strings count as unset, as in azurerm.
+//!
+//! | setting | environment variable(s) | default |
+//! |---|---|---|
+//! | `subscription_id` | `ARM_SUBSCRIPTION_ID` | |
+//! | `tenant_id` | `ARM_TENANT_ID` | |
+//! | `client_id` / `client_id_file_path` | `ARM_CLIENT_ID` / `ARM_CLIENT_ID_FILE_PATH` | |
+//! | `client_secret` / `client_secret_file_path` | `ARM_CLIENT_SECRET` / `ARM_CLIENT_SECRET_FILE_PATH` | |
+//! | `client_certificate_path` / `client_certificate` | `ARM_CLIENT_CERTIFICATE_PATH` / `ARM_CLIENT_CERTIFICATE` | |
+//! | `client_certificate_password` | `ARM_CLIENT_CERTIFICATE_PASSWORD` | |
+//! | `use_oidc` | `ARM_USE_OIDC` | false |
+//! | `oidc_token` / `oidc_token_file_path` | `ARM_OIDC_TOKEN` / `ARM_OIDC_TOKEN_FILE_PATH` | |
+//! | `oidc_request_url` | `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL` | |
+//! | `oidc_request_token` | `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN` | |
+//! | `use_aks_workload_identity` | `ARM_USE_AKS_WORKLOAD_IDENTITY` (+ `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`) | false |
+//! | `use_msi` / `msi_endpoint` | `ARM_USE_MSI` / `ARM_MSI_ENDPOINT` (+ `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`) | false / IMDS |
+//! | `use_cli` | `ARM_USE_CLI` | true |
+//! | `environment` | `ARM_ENVIRONMENT` | `public` |
+//! | `resource_manager_endpoint` | `ARM_RESOURCE_MANAGER_ENDPOINT` | the cloud's |
+//! | `resource_manager_audience` | `ARM_RESOURCE_MANAGER_AUDIENCE` | the endpoint |
+//! | `authority_host` | `ARM_AUTHORITY_HOST` | the cloud's |
+//! | `ca_bundle` | `ARM_CA_BUNDLE` | system roots only |
+//! | `max_retries` | `ARM_MAX_RETRIES` | 6 |
+//!
+//! The last five are this provider's own (azurerm configures custom clouds through a
+//! metadata host instead).
 
 use std::path::PathBuf;
 
