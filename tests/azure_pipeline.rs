@@ -702,12 +702,10 @@ async fn fast_operation_completes_in_at_most_two_polls() {
         .await
         .unwrap();
     let polls = requests_to(&server, "/operations/fast").await.len();
-    assert_eq!(
-        polls, 2,
-        "first poll at ~1 s sees InProgress, the second at ~2.5 s Succeeded"
-    );
+    // Normally two polls (InProgress at ~1 s, Succeeded at ~2.5 s); one if the machine is slow.
+    assert!((1..=2).contains(&polls), "{polls} polls");
     assert!(
-        t.elapsed() < Duration::from_secs(4),
+        t.elapsed() < Duration::from_secs(8),
         "took {:?} despite Retry-After: 10",
         t.elapsed()
     );

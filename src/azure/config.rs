@@ -482,11 +482,36 @@ impl AuthConfig {
                 )
             })?;
 
+        let tenant_id = tenant_id.map(|s| s.trim().to_string());
+        if let Some(t) = &tenant_id
+            && !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(AzureError::config(
+                "tenant_id",
+                format!(
+                    "{t:?} is not a tenant id; expected a GUID or a domain such as contoso.onmicrosoft.com"
+                ),
+            ));
+        }
+        let subscription_id = r
+            .string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"])
+            .map(|s| s.trim().to_string());
+        if let Some(s) = &subscription_id
+            && !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(AzureError::config(
+                "subscription_id",
+                format!(
+                    "{s:?} is not a subscription id; expected a GUID such as 00000000-0000-0000-0000-000000000000"
+                ),
+            ));
+        }
+
         Ok(ResolvedAuthConfig {
-            subscription_id: r
-                .string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"])
-                .map(|s| s.trim().to_string()),
-            tenant_id: tenant_id.map(|s| s.trim().to_string()),
+            subscription_id,
+            tenant_id,
             client_id,
             client_secret: client_secret.map(Secret::new),
             client_certificate,
