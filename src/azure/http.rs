@@ -49,7 +49,10 @@ pub fn build_http_client_with_env(
     let proxy_err = |name: &str, e: reqwest::Error| {
         AzureError::config(
             name,
-            format!("the proxy URL is invalid ({e}); expected e.g. http://proxy.example:3128"),
+            format!(
+                "the proxy URL is invalid ({}); expected e.g. http://proxy.example:3128",
+                e.without_url()
+            ),
         )
     };
     if let Some((name, url)) = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]) {
