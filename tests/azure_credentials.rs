@@ -115,6 +115,7 @@ fn base_config(server: &TlsServer) -> AuthConfig {
 struct FakeAz {
     calls: AtomicUsize,
     fail: bool,
+    slow: bool,
     seen: Mutex<Vec<String>>,
 }
 
@@ -127,6 +128,10 @@ impl azure_identity::Executor for FakeAz {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         self.seen.lock().unwrap().push(cmd.join(" "));
+        if self.slow {
+            // Like a real `az`, which takes a while: gives parallel callers a chance to race.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         if self.fail {
             return Ok(Output {
                 status: ExitStatus::from_raw(1 << 8),
@@ -624,4 +629,23 @@ async fn pkcs12_certificate_is_refused_with_a_hint() {
     );
     assert!(!e.contains("pfx-password"), "{e}");
     assert_eq!(az.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_requests_share_one_cli_call() {
+    let az = Arc::new(FakeAz {
+        slow: true,
+        ..Default::default()
+    });
+    let c = Arc::new(chain(&AuthConfig::default(), &[], Some(az.clone())));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.token(SCOPE, false).await.map(|t| t.secret().to_string()) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), "token-from-cli");
+    }
+    assert_eq!(az.calls.load(Ordering::SeqCst), 1);
 }
