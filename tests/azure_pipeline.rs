@@ -899,3 +899,31 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
         .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn names_with_url_metacharacters_are_encoded_and_base_paths_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/arm/subscriptions/s/resourceGroups/rg%3Fx/providers/Microsoft.ContainerRegistry/registries/a%23b",
+        ))
+        .and(query_param("api-version", API))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": 1})))
+        .mount(&server)
+        .await;
+    let c = ArmClient::new(
+        Arc::new(CountingTokens::default()),
+        ArmClientOptions {
+            base_url: format!("{}/arm/", server.uri()).parse().unwrap(),
+            scope: "s".into(),
+            retry: fast_retry(0),
+            poll: fast_poll(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let id = ResourceId::new_container_registry("s", "rg?x", "a#b");
+    let v = c.get_json(&id, API, &CallContext::default()).await.unwrap();
+    assert_eq!(v.unwrap()["ok"], 1);
+}

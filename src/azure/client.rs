@@ -158,12 +158,21 @@ impl ArmClient {
         api_version: &str,
         query: &[(&str, &str)],
     ) -> Result<Url, AzureError> {
-        let base = self.inner.opts.base_url.as_str().trim_end_matches('/');
-        let mut url =
-            Url::parse(&format!("{base}{path}")).map_err(|e| AzureError::InvalidResponse {
-                url: path.to_string(),
-                message: format!("cannot build a URL from {path:?}: {e}"),
-            })?;
+        // Segments are pushed one by one so that a name holding '?', '#' or '%' is
+        // percent-encoded instead of changing the URL's meaning.
+        let mut url = self.inner.opts.base_url.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        {
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| AzureError::InvalidResponse {
+                    url: path.to_string(),
+                    message: "the Resource Manager base URL cannot carry a path".into(),
+                })?;
+            segs.pop_if_empty();
+            segs.extend(path.split('/').filter(|s| !s.is_empty()));
+        }
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api-version", api_version);
