@@ -22,6 +22,7 @@ pub mod credential;
 pub mod error;
 pub mod http;
 pub mod lro;
+pub mod pipeline;
 pub mod redact;
 pub mod resource_id;
 pub mod retry;
