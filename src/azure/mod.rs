@@ -13,6 +13,7 @@
 //! # let _ = ws; Ok(()) }
 //! ```
 
+pub mod assertion;
 pub mod certificate;
 pub mod client;
 pub mod cloud;
@@ -22,6 +23,7 @@ pub mod credential;
 pub mod error;
 pub mod http;
 pub mod lro;
+pub mod managed_identity;
 pub mod pipeline;
 pub mod redact;
 pub mod resource_id;
