@@ -115,6 +115,7 @@ fn base_config(server: &TlsServer) -> AuthConfig {
 struct FakeAz {
     calls: AtomicUsize,
     fail: bool,
+    slow: bool,
     seen: Mutex<Vec<String>>,
 }
 
@@ -127,6 +128,10 @@ impl azure_identity::Executor for FakeAz {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         self.seen.lock().unwrap().push(cmd.join(" "));
+        if self.slow {
+            // Like a real `az`, which takes a while: gives parallel callers a chance to race.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         if self.fail {
             return Ok(Output {
                 status: ExitStatus::from_raw(1 << 8),
@@ -536,17 +541,111 @@ async fn nothing_works_lists_every_method_without_secrets() {
     );
 }
 
+/// The token endpoint checks the assertion like Entra ID would: RS256 signature by the
+/// certificate's key, SHA-256 thumbprint, audience, issuer and subject.
 #[tokio::test]
-async fn certificate_is_reported_as_unavailable() {
-    let (server, _sts) = sts_server().await;
+async fn client_certificate_signs_a_verifiable_assertion() {
+    use base64::Engine as _;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["amlauth-test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pem_path = dir.path().join("client.pem");
+    std::fs::write(&pem_path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+
+    let (server, sts) = sts_server().await;
     let cfg = AuthConfig {
-        client_certificate: Some("AAAA".into()),
+        client_certificate_path: Some(pem_path.to_string_lossy().into_owned()),
         ..base_config(&server)
     };
-    let e = chain(&cfg, &[], None)
+    let c = chain(&cfg, &[], None);
+    assert_eq!(c.methods(), vec![AuthMethod::ClientCertificate]);
+    let token = c.token(SCOPE, false).await.unwrap();
+    assert!(
+        token.secret().starts_with("token-for-ey"),
+        "{}",
+        token.secret()
+    );
+
+    let form = sts.requests.lock().unwrap()[0].clone();
+    let jwt = form.get("client_assertion").unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    let thumb = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cert.der());
+    assert_eq!(header["x5t#S256"], b64.encode(thumb.as_ref()));
+    assert_eq!(
+        claims["aud"],
+        format!("{}/{TENANT}/oauth2/v2.0/token", server.url())
+    );
+    assert_eq!(claims["iss"], CLIENT);
+    assert_eq!(claims["sub"], CLIENT);
+    assert!(claims["exp"].as_i64().unwrap() > claims["nbf"].as_i64().unwrap());
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        key.public_key_raw(),
+    )
+    .verify(signed.as_bytes(), &b64.decode(parts[2]).unwrap())
+    .expect("assertion signature must verify with the certificate's public key");
+
+    // Inline base64 PEM works the same way.
+    let inline =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&pem_path).unwrap());
+    let c = chain(
+        &base_config(&server),
+        &[("ARM_CLIENT_CERTIFICATE", &inline)],
+        None,
+    );
+    c.token(SCOPE, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn pkcs12_certificate_is_refused_with_a_hint() {
+    let (server, _sts) = sts_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pfx = dir.path().join("client.pfx");
+    std::fs::write(&pfx, [0x30u8, 0x82, 0x0a, 0x10, 0x02, 0x01, 0x03]).unwrap();
+    let cfg = AuthConfig {
+        client_certificate_path: Some(pfx.to_string_lossy().into_owned()),
+        client_certificate_password: Some("pfx-password".into()),
+        use_cli: Some(true),
+        ..base_config(&server)
+    };
+    let az = Arc::new(FakeAz::default());
+    let e = chain(&cfg, &[], Some(az.clone()))
         .token(SCOPE, false)
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("client certificate: failed"), "{e}");
+    assert!(
+        e.contains("client certificate: failed") && e.contains("openssl pkcs12"),
+        "{e}"
+    );
+    assert!(!e.contains("pfx-password"), "{e}");
+    assert_eq!(az.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_requests_share_one_cli_call() {
+    let az = Arc::new(FakeAz {
+        slow: true,
+        ..Default::default()
+    });
+    let c = Arc::new(chain(&AuthConfig::default(), &[], Some(az.clone())));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.token(SCOPE, false).await.map(|t| t.secret().to_string()) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), "token-from-cli");
+    }
+    assert_eq!(az.calls.load(Ordering::SeqCst), 1);
 }

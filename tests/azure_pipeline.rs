@@ -702,12 +702,10 @@ async fn fast_operation_completes_in_at_most_two_polls() {
         .await
         .unwrap();
     let polls = requests_to(&server, "/operations/fast").await.len();
-    assert_eq!(
-        polls, 2,
-        "first poll at ~1 s sees InProgress, the second at ~2.5 s Succeeded"
-    );
+    // Normally two polls (InProgress at ~1 s, Succeeded at ~2.5 s); one if the machine is slow.
+    assert!((1..=2).contains(&polls), "{polls} polls");
     assert!(
-        t.elapsed() < Duration::from_secs(4),
+        t.elapsed() < Duration::from_secs(8),
         "took {:?} despite Retry-After: 10",
         t.elapsed()
     );
@@ -856,4 +854,76 @@ fn plain_http_is_refused_off_loopback() {
     )
     .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn list_all_follows_next_link_on_the_arm_host_only() {
+    let server = MockServer::start().await;
+    let coll = format!("{}/datastores", ws_path());
+    let next = format!("{}{}?api-version={API}&$skip=abc", server.uri(), coll);
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .and(query_param("$skip", "abc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"name": "c"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .and(query_param("count", "2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let items = c
+        .list_all(&coll, API, &[("count", "2")], &CallContext::default())
+        .await
+        .unwrap();
+    let names: Vec<_> = items.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [], "nextLink": "https://elsewhere.example/page2"})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let e = c
+        .list_all(&coll, API, &[], &CallContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn names_with_url_metacharacters_are_encoded_and_base_paths_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/arm/subscriptions/s/resourceGroups/rg%3Fx/providers/Microsoft.ContainerRegistry/registries/a%23b",
+        ))
+        .and(query_param("api-version", API))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": 1})))
+        .mount(&server)
+        .await;
+    let c = ArmClient::new(
+        Arc::new(CountingTokens::default()),
+        ArmClientOptions {
+            base_url: format!("{}/arm/", server.uri()).parse().unwrap(),
+            scope: "s".into(),
+            retry: fast_retry(0),
+            poll: fast_poll(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let id = ResourceId::new_container_registry("s", "rg?x", "a#b");
+    let v = c.get_json(&id, API, &CallContext::default()).await.unwrap();
+    assert_eq!(v.unwrap()["ok"], 1);
 }

@@ -4,6 +4,31 @@
 //! fills unset fields from the azurerm environment variables (the environment is passed in as
 //! a lookup function so tests never touch the process environment), applies defaults and
 //! validates, producing a [`ResolvedAuthConfig`]. Empty strings count as unset, as in azurerm.
+//!
+//! | setting | environment variable(s) | default |
+//! |---|---|---|
+//! | `subscription_id` | `ARM_SUBSCRIPTION_ID` | |
+//! | `tenant_id` | `ARM_TENANT_ID` | |
+//! | `client_id` / `client_id_file_path` | `ARM_CLIENT_ID` / `ARM_CLIENT_ID_FILE_PATH` | |
+//! | `client_secret` / `client_secret_file_path` | `ARM_CLIENT_SECRET` / `ARM_CLIENT_SECRET_FILE_PATH` | |
+//! | `client_certificate_path` / `client_certificate` | `ARM_CLIENT_CERTIFICATE_PATH` / `ARM_CLIENT_CERTIFICATE` | |
+//! | `client_certificate_password` | `ARM_CLIENT_CERTIFICATE_PASSWORD` | |
+//! | `use_oidc` | `ARM_USE_OIDC` | false |
+//! | `oidc_token` / `oidc_token_file_path` | `ARM_OIDC_TOKEN` / `ARM_OIDC_TOKEN_FILE_PATH` | |
+//! | `oidc_request_url` | `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL` | |
+//! | `oidc_request_token` | `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN` | |
+//! | `use_aks_workload_identity` | `ARM_USE_AKS_WORKLOAD_IDENTITY` (+ `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`) | false |
+//! | `use_msi` / `msi_endpoint` | `ARM_USE_MSI` / `ARM_MSI_ENDPOINT` (+ `IDENTITY_ENDPOINT`, `IDENTITY_HEADER`) | false / IMDS |
+//! | `use_cli` | `ARM_USE_CLI` | true |
+//! | `environment` | `ARM_ENVIRONMENT` | `public` |
+//! | `resource_manager_endpoint` | `ARM_RESOURCE_MANAGER_ENDPOINT` | the cloud's |
+//! | `resource_manager_audience` | `ARM_RESOURCE_MANAGER_AUDIENCE` | the endpoint |
+//! | `authority_host` | `ARM_AUTHORITY_HOST` | the cloud's |
+//! | `ca_bundle` | `ARM_CA_BUNDLE` | system roots only |
+//! | `max_retries` | `ARM_MAX_RETRIES` | 6 |
+//!
+//! The last five are this provider's own (azurerm configures custom clouds through a
+//! metadata host instead).
 
 use std::path::PathBuf;
 
@@ -34,9 +59,10 @@ pub struct AuthConfig {
     pub client_secret: Option<String>,
     /// `client_secret_file_path` / `ARM_CLIENT_SECRET_FILE_PATH`.
     pub client_secret_file_path: Option<String>,
-    /// `client_certificate_path` / `ARM_CLIENT_CERTIFICATE_PATH` (PKCS#12 file).
+    /// `client_certificate_path` / `ARM_CLIENT_CERTIFICATE_PATH`: PEM file with the certificate
+    /// and its unencrypted RSA key (PKCS#12 is refused with a conversion hint).
     pub client_certificate_path: Option<String>,
-    /// `client_certificate` / `ARM_CLIENT_CERTIFICATE`: base64 PKCS#12 (sensitive).
+    /// `client_certificate` / `ARM_CLIENT_CERTIFICATE`: the same PEM, base64-encoded (sensitive).
     pub client_certificate: Option<String>,
     /// `client_certificate_password` / `ARM_CLIENT_CERTIFICATE_PASSWORD` (sensitive).
     pub client_certificate_password: Option<String>,
@@ -100,9 +126,9 @@ impl std::fmt::Debug for AuthConfig {
 /// Where the client certificate comes from.
 #[derive(Debug, Clone)]
 pub enum CertificateSource {
-    /// A PKCS#12 file.
+    /// A certificate file.
     Path(PathBuf),
-    /// PKCS#12 bytes decoded from the base64 `client_certificate` setting.
+    /// The base64 `client_certificate` setting (validated, kept encoded).
     Inline(Secret),
 }
 
@@ -335,7 +361,7 @@ impl AuthConfig {
                     .map_err(|e| {
                         AzureError::config(
                             "client_certificate",
-                            format!("not valid base64 ({e}); expected a base64-encoded PKCS#12 (.pfx) file"),
+                            format!("not valid base64 ({e}); expected a base64-encoded PEM certificate with its key"),
                         )
                     })?;
                 // Keep the bytes base64 in a Secret so they never print.
@@ -456,11 +482,36 @@ impl AuthConfig {
                 )
             })?;
 
+        let tenant_id = tenant_id.map(|s| s.trim().to_string());
+        if let Some(t) = &tenant_id
+            && !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(AzureError::config(
+                "tenant_id",
+                format!(
+                    "{t:?} is not a tenant id; expected a GUID or a domain such as contoso.onmicrosoft.com"
+                ),
+            ));
+        }
+        let subscription_id = r
+            .string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"])
+            .map(|s| s.trim().to_string());
+        if let Some(s) = &subscription_id
+            && !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(AzureError::config(
+                "subscription_id",
+                format!(
+                    "{s:?} is not a subscription id; expected a GUID such as 00000000-0000-0000-0000-000000000000"
+                ),
+            ));
+        }
+
         Ok(ResolvedAuthConfig {
-            subscription_id: r
-                .string(&self.subscription_id, &["ARM_SUBSCRIPTION_ID"])
-                .map(|s| s.trim().to_string()),
-            tenant_id: tenant_id.map(|s| s.trim().to_string()),
+            subscription_id,
+            tenant_id,
             client_id,
             client_secret: client_secret.map(Secret::new),
             client_certificate,

@@ -17,9 +17,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -30,12 +28,13 @@ use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
     Executor,
 };
-use serde::Deserialize;
 use time::OffsetDateTime;
-use url::Url;
 
-use super::config::{AppServiceIdentity, ResolvedAuthConfig};
+use super::assertion::{FileAssertion, GitHubAssertion, StaticAssertion};
+use super::certificate::{CertificateAssertion, load_certificate_bytes};
+use super::config::ResolvedAuthConfig;
 use super::error::AzureError;
+use super::managed_identity::{ManagedIdentity, MiSource, default_imds};
 
 /// Source of bearer tokens for ARM requests.
 #[async_trait]
@@ -200,15 +199,43 @@ impl CredentialChain {
                 AuthMethod::ClientCertificate,
                 "client_certificate(_path) is not set".into(),
             )),
-            Some(_) => match sp_missing("client_certificate") {
+            Some(cert_source) => match sp_missing("client_certificate") {
                 Some(why) => skipped.push((AuthMethod::ClientCertificate, why)),
-                None => push(
-                    AuthMethod::ClientCertificate,
-                    true,
-                    Box::new(|| {
-                        Err("certificate authentication is not available in this build; use a client secret or OIDC".to_string())
-                    }),
-                ),
+                None => {
+                    let source = cert_source.clone();
+                    let tenant = cfg.tenant_id.clone().unwrap_or_default();
+                    let client = cfg.client_id.clone().unwrap_or_default();
+                    let password_set = cfg.client_certificate_password.is_some();
+                    let endpoint = format!(
+                        "{}/{}/oauth2/v2.0/token",
+                        cfg.cloud.authority_host.as_str().trim_end_matches('/'),
+                        tenant
+                    );
+                    let co = client_options(cfg, &opts.http);
+                    push(
+                        AuthMethod::ClientCertificate,
+                        true,
+                        Box::new(move || {
+                            let pem = load_certificate_bytes(&source)?;
+                            let assertion = CertificateAssertion::from_pem(
+                                &pem,
+                                password_set,
+                                &client,
+                                &endpoint,
+                            )?;
+                            let cred = ClientAssertionCredential::new(
+                                tenant.clone(),
+                                client.clone(),
+                                assertion,
+                                Some(ClientAssertionCredentialOptions {
+                                    client_options: co.clone(),
+                                }),
+                            )
+                            .map_err(err_string)?;
+                            Ok(cred as Arc<dyn TokenCredential>)
+                        }),
+                    )
+                }
             },
         }
 
@@ -495,219 +522,5 @@ struct SharedAssertion(Arc<dyn ClientAssertion>);
 impl ClientAssertion for SharedAssertion {
     async fn secret(&self, options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
         self.0.secret(options).await
-    }
-}
-
-fn cred_err(msg: impl Into<String>) -> azure_core::Error {
-    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, msg.into())
-}
-
-/// A federated token given directly.
-#[derive(Debug)]
-pub struct StaticAssertion(pub Secret);
-
-#[async_trait]
-impl ClientAssertion for StaticAssertion {
-    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        Ok(self.0.secret().to_string())
-    }
-}
-
-/// A federated token in a file, re-read on each request (Kubernetes rotates it).
-#[derive(Debug)]
-pub struct FileAssertion(pub PathBuf);
-
-#[async_trait]
-impl ClientAssertion for FileAssertion {
-    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        let text = tokio::fs::read_to_string(&self.0).await.map_err(|e| {
-            cred_err(format!(
-                "cannot read OIDC token file {}: {e}",
-                self.0.display()
-            ))
-        })?;
-        let t = text.trim();
-        if t.is_empty() {
-            return Err(cred_err(format!(
-                "OIDC token file {} is empty",
-                self.0.display()
-            )));
-        }
-        Ok(t.to_string())
-    }
-}
-
-/// Requests an ID token from GitHub Actions (`ACTIONS_ID_TOKEN_REQUEST_URL`).
-pub struct GitHubAssertion {
-    /// Request URL.
-    pub url: Url,
-    /// Bearer token for the request.
-    pub token: Secret,
-    /// HTTP client.
-    pub http: reqwest::Client,
-}
-
-impl fmt::Debug for GitHubAssertion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GitHubAssertion")
-            .field("url", &super::cloud::redact_url(&self.url))
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl ClientAssertion for GitHubAssertion {
-    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        let mut url = self.url.clone();
-        if !url.query_pairs().any(|(k, _)| k == "audience") {
-            url.query_pairs_mut()
-                .append_pair("audience", "api://AzureADTokenExchange");
-        }
-        let shown = super::cloud::redact_url(&url);
-        let resp = self
-            .http
-            .get(url)
-            .bearer_auth(self.token.secret())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| {
-                cred_err(format!(
-                    "requesting an ID token from {shown} failed: {}",
-                    e.without_url()
-                ))
-            })?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(cred_err(format!(
-                "requesting an ID token from {shown} returned HTTP {status}"
-            )));
-        }
-        #[derive(Deserialize)]
-        struct Reply {
-            value: Option<String>,
-        }
-        let reply: Reply = resp.json().await.map_err(|e| {
-            cred_err(format!(
-                "the ID token response from {shown} is not JSON: {}",
-                e.without_url()
-            ))
-        })?;
-        reply.value.filter(|v| !v.is_empty()).ok_or_else(|| {
-            cred_err(format!(
-                "the ID token response from {shown} has no \"value\""
-            ))
-        })
-    }
-}
-
-fn default_imds() -> Url {
-    Url::parse("http://169.254.169.254/metadata/identity/oauth2/token")
-        .unwrap_or_else(|_| unreachable!("static IMDS URL is valid"))
-}
-
-/// Where managed identity tokens come from.
-#[derive(Debug, Clone)]
-enum MiSource {
-    /// App Service / Functions: `IDENTITY_ENDPOINT` with `X-IDENTITY-HEADER`.
-    AppService(AppServiceIdentity),
-    /// IMDS or an IMDS-compatible `msi_endpoint`.
-    Imds(Url),
-}
-
-/// Managed identity over the App Service or IMDS protocol.
-///
-/// Ours rather than azure_identity's because that one reads `IDENTITY_ENDPOINT` only from
-/// the process environment and has no custom endpoint (`msi_endpoint`).
-#[derive(Debug)]
-struct ManagedIdentity {
-    http: reqwest::Client,
-    source: MiSource,
-    client_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MiReply {
-    access_token: Option<String>,
-    expires_on: Option<serde_json::Value>,
-    expires_in: Option<serde_json::Value>,
-}
-
-fn as_i64(v: &serde_json::Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
-#[async_trait]
-impl TokenCredential for ManagedIdentity {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        let [scope] = scopes else {
-            return Err(cred_err("managed identity needs exactly one scope"));
-        };
-        let resource = scope.trim_end_matches("/.default");
-        let (mut url, api_version) = match &self.source {
-            MiSource::AppService(a) => (a.endpoint.clone(), "2019-08-01"),
-            MiSource::Imds(u) => (u.clone(), "2018-02-01"),
-        };
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("api-version", api_version)
-                .append_pair("resource", resource);
-            if let Some(c) = &self.client_id {
-                q.append_pair("client_id", c);
-            }
-        }
-        let shown = super::cloud::redact_url(&url);
-        let mut req = self
-            .http
-            .get(url)
-            .header("Metadata", "true")
-            .timeout(Duration::from_secs(15));
-        if let MiSource::AppService(a) = &self.source {
-            req = req.header("X-IDENTITY-HEADER", a.header.secret());
-        }
-        let resp = req.send().await.map_err(|e| {
-            cred_err(format!(
-                "managed identity endpoint {shown} unreachable: {}",
-                e.without_url()
-            ))
-        })?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(cred_err(format!(
-                "managed identity endpoint {shown} returned HTTP {status}"
-            )));
-        }
-        let reply: MiReply = resp.json().await.map_err(|e| {
-            cred_err(format!(
-                "managed identity reply from {shown} is not JSON: {}",
-                e.without_url()
-            ))
-        })?;
-        let token = reply
-            .access_token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                cred_err(format!(
-                    "managed identity reply from {shown} has no access_token"
-                ))
-            })?;
-        let now = OffsetDateTime::now_utc();
-        let expires_on = match (
-            reply.expires_on.as_ref().and_then(as_i64),
-            reply.expires_in.as_ref().and_then(as_i64),
-        ) {
-            (Some(ts), _) => {
-                OffsetDateTime::from_unix_timestamp(ts).unwrap_or(now + time::Duration::minutes(10))
-            }
-            (None, Some(secs)) => now + time::Duration::seconds(secs),
-            (None, None) => now + time::Duration::minutes(10),
-        };
-        Ok(AccessToken::new(Secret::new(token), expires_on))
     }
 }

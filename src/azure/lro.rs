@@ -34,9 +34,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::client::{ArmClient, RawResponse, RequestSpec};
+use super::client::ArmClient;
 use super::context::CallContext;
 use super::error::{ArmErrorDetails, AzureError};
+use super::pipeline::{RawResponse, RequestSpec};
 use super::resource_id::ResourceId;
 use super::retry::retry_after;
 

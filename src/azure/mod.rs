@@ -13,6 +13,8 @@
 //! # let _ = ws; Ok(()) }
 //! ```
 
+pub mod assertion;
+pub mod certificate;
 pub mod client;
 pub mod cloud;
 pub mod config;
@@ -21,6 +23,8 @@ pub mod credential;
 pub mod error;
 pub mod http;
 pub mod lro;
+pub mod managed_identity;
+pub mod pipeline;
 pub mod redact;
 pub mod resource_id;
 pub mod retry;

@@ -538,4 +538,23 @@ mod tests {
                 .unwrap_err();
         assert!(e.to_string().contains("no provider namespace"), "{e}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_round_trips(s in "(/[A-Za-z0-9._-]{0,6}){0,10}/?") {
+            if let Ok(id) = ResourceId::parse(&s) {
+                let again = ResourceId::parse(&id.to_string()).unwrap();
+                proptest::prop_assert_eq!(&again, &id);
+                proptest::prop_assert!(again.eq_ignore_case(&id));
+            }
+        }
+
+        #[test]
+        fn built_ids_parse_back(sub in "[a-z0-9-]{1,12}", rg in "[A-Za-z0-9_.-]{1,12}", ws in "[A-Za-z0-9_-]{1,12}", c in "[A-Za-z0-9_-]{1,12}") {
+            let id = ResourceId::new_ml_compute(&sub, &rg, &ws, &c);
+            let parsed = ResourceId::ml_compute(&id.to_string().to_uppercase()).unwrap();
+            proptest::prop_assert!(parsed.eq_ignore_case(&id));
+            proptest::prop_assert_eq!(parsed.parent().unwrap().normalized(), ResourceId::new_ml_workspace(&sub, &rg, &ws).normalized());
+        }
+    }
 }
