@@ -123,6 +123,8 @@ pub fn token_endpoint(app: &App, tenant: &str, body: &[u8]) -> Response {
     }
 }
 
+// Both arms are complete HTTP answers; `Err` only lets `?` end early.
+#[allow(clippy::result_large_err)]
 fn token_endpoint_inner(app: &App, tenant: &str, body: &[u8]) -> Result<Response, Response> {
     if !tenant.eq_ignore_ascii_case(&app.tenant_id) {
         return Err(aad_error(

@@ -81,7 +81,7 @@ fn handle_inner(
             let revision = state.revision;
             *state = State::new();
             state.revision = revision;
-            if !query.get("keepSubscriptions").is_some_and(|v| v == "false") {
+            if query.get("keepsubscriptions").is_none_or(|v| v != "false") {
                 state.subscriptions = subs;
             }
             app.commit(&mut state)?;

@@ -180,7 +180,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         emu.identity_endpoint()
     );
     if cli.print_env {
-        let _ = writeln!(out, "export ARM_ENDPOINT={}", emu.base_url());
+        let _ = writeln!(
+            out,
+            "export ARM_RESOURCE_MANAGER_ENDPOINT={}",
+            emu.base_url()
+        );
+        let _ = writeln!(out, "export ARM_AUTHORITY_HOST={}", emu.base_url());
         let _ = writeln!(out, "export AZURE_AUTHORITY_HOST={}", emu.base_url());
         let _ = writeln!(out, "export ARM_TENANT_ID={}", emu.tenant_id());
         let _ = writeln!(out, "export AZURE_TENANT_ID={}", emu.tenant_id());
@@ -192,10 +197,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map(String::as_str)
                 .unwrap_or(DEFAULT_SUBSCRIPTION_ID)
         );
+        let _ = writeln!(out, "export ARM_MSI_ENDPOINT={}", emu.identity_endpoint());
         let _ = writeln!(out, "export IDENTITY_ENDPOINT={}", emu.identity_endpoint());
         let _ = writeln!(out, "export IDENTITY_HEADER={}", emu.identity_header());
         if let Some(path) = &cli.ca_out {
             let p = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let _ = writeln!(out, "export ARM_CA_BUNDLE={}", p.display());
             let _ = writeln!(out, "export SSL_CERT_FILE={}", p.display());
             let _ = writeln!(out, "export REQUESTS_CA_BUNDLE={}", p.display());
         }

@@ -42,30 +42,62 @@ async fn seed_short_hand_builds_a_consistent_world() {
     });
     let a = h.control(Method::POST, "/seed", Some(seed)).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let base = "/subscriptions/22222222-0000-4000-8000-000000000002/resourceGroups/rg-seed/providers";
-    let ws = h.get(&format!("{base}/Microsoft.MachineLearningServices/workspaces/ws-seed"), ML).await;
+    let base =
+        "/subscriptions/22222222-0000-4000-8000-000000000002/resourceGroups/rg-seed/providers";
+    let ws = h
+        .get(
+            &format!("{base}/Microsoft.MachineLearningServices/workspaces/ws-seed"),
+            ML,
+        )
+        .await;
     assert_eq!(ws.status, 200, "{}", ws.body);
     assert_eq!(ws.body["properties"]["provisioningState"], "Succeeded");
     assert_eq!(ws.body["identity"]["type"], "SystemAssigned,UserAssigned");
-    assert_eq!(ws.body["properties"]["systemDatastoresAuthMode"], "Identity");
-    let c = h.get(&format!("{base}/Microsoft.MachineLearningServices/workspaces/ws-seed/computes/cpu"), ML).await;
+    assert_eq!(
+        ws.body["properties"]["systemDatastoresAuthMode"],
+        "Identity"
+    );
+    let c = h
+        .get(
+            &format!("{base}/Microsoft.MachineLearningServices/workspaces/ws-seed/computes/cpu"),
+            ML,
+        )
+        .await;
     assert_eq!(c.body["identity"]["type"], "UserAssigned");
     let d = h.arm(Method::POST, &format!("{base}/Microsoft.MachineLearningServices/workspaces/ws-seed/datastores/blob/listSecrets"), ML, None).await;
     assert_eq!(d.body["key"], "a2V5");
-    let creds = h.arm(Method::POST, &format!("{base}/Microsoft.ContainerRegistry/registries/seedacr01/listCredentials"), ACR, None).await;
+    let creds = h
+        .arm(
+            Method::POST,
+            &format!("{base}/Microsoft.ContainerRegistry/registries/seedacr01/listCredentials"),
+            ACR,
+            None,
+        )
+        .await;
     assert_eq!(creds.status, 200);
     let ras = h.get("/subscriptions/22222222-0000-4000-8000-000000000002/providers/Microsoft.Authorization/roleAssignments", AUTHZ).await;
     assert_eq!(ras.body["value"].as_array().unwrap().len(), 1);
     // The seeded client can log in.
-    let r = h.http.post(h.emu.token_url())
-        .form(&[("grant_type", "client_credentials"), ("client_id", "seeded-app"), ("client_secret", "seeded-secret"), ("scope", "https://management.azure.com/.default")])
-        .send().await.unwrap();
+    let r = h
+        .http
+        .post(h.emu.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "seeded-app"),
+            ("client_secret", "seeded-secret"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     // A bad seed changes nothing.
     let bad = h.control(Method::POST, "/seed", Some(json!({"subscriptions": [{"id": "x", "resourceGroups": [{"name": "r", "workspaces": [{"name": "w", "identity": "SystemAssigned, UserAssigned"}]}]}]}))).await;
     assert_eq!(bad.status, 400);
-    let unknown_field = h.control(Method::POST, "/seed", Some(json!({"subscription": []}))).await;
+    let unknown_field = h
+        .control(Method::POST, "/seed", Some(json!({"subscription": []})))
+        .await;
     assert_eq!(unknown_field.status, 400);
     let state = h.control(Method::GET, "/state", None).await;
     assert!(state.body["subscriptions"].get("x").is_none());
@@ -74,11 +106,23 @@ async fn seed_short_hand_builds_a_consistent_world() {
 #[tokio::test]
 async fn out_of_band_changes_create_drift() {
     let h = Harness::start().await;
-    let acr = h.put(&acr_path("driftacr1"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}})).await;
+    let acr = h
+        .put(
+            &acr_path("driftacr1"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "Basic"}}),
+        )
+        .await;
     h.poll(&acr.header("azure-asyncoperation").unwrap()).await;
     let id = acr.body["id"].as_str().unwrap();
     let url = format!("/resource?id={}", id);
-    let a = h.control(Method::PATCH, &url, Some(json!({"properties": {"adminUserEnabled": true}, "tags": {"changed": "outside"}}))).await;
+    let a = h
+        .control(
+            Method::PATCH,
+            &url,
+            Some(json!({"properties": {"adminUserEnabled": true}, "tags": {"changed": "outside"}})),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let got = h.get(&acr_path("driftacr1"), ACR).await;
     assert_eq!(got.body["properties"]["adminUserEnabled"], true);
@@ -87,14 +131,21 @@ async fn out_of_band_changes_create_drift() {
     assert!(raw.body["private"]["passwords"].is_array());
     assert_eq!(h.control(Method::DELETE, &url, None).await.status, 200);
     assert_eq!(h.get(&acr_path("driftacr1"), ACR).await.status, 404);
-    assert_eq!(h.control(Method::PATCH, &url, Some(json!({}))).await.status, 404);
+    assert_eq!(
+        h.control(Method::PATCH, &url, Some(json!({}))).await.status,
+        404
+    );
 }
 
 #[tokio::test]
 async fn status_faults_with_retry_after_counts_and_skip() {
     let h = Harness::start().await;
-    add_fault(&h, json!({"method": "GET", "path": "*/userAssignedIdentities/*", "times": 2,
-        "action": {"kind": "status", "status": 429, "retryAfter": 7}})).await;
+    add_fault(
+        &h,
+        json!({"method": "GET", "path": "*/userAssignedIdentities/*", "times": 2,
+        "action": {"kind": "status", "status": 429, "retryAfter": 7}}),
+    )
+    .await;
     make_uai(&h, "uai-f").await;
     let first = h.get(&uai_path("uai-f"), MSI).await;
     assert_eq!(first.status, 429);
@@ -102,7 +153,11 @@ async fn status_faults_with_retry_after_counts_and_skip() {
     assert_eq!(first.code(), "TooManyRequests");
     assert!(first.header("x-ms-request-id").is_some());
     assert_eq!(h.get(&uai_path("uai-f"), MSI).await.status, 429);
-    assert_eq!(h.get(&uai_path("uai-f"), MSI).await.status, 200, "rule exhausted after 2");
+    assert_eq!(
+        h.get(&uai_path("uai-f"), MSI).await.status,
+        200,
+        "rule exhausted after 2"
+    );
 
     add_fault(&h, json!({"path": "*/uai-f", "skip": 1, "times": 1, "action": {"kind": "status", "status": 503}})).await;
     assert_eq!(h.get(&uai_path("uai-f"), MSI).await.status, 200);
@@ -110,52 +165,114 @@ async fn status_faults_with_retry_after_counts_and_skip() {
     assert_eq!(unavailable.status, 503);
     assert_eq!(unavailable.code(), "ServiceUnavailable");
 
-    add_fault(&h, json!({"path": "*/uai-f", "times": 1, "action": {"kind": "status", "status": 500}})).await;
+    add_fault(
+        &h,
+        json!({"path": "*/uai-f", "times": 1, "action": {"kind": "status", "status": 500}}),
+    )
+    .await;
     assert_eq!(h.get(&uai_path("uai-f"), MSI).await.status, 500);
-    add_fault(&h, json!({"method": "PUT", "path": "*/uai-f", "times": 1, "action": {"kind": "conflict"}})).await;
-    let c = h.put(&uai_path("uai-f"), MSI, json!({"location": "eastus"})).await;
+    add_fault(
+        &h,
+        json!({"method": "PUT", "path": "*/uai-f", "times": 1, "action": {"kind": "conflict"}}),
+    )
+    .await;
+    let c = h
+        .put(&uai_path("uai-f"), MSI, json!({"location": "eastus"}))
+        .await;
     assert_eq!(c.status, 409);
     assert_eq!(c.code(), "AnotherOperationInProgress");
 
     let list = h.control(Method::GET, "/faults", None).await;
-    let fired: Vec<u64> = list.body.as_array().unwrap().iter().map(|r| r["fired"].as_u64().unwrap()).collect();
+    let fired: Vec<u64> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fired"].as_u64().unwrap())
+        .collect();
     assert_eq!(fired, vec![2, 1, 1, 1]);
     assert_eq!(h.control(Method::DELETE, "/faults", None).await.status, 204);
-    assert!(h.control(Method::GET, "/faults", None).await.body.as_array().unwrap().is_empty());
+    assert!(
+        h.control(Method::GET, "/faults", None)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn dropped_connections_and_delays() {
     let h = Harness::start().await;
     make_uai(&h, "uai-drop").await;
-    let id = add_fault(&h, json!({"path": "*/uai-drop", "times": 1, "action": {"kind": "drop"}})).await;
+    let id = add_fault(
+        &h,
+        json!({"path": "*/uai-drop", "times": 1, "action": {"kind": "drop"}}),
+    )
+    .await;
     let url = h.url(&format!("{}?api-version={MSI}", uai_path("uai-drop")));
     let err = h.http.get(&url).bearer_auth(&h.token).send().await;
     assert!(err.is_err(), "connection must be dropped without an answer");
     assert_eq!(h.get(&uai_path("uai-drop"), MSI).await.status, 200);
-    assert_eq!(h.control(Method::DELETE, &format!("/faults/{id}"), None).await.status, 204);
-    assert_eq!(h.control(Method::DELETE, &format!("/faults/{id}"), None).await.status, 404);
+    assert_eq!(
+        h.control(Method::DELETE, &format!("/faults/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        h.control(Method::DELETE, &format!("/faults/{id}"), None)
+            .await
+            .status,
+        404
+    );
 
-    add_fault(&h, json!({"path": "*/uai-drop", "times": 1, "action": {"kind": "delay", "ms": 400}})).await;
+    add_fault(
+        &h,
+        json!({"path": "*/uai-drop", "times": 1, "action": {"kind": "delay", "ms": 400}}),
+    )
+    .await;
     let start = Instant::now();
     assert_eq!(h.get(&uai_path("uai-drop"), MSI).await.status, 200);
     assert!(start.elapsed() >= Duration::from_millis(400));
     let journal = h.control(Method::GET, "/journal", None).await;
-    assert!(journal.body.as_array().unwrap().iter().any(|e| e["status"] == 0), "dropped request journaled with status 0");
+    assert!(
+        journal
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["status"] == 0),
+        "dropped request journaled with status 0"
+    );
 }
 
 #[tokio::test]
 async fn failed_async_operations_report_failed_status() {
     let h = Harness::start().await;
-    add_fault(&h, json!({"method": "PUT", "path": "*/registries/failacr1", "times": 1,
-        "action": {"kind": "failAsync", "code": "InternalServerError", "message": "disk on fire"}})).await;
-    let a = h.put(&acr_path("failacr1"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}})).await;
+    add_fault(
+        &h,
+        json!({"method": "PUT", "path": "*/registries/failacr1", "times": 1,
+        "action": {"kind": "failAsync", "code": "InternalServerError", "message": "disk on fire"}}),
+    )
+    .await;
+    let a = h
+        .put(
+            &acr_path("failacr1"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "Basic"}}),
+        )
+        .await;
     assert_eq!(a.status, 201);
     let st = h.poll(&a.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(st.status, 200, "status URL answers 200 even for failures");
     assert_eq!(st.body["status"], "Failed");
     assert_eq!(st.body["error"]["code"], "InternalServerError");
-    assert_eq!(h.get(&acr_path("failacr1"), ACR).await.body["properties"]["provisioningState"], "Failed");
+    assert_eq!(
+        h.get(&acr_path("failacr1"), ACR).await.body["properties"]["provisioningState"],
+        "Failed"
+    );
 
     add_fault(&h, json!({"method": "PATCH", "path": "*/workspaces/*", "times": 1, "action": {"kind": "failAsync", "code": "BadRequest"}})).await;
     make_workspace(&h, "ws-fail", json!({"location": "eastus"})).await;
@@ -168,8 +285,12 @@ async fn failed_async_operations_report_failed_status() {
 #[tokio::test]
 async fn not_found_for_first_reads_after_create() {
     let h = Harness::start().await;
-    add_fault(&h, json!({"method": "PUT", "path": "*/userAssignedIdentities/eventual", "times": 1,
-        "action": {"kind": "notFoundAfterCreate", "reads": 2}})).await;
+    add_fault(
+        &h,
+        json!({"method": "PUT", "path": "*/userAssignedIdentities/eventual", "times": 1,
+        "action": {"kind": "notFoundAfterCreate", "reads": 2}}),
+    )
+    .await;
     make_uai(&h, "eventual").await;
     assert_eq!(h.get(&uai_path("eventual"), MSI).await.status, 404);
     assert_eq!(h.get(&uai_path("eventual"), MSI).await.status, 404);
@@ -179,13 +300,20 @@ async fn not_found_for_first_reads_after_create() {
 #[tokio::test]
 async fn journal_records_and_resets() {
     let h = Harness::start().await;
-    assert_eq!(h.control(Method::DELETE, "/journal", None).await.status, 204);
+    assert_eq!(
+        h.control(Method::DELETE, "/journal", None).await.status,
+        204
+    );
     make_uai(&h, "uai-j").await;
     h.get(&uai_path("uai-j"), MSI).await;
     h.get(&uai_path("missing"), "1999-01-01").await;
     let j = h.control(Method::GET, "/journal", None).await;
     let entries = j.body.as_array().unwrap();
-    assert_eq!(entries.len(), 3, "control calls are not journaled: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        3,
+        "control calls are not journaled: {entries:?}"
+    );
     assert_eq!(entries[0]["method"], "PUT");
     assert_eq!(entries[0]["status"], 201);
     assert_eq!(entries[0]["apiVersion"], MSI);
@@ -195,18 +323,50 @@ async fn journal_records_and_resets() {
     assert_eq!(entries[0]["path"], uai_path("uai-j"));
     assert_eq!(h.emu.journal().len(), 3);
     h.control(Method::DELETE, "/journal", None).await;
-    assert!(h.control(Method::GET, "/journal", None).await.body.as_array().unwrap().is_empty());
+    assert!(
+        h.control(Method::GET, "/journal", None)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn settings_can_change_durations_at_runtime() {
     let h = Harness::start().await;
-    let s = h.control(Method::PATCH, "/settings", Some(json!({"durations": {"registry": 0}, "retryAfterSecs": 3}))).await;
+    let s = h
+        .control(
+            Method::PATCH,
+            "/settings",
+            Some(json!({"durations": {"registry": 0}, "retryAfterSecs": 3})),
+        )
+        .await;
     assert_eq!(s.status, 200, "{}", s.body);
-    let a = h.put(&acr_path("fastacr1"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}})).await;
+    let a = h
+        .put(
+            &acr_path("fastacr1"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "Basic"}}),
+        )
+        .await;
     assert_eq!(a.header("retry-after").as_deref(), Some("3"));
-    let st = h.raw(Method::GET, &a.header("azure-asyncoperation").unwrap(), Some(&h.token), None).await;
+    let st = h
+        .raw(
+            Method::GET,
+            &a.header("azure-asyncoperation").unwrap(),
+            Some(&h.token),
+            None,
+        )
+        .await;
     assert_eq!(st.body["status"], "Succeeded");
-    let bad = h.control(Method::PATCH, "/settings", Some(json!({"durations": {"registry": "slow"}}))).await;
+    let bad = h
+        .control(
+            Method::PATCH,
+            "/settings",
+            Some(json!({"durations": {"registry": "slow"}})),
+        )
+        .await;
     assert_eq!(bad.status, 400);
 }

@@ -24,13 +24,26 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     assert_eq!(a.status, 201, "{}", a.body);
     assert!(a.header("azure-asyncoperation").is_none() && a.header("location").is_none());
     assert!(!a.body.to_string().contains(key));
-    assert_eq!(a.body["properties"]["credentials"]["secrets"], json!({"secretsType": "AccountKey"}));
+    assert_eq!(
+        a.body["properties"]["credentials"]["secrets"],
+        json!({"secretsType": "AccountKey"})
+    );
     let got = h.get(&ds_path("ws-d", "blob1"), ML).await;
     assert_eq!(got.status, 200);
     assert!(!got.body.to_string().contains(key));
-    let secrets = h.arm(Method::POST, &format!("{}/listSecrets", ds_path("ws-d", "blob1")), ML, None).await;
+    let secrets = h
+        .arm(
+            Method::POST,
+            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
+            ML,
+            None,
+        )
+        .await;
     assert_eq!(secrets.status, 200);
-    assert_eq!(secrets.body, json!({"secretsType": "AccountKey", "key": key}));
+    assert_eq!(
+        secrets.body,
+        json!({"secretsType": "AccountKey", "key": key})
+    );
 
     // Update (full PUT) answers 200; switching to identity access drops the secret.
     let mut none = blob_key(key);
@@ -38,8 +51,18 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     none["properties"]["serviceDataAccessAuthIdentity"] = json!("WorkspaceSystemAssignedIdentity");
     let b = h.put(&ds_path("ws-d", "blob1"), ML, none).await;
     assert_eq!(b.status, 200);
-    assert_eq!(b.body["properties"]["credentials"], json!({"credentialsType": "None"}));
-    let s = h.arm(Method::POST, &format!("{}/listSecrets", ds_path("ws-d", "blob1")), ML, None).await;
+    assert_eq!(
+        b.body["properties"]["credentials"],
+        json!({"credentialsType": "None"})
+    );
+    let s = h
+        .arm(
+            Method::POST,
+            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
+            ML,
+            None,
+        )
+        .await;
     assert_eq!(s.status, 400);
 
     // Quirk: omit the secrets block entirely.
@@ -48,7 +71,11 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     h.emu.set_settings(st);
     h.put(&ds_path("ws-d", "blob2"), ML, blob_key(key)).await;
     let got = h.get(&ds_path("ws-d", "blob2"), ML).await;
-    assert!(got.body["properties"]["credentials"].get("secrets").is_none());
+    assert!(
+        got.body["properties"]["credentials"]
+            .get("secrets")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -62,8 +89,22 @@ async fn datastore_validation_rules() {
     assert_eq!(a.code(), "UserError");
     for t in ["AzureBlob", "AzureDataLakeGen2"] {
         let mut p = json!({"datastoreType": t, "accountName": "acct1", "credentials": {"credentialsType": "None"}});
-        p[if t == "AzureBlob" { "containerName" } else { "filesystem" }] = json!("c");
-        assert_eq!(h.put(&ds_path("ws-v", &format!("ok{}", t.len())), ML, json!({"properties": p})).await.status, 201, "{t}");
+        p[if t == "AzureBlob" {
+            "containerName"
+        } else {
+            "filesystem"
+        }] = json!("c");
+        assert_eq!(
+            h.put(
+                &ds_path("ws-v", &format!("ok{}", t.len())),
+                ML,
+                json!({"properties": p})
+            )
+            .await
+            .status,
+            201,
+            "{t}"
+        );
     }
     let gen1 = json!({"properties": {"datastoreType": "AzureDataLakeGen1", "storeName": "store", "credentials": {"credentialsType": "None"}}});
     assert_eq!(h.put(&ds_path("ws-v", "gen1"), ML, gen1).await.status, 201);
@@ -77,10 +118,25 @@ async fn datastore_validation_rules() {
     // Without skipValidation an unverifiable credential is refused; with it, stored.
     let sas = json!({"properties": {"datastoreType": "AzureBlob", "accountName": "acct1", "containerName": "c",
         "credentials": {"credentialsType": "Sas", "secrets": {"secretsType": "Sas", "sasToken": "garbage"}}}});
-    assert_eq!(h.put(&ds_path("ws-v", "sas"), ML, sas.clone()).await.status, 400);
-    let ok = h.put(&format!("{}?skipValidation=true", ds_path("ws-v", "sas")), ML, sas).await;
+    assert_eq!(
+        h.put(&ds_path("ws-v", "sas"), ML, sas.clone()).await.status,
+        400
+    );
+    let ok = h
+        .put(
+            &format!("{}?skipValidation=true", ds_path("ws-v", "sas")),
+            ML,
+            sas,
+        )
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
-    let bad_bool = h.put(&format!("{}?skipValidation=maybe", ds_path("ws-v", "sas")), ML, blob_key("a2V5")).await;
+    let bad_bool = h
+        .put(
+            &format!("{}?skipValidation=maybe", ds_path("ws-v", "sas")),
+            ML,
+            blob_key("a2V5"),
+        )
+        .await;
     assert_eq!(bad_bool.status, 400);
 }
 
@@ -95,11 +151,29 @@ async fn datastore_list_default_and_delete() {
     let list = h.get(&format!("{}/datastores", ws_path("ws-l")), ML).await;
     let items = list.body["value"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    let defaults: Vec<&str> = items.iter().filter(|i| i["properties"]["isDefault"] == true).map(|i| i["name"].as_str().unwrap()).collect();
-    assert_eq!(defaults, vec!["two"], "only the newest default stays default");
+    let defaults: Vec<&str> = items
+        .iter()
+        .filter(|i| i["properties"]["isDefault"] == true)
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        defaults,
+        vec!["two"],
+        "only the newest default stays default"
+    );
     assert!(!list.body.to_string().contains("a2V5"));
-    assert_eq!(h.arm(Method::DELETE, &ds_path("ws-l", "one"), ML, None).await.status, 200);
-    assert_eq!(h.arm(Method::DELETE, &ds_path("ws-l", "one"), ML, None).await.status, 204);
+    assert_eq!(
+        h.arm(Method::DELETE, &ds_path("ws-l", "one"), ML, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        h.arm(Method::DELETE, &ds_path("ws-l", "one"), ML, None)
+            .await
+            .status,
+        204
+    );
     // datastores api-versions start with the MFE surface.
     let old = h.get(&ds_path("ws-l", "two"), "2021-04-01").await;
     assert_eq!(old.code(), "NoRegisteredProviderFound");
@@ -108,38 +182,98 @@ async fn datastore_list_default_and_delete() {
 #[tokio::test]
 async fn registry_lifecycle_matches_arm_patterns() {
     let h = Harness::start().await;
-    let bad_name = h.put(&acr_path("a-b"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}})).await;
+    let bad_name = h
+        .put(
+            &acr_path("a-b"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "Basic"}}),
+        )
+        .await;
     assert_eq!(bad_name.status, 400);
-    let no_sku = h.put(&acr_path("myacr1"), ACR, json!({"location": "eastus"})).await;
+    let no_sku = h
+        .put(&acr_path("myacr1"), ACR, json!({"location": "eastus"}))
+        .await;
     assert_eq!(no_sku.status, 400);
 
-    let a = h.put(&acr_path("myacr1"), ACR, json!({"location": "eastus", "sku": {"name": "premium"}})).await;
+    let a = h
+        .put(
+            &acr_path("myacr1"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "premium"}}),
+        )
+        .await;
     assert_eq!(a.status, 201);
     assert_eq!(a.body["sku"]["name"], "Premium");
     assert!(a.header("retry-after").is_some());
     let st = h.poll(&a.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(st.body["status"], "Succeeded");
 
-    let cred = h.arm(Method::POST, &format!("{}/listCredentials", acr_path("myacr1")), ACR, None).await;
+    let cred = h
+        .arm(
+            Method::POST,
+            &format!("{}/listCredentials", acr_path("myacr1")),
+            ACR,
+            None,
+        )
+        .await;
     assert_eq!(cred.status, 400);
     assert_eq!(cred.code(), "UnAuthorizedForCredentialOperations");
 
-    let p = h.patch(&acr_path("myacr1"), ACR, json!({"properties": {"adminUserEnabled": true}})).await;
+    let p = h
+        .patch(
+            &acr_path("myacr1"),
+            ACR,
+            json!({"properties": {"adminUserEnabled": true}}),
+        )
+        .await;
     assert_eq!(p.status, 201, "{}", p.body);
     let op = p.header("azure-asyncoperation").unwrap();
     h.poll(&op).await;
-    let cred = h.arm(Method::POST, &format!("{}/listCredentials", acr_path("myacr1")), ACR, None).await;
+    let cred = h
+        .arm(
+            Method::POST,
+            &format!("{}/listCredentials", acr_path("myacr1")),
+            ACR,
+            None,
+        )
+        .await;
     assert_eq!(cred.status, 200);
     assert_eq!(cred.body["username"], "myacr1");
-    let old_pw = cred.body["passwords"][1]["value"].as_str().unwrap().to_string();
-    let regen = h.arm(Method::POST, &format!("{}/regenerateCredential", acr_path("myacr1")), ACR, Some(json!({"name": "password2"}))).await;
+    let old_pw = cred.body["passwords"][1]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let regen = h
+        .arm(
+            Method::POST,
+            &format!("{}/regenerateCredential", acr_path("myacr1")),
+            ACR,
+            Some(json!({"name": "password2"})),
+        )
+        .await;
     assert_eq!(regen.status, 200);
-    assert_ne!(regen.body["passwords"][1]["value"].as_str().unwrap(), old_pw);
+    assert_ne!(
+        regen.body["passwords"][1]["value"].as_str().unwrap(),
+        old_pw
+    );
     assert_eq!(regen.body["passwords"][0], cred.body["passwords"][0]);
-    let bad_regen = h.arm(Method::POST, &format!("{}/regenerateCredential", acr_path("myacr1")), ACR, Some(json!({"name": "password3"}))).await;
+    let bad_regen = h
+        .arm(
+            Method::POST,
+            &format!("{}/regenerateCredential", acr_path("myacr1")),
+            ACR,
+            Some(json!({"name": "password3"})),
+        )
+        .await;
     assert_eq!(bad_regen.status, 400);
 
-    let bad_type = h.patch(&acr_path("myacr1"), ACR, json!({"properties": {"adminUserEnabled": "yes"}})).await;
+    let bad_type = h
+        .patch(
+            &acr_path("myacr1"),
+            ACR,
+            json!({"properties": {"adminUserEnabled": "yes"}}),
+        )
+        .await;
     assert_eq!(bad_type.status, 400);
 
     // Identity on a registry uses the spaced combined spelling.
@@ -156,6 +290,14 @@ async fn registry_lifecycle_matches_arm_patterns() {
     assert_eq!(d.status, 202);
     let fin = h.poll(&d.header("location").unwrap()).await;
     assert_eq!(fin.status, 204);
-    assert_eq!(h.get(&acr_path("myacr1"), ACR).await.code(), "ResourceNotFound");
-    assert_eq!(h.arm(Method::DELETE, &acr_path("myacr1"), ACR, None).await.status, 204);
+    assert_eq!(
+        h.get(&acr_path("myacr1"), ACR).await.code(),
+        "ResourceNotFound"
+    );
+    assert_eq!(
+        h.arm(Method::DELETE, &acr_path("myacr1"), ACR, None)
+            .await
+            .status,
+        204
+    );
 }

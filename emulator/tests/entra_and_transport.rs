@@ -19,58 +19,103 @@ fn assertion(claims: Value) -> String {
 }
 
 async fn token_call(h: &Harness, form: &[(&str, &str)]) -> common::Answer {
-    let resp = h.http.post(h.emu.token_url()).form(form).send().await.unwrap();
+    let resp = h
+        .http
+        .post(h.emu.token_url())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let body: Value = resp.json().await.unwrap();
-    common::Answer { status, headers, body }
+    common::Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 #[tokio::test]
 async fn https_certificate_is_valid_for_localhost_and_127_0_0_1() {
     let h = Harness::start().await;
     assert!(h.emu.base_url().starts_with("https://127.0.0.1:"));
-    assert!(h.emu.ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(
+        h.emu
+            .ca_pem()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
     let port = h.emu.local_addr().port();
     for host in ["127.0.0.1", "localhost"] {
-        let r = h.http.get(format!("https://{host}:{port}/_emulator/health")).send().await.unwrap();
+        let r = h
+            .http
+            .get(format!("https://{host}:{port}/_emulator/health"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{host}");
     }
     // A client that does not trust the CA must fail the handshake.
     let untrusting = reqwest::Client::builder().build().unwrap();
-    assert!(untrusting.get(h.url("/_emulator/health")).send().await.is_err());
+    assert!(
+        untrusting
+            .get(h.url("/_emulator/health"))
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
 async fn plain_http_mode_and_loopback_only_by_default() {
-    let cfg = EmulatorConfig { https: false, ..common::config() };
+    let cfg = EmulatorConfig {
+        https: false,
+        ..common::config()
+    };
     let emu = Emulator::start(cfg).await.unwrap();
     assert!(emu.base_url().starts_with("http://127.0.0.1:"));
     assert!(emu.ca_pem().is_none());
-    let r = reqwest::get(format!("{}/_emulator/health", emu.base_url())).await.unwrap();
+    let r = reqwest::get(format!("{}/_emulator/health", emu.base_url()))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
-    let cfg = EmulatorConfig { listen: "0.0.0.0:0".parse().unwrap(), ..EmulatorConfig::default() };
-    let err = Emulator::start(cfg).await.err().expect("non-loopback refused");
+    let cfg = EmulatorConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..EmulatorConfig::default()
+    };
+    let err = Emulator::start(cfg)
+        .await
+        .err()
+        .expect("non-loopback refused");
     assert!(err.to_string().contains("non-loopback"), "{err}");
 }
 
 #[tokio::test]
 async fn client_secret_grant_returns_the_fields_clients_require() {
     let h = Harness::start().await;
-    let a = token_call(&h, &[
-        ("grant_type", "client_credentials"),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-        ("scope", "https://management.azure.com/.default"),
-    ])
+    let a = token_call(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "https://management.azure.com/.default"),
+        ],
+    )
     .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.body["token_type"], "Bearer");
     assert_eq!(a.body["expires_in"], 3600);
     assert_eq!(a.body["ext_expires_in"], 3600);
     let tok = a.body["access_token"].as_str().unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tok.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(tok.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(claims["aud"], "https://management.azure.com");
     assert_eq!(claims["appid"], CLIENT_ID);
     assert_eq!(claims["tid"], h.emu.tenant_id());
@@ -80,25 +125,69 @@ async fn client_secret_grant_returns_the_fields_clients_require() {
 async fn token_endpoint_rejections_use_entra_error_codes() {
     let h = Harness::start().await;
     let scope = "https://management.azure.com/.default";
-    let wrong = token_call(&h, &[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", "nope"), ("scope", scope)]).await;
+    let wrong = token_call(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", "nope"),
+            ("scope", scope),
+        ],
+    )
+    .await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.body["error"], "invalid_client");
     assert_eq!(wrong.body["error_codes"][0], 7000215);
     assert!(!wrong.body.to_string().contains(CLIENT_SECRET));
 
-    let unknown = token_call(&h, &[("grant_type", "client_credentials"), ("client_id", "someone-else"), ("client_secret", "x"), ("scope", scope)]).await;
+    let unknown = token_call(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "someone-else"),
+            ("client_secret", "x"),
+            ("scope", scope),
+        ],
+    )
+    .await;
     assert_eq!(unknown.status, 400);
     assert_eq!(unknown.body["error"], "unauthorized_client");
 
-    let no_default = token_call(&h, &[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", "https://management.azure.com")]).await;
+    let no_default = token_call(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "https://management.azure.com"),
+        ],
+    )
+    .await;
     assert_eq!(no_default.body["error"], "invalid_scope");
 
-    let grant = token_call(&h, &[("grant_type", "password"), ("client_id", CLIENT_ID), ("scope", scope)]).await;
+    let grant = token_call(
+        &h,
+        &[
+            ("grant_type", "password"),
+            ("client_id", CLIENT_ID),
+            ("scope", scope),
+        ],
+    )
+    .await;
     assert_eq!(grant.body["error"], "unsupported_grant_type");
 
-    let resp = h.http.post(h.url("/not-my-tenant/oauth2/v2.0/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", scope)])
-        .send().await.unwrap();
+    let resp = h
+        .http
+        .post(h.url("/not-my-tenant/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error_codes"][0], 90002);
@@ -106,13 +195,19 @@ async fn token_endpoint_rejections_use_entra_error_codes() {
 
 async fn assert_call(h: &Harness, claims: Value) -> common::Answer {
     let a = assertion(claims);
-    token_call(h, &[
-        ("grant_type", "client_credentials"),
-        ("client_id", "fed-app"),
-        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-        ("client_assertion", &a),
-        ("scope", "https://management.azure.com/.default"),
-    ])
+    token_call(
+        h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "fed-app"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &a),
+            ("scope", "https://management.azure.com/.default"),
+        ],
+    )
     .await
 }
 
@@ -126,19 +221,32 @@ async fn client_assertion_checks_issuer_subject_audience_and_expiry() {
         audience: "api://AzureADTokenExchange".into(),
     });
     let h = Harness::with_config(cfg).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let good = json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:org/repo:ref:refs/heads/main",
                       "aud": ["api://AzureADTokenExchange"], "exp": now + 600});
     let ok = assert_call(&h, good.clone()).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     // The issued token works on ARM.
     let tok = ok.body["access_token"].as_str().unwrap();
-    let a = h.raw(Method::GET, &h.url(&format!("{}?api-version={RES}", rg_path())), Some(tok), None).await;
+    let a = h
+        .raw(
+            Method::GET,
+            &h.url(&format!("{}?api-version={RES}", rg_path())),
+            Some(tok),
+            None,
+        )
+        .await;
     assert_eq!(a.status, 200);
 
     let mut bad_iss = good.clone();
     bad_iss["iss"] = json!("https://evil.example");
-    assert_eq!(assert_call(&h, bad_iss).await.body["error_codes"][0], 700211);
+    assert_eq!(
+        assert_call(&h, bad_iss).await.body["error_codes"][0],
+        700211
+    );
     let mut bad_sub = good.clone();
     bad_sub["sub"] = json!("repo:org/other:ref:refs/heads/main");
     assert_eq!(assert_call(&h, bad_sub).await.body["error_codes"][0], 70021);
@@ -147,13 +255,25 @@ async fn client_assertion_checks_issuer_subject_audience_and_expiry() {
     assert_eq!(assert_call(&h, bad_aud).await.body["error_codes"][0], 70021);
     let mut expired = good.clone();
     expired["exp"] = json!(now - 5);
-    assert_eq!(assert_call(&h, expired).await.body["error_codes"][0], 700024);
+    assert_eq!(
+        assert_call(&h, expired).await.body["error_codes"][0],
+        700024
+    );
 
-    let malformed = token_call(&h, &[
-        ("grant_type", "client_credentials"), ("client_id", "fed-app"),
-        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-        ("client_assertion", "not-a-jwt"), ("scope", "https://management.azure.com/.default"),
-    ]).await;
+    let malformed = token_call(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "fed-app"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", "not-a-jwt"),
+            ("scope", "https://management.azure.com/.default"),
+        ],
+    )
+    .await;
     assert_eq!(malformed.status, 400);
 }
 
@@ -171,34 +291,73 @@ async fn managed_identity_endpoint_speaks_the_app_service_protocol() {
         }
         r.send()
     };
-    let base = vec![("api-version", "2019-08-01".to_string()), ("resource", "https://management.azure.com".to_string())];
+    let base = vec![
+        ("api-version", "2019-08-01".to_string()),
+        ("resource", "https://management.azure.com".to_string()),
+    ];
 
     let no_header = get(base.clone(), None).await.unwrap();
     assert_eq!(no_header.status(), 401);
 
-    let sys = get(base.clone(), Some("emulator-identity-header")).await.unwrap();
+    let sys = get(base.clone(), Some("emulator-identity-header"))
+        .await
+        .unwrap();
     assert_eq!(sys.status(), 200);
     let v: Value = sys.json().await.unwrap();
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["resource"], "https://management.azure.com");
-    let exp: i64 = v["expires_on"].as_str().expect("expires_on is a string").parse().unwrap();
+    let exp: i64 = v["expires_on"]
+        .as_str()
+        .expect("expires_on is a string")
+        .parse()
+        .unwrap();
     assert!(exp > 0);
     // Works as an ARM bearer token.
     let tok = v["access_token"].as_str().unwrap();
-    let a = h.raw(Method::GET, &h.url(&format!("{}?api-version={RES}", rg_path())), Some(tok), None).await;
+    let a = h
+        .raw(
+            Method::GET,
+            &h.url(&format!("{}?api-version={RES}", rg_path())),
+            Some(tok),
+            None,
+        )
+        .await;
     assert_eq!(a.status, 200);
 
     let mut by_client = base.clone();
-    by_client.push(("client_id", uai["properties"]["clientId"].as_str().unwrap().to_string()));
-    let v: Value = get(by_client, Some("emulator-identity-header")).await.unwrap().json().await.unwrap();
+    by_client.push((
+        "client_id",
+        uai["properties"]["clientId"].as_str().unwrap().to_string(),
+    ));
+    let v: Value = get(by_client, Some("emulator-identity-header"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["client_id"], uai["properties"]["clientId"]);
 
     let mut unknown = base.clone();
     unknown.push(("client_id", "00000000-0000-0000-0000-00000000dead".into()));
-    assert_eq!(get(unknown, Some("emulator-identity-header")).await.unwrap().status(), 400);
+    assert_eq!(
+        get(unknown, Some("emulator-identity-header"))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
 
-    let wrong_version = vec![("api-version", "2017-09-01".to_string()), ("resource", "x".to_string())];
-    assert_eq!(get(wrong_version, Some("emulator-identity-header")).await.unwrap().status(), 400);
+    let wrong_version = vec![
+        ("api-version", "2017-09-01".to_string()),
+        ("resource", "x".to_string()),
+    ];
+    assert_eq!(
+        get(wrong_version, Some("emulator-identity-header"))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
 }
 
 #[tokio::test]
@@ -209,9 +368,14 @@ async fn arm_calls_need_a_valid_unexpired_token_for_the_arm_audience() {
     assert_eq!(missing.status, 401);
     assert_eq!(missing.code(), "AuthenticationFailed");
     let challenge = missing.header("www-authenticate").unwrap();
-    assert!(challenge.starts_with("Bearer authorization_uri="), "{challenge}");
+    assert!(
+        challenge.starts_with("Bearer authorization_uri="),
+        "{challenge}"
+    );
 
-    let forged = h.raw(Method::GET, &url, Some("eyJ.forged.token"), None).await;
+    let forged = h
+        .raw(Method::GET, &url, Some("eyJ.forged.token"), None)
+        .await;
     assert_eq!(forged.status, 401);
     assert_eq!(forged.code(), "InvalidAuthenticationToken");
     assert!(forged.header("www-authenticate").is_some());
@@ -231,22 +395,41 @@ async fn arm_calls_need_a_valid_unexpired_token_for_the_arm_audience() {
 
 #[tokio::test]
 async fn token_lifetime_is_configurable_so_refresh_can_be_tested() {
-    let cfg = EmulatorConfig { token_lifetime: Duration::from_secs(1), ..common::config() };
+    let cfg = EmulatorConfig {
+        token_lifetime: Duration::from_secs(1),
+        ..common::config()
+    };
     let h = Harness::with_config(cfg).await;
     let url = h.url(&format!("{}?api-version={RES}", rg_path()));
-    assert_eq!(h.raw(Method::GET, &url, Some(&h.token), None).await.status, 200);
+    assert_eq!(
+        h.raw(Method::GET, &url, Some(&h.token), None).await.status,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let a = h.raw(Method::GET, &url, Some(&h.token), None).await;
     assert_eq!(a.status, 401);
     assert_eq!(a.code(), "ExpiredAuthenticationToken");
     let fresh = h.fetch_token("https://management.azure.com/.default").await;
-    assert_eq!(h.raw(Method::GET, &url, Some(&fresh), None).await.status, 200);
+    assert_eq!(
+        h.raw(Method::GET, &url, Some(&fresh), None).await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn discovery_documents_point_back_at_the_emulator() {
     let h = Harness::start().await;
-    let v: Value = h.http.get(h.url(&format!("/{}/v2.0/.well-known/openid-configuration", h.emu.tenant_id())))
-        .send().await.unwrap().json().await.unwrap();
+    let v: Value = h
+        .http
+        .get(h.url(&format!(
+            "/{}/v2.0/.well-known/openid-configuration",
+            h.emu.tenant_id()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["token_endpoint"], h.emu.token_url());
 }

@@ -18,7 +18,11 @@ struct Shared {
 fn shared() -> &'static Shared {
     static S: OnceLock<Shared> = OnceLock::new();
     S.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let h = rt.block_on(async {
             let h = Harness::start().await;
             let mut s = h.emu.settings();
@@ -26,7 +30,13 @@ fn shared() -> &'static Shared {
             h.emu.set_settings(s);
             make_uai(&h, "fuzz-uai").await;
             make_workspace(&h, "fuzz-ws", json!({"location": "eastus"})).await;
-            let a = h.put(&acr_path("fuzzacr1"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}})).await;
+            let a = h
+                .put(
+                    &acr_path("fuzzacr1"),
+                    ACR,
+                    json!({"location": "eastus", "sku": {"name": "Basic"}}),
+                )
+                .await;
             assert_eq!(a.status, 201);
             h
         });
@@ -42,14 +52,33 @@ fn targets() -> Vec<(Method, String, &'static str)> {
         (Method::PUT, format!("{ws}/computes/fuzzc"), ML),
         (Method::PATCH, format!("{ws}/computes/fuzzc"), ML),
         (Method::PUT, format!("{ws}/datastores/fuzzd"), ML),
-        (Method::POST, format!("{ws}/datastores/fuzzd/listSecrets"), ML),
+        (
+            Method::POST,
+            format!("{ws}/datastores/fuzzd/listSecrets"),
+            ML,
+        ),
         (Method::PUT, acr_path("fuzzacr2"), ACR),
         (Method::PATCH, acr_path("fuzzacr1"), ACR),
-        (Method::POST, format!("{}/regenerateCredential", acr_path("fuzzacr1")), ACR),
+        (
+            Method::POST,
+            format!("{}/regenerateCredential", acr_path("fuzzacr1")),
+            ACR,
+        ),
         (Method::PUT, uai_path("fuzz-uai2"), MSI),
         (Method::PATCH, uai_path("fuzz-uai"), MSI),
-        (Method::PUT, format!("{}/providers/Microsoft.Authorization/roleAssignments/0b6e3c52-5f62-4f3a-9d8e-1c2b3a4d5e6f", rg_path()), AUTHZ),
-        (Method::PUT, format!("/subscriptions/{SUB}/resourcegroups/fuzz-rg"), RES),
+        (
+            Method::PUT,
+            format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments/0b6e3c52-5f62-4f3a-9d8e-1c2b3a4d5e6f",
+                rg_path()
+            ),
+            AUTHZ,
+        ),
+        (
+            Method::PUT,
+            format!("/subscriptions/{SUB}/resourcegroups/fuzz-rg"),
+            RES,
+        ),
     ]
 }
 
@@ -58,25 +87,47 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "[a-zA-Z0-9 ,/._-]{0,20}".prop_map(Value::from),
         prop_oneof![
-            Just("SystemAssigned"), Just("UserAssigned"), Just("SystemAssigned,UserAssigned"),
-            Just("None"), Just("AccountKey"), Just("Sas"), Just("AzureBlob"), Just("AmlCompute"), Just("eastus"),
-        ].prop_map(Value::from),
+            Just("SystemAssigned"),
+            Just("UserAssigned"),
+            Just("SystemAssigned,UserAssigned"),
+            Just("None"),
+            Just("AccountKey"),
+            Just("Sas"),
+            Just("AzureBlob"),
+            Just("AmlCompute"),
+            Just("eastus"),
+        ]
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let keys = prop_oneof![
-            Just("location".to_string()), Just("identity".to_string()), Just("type".to_string()),
-            Just("userAssignedIdentities".to_string()), Just("properties".to_string()), Just("sku".to_string()),
-            Just("name".to_string()), Just("tags".to_string()), Just("credentials".to_string()),
-            Just("secrets".to_string()), Just("scaleSettings".to_string()), Just("adminUserEnabled".to_string()),
-            Just("computeType".to_string()), Just("datastoreType".to_string()), Just("principalId".to_string()),
-            Just("roleDefinitionId".to_string()), "[a-z]{1,8}".prop_map(String::from),
+            Just("location".to_string()),
+            Just("identity".to_string()),
+            Just("type".to_string()),
+            Just("userAssignedIdentities".to_string()),
+            Just("properties".to_string()),
+            Just("sku".to_string()),
+            Just("name".to_string()),
+            Just("tags".to_string()),
+            Just("credentials".to_string()),
+            Just("secrets".to_string()),
+            Just("scaleSettings".to_string()),
+            Just("adminUserEnabled".to_string()),
+            Just("computeType".to_string()),
+            Just("datastoreType".to_string()),
+            Just("principalId".to_string()),
+            Just("roleDefinitionId".to_string()),
+            "[a-z]{1,8}".prop_map(String::from),
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(keys, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(keys, inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -18,18 +18,35 @@ use serde_json::json;
 async fn restart_restores_resources_operations_and_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let state_path = dir.path().join("state.json");
-    let cfg = || EmulatorConfig { state_file: Some(state_path.clone()), ..common::config() };
+    let cfg = || EmulatorConfig {
+        state_file: Some(state_path.clone()),
+        ..common::config()
+    };
     let h = Harness::with_config(cfg()).await;
     let uai = make_uai(&h, "uai-keep").await;
-    make_workspace(&h, "ws-keep", json!({"location": "eastus", "identity": {"type": "SystemAssigned"}})).await;
+    make_workspace(
+        &h,
+        "ws-keep",
+        json!({"location": "eastus", "identity": {"type": "SystemAssigned"}}),
+    )
+    .await;
     let acr = h.put(&acr_path("keepacr1"), ACR, json!({"location": "eastus", "sku": {"name": "Basic"}, "properties": {"adminUserEnabled": true}})).await;
     h.poll(&acr.header("azure-asyncoperation").unwrap()).await;
-    let creds = h.arm(Method::POST, &format!("{}/listCredentials", acr_path("keepacr1")), ACR, None).await;
+    let creds = h
+        .arm(
+            Method::POST,
+            &format!("{}/listCredentials", acr_path("keepacr1")),
+            ACR,
+            None,
+        )
+        .await;
     // Leave an operation running across the restart.
     let mut s = h.emu.settings();
     s.durations.registry = Duration::from_millis(1500);
     h.emu.set_settings(s);
-    let running = h.patch(&acr_path("keepacr1"), ACR, json!({"tags": {"t": "1"}})).await;
+    let running = h
+        .patch(&acr_path("keepacr1"), ACR, json!({"tags": {"t": "1"}}))
+        .await;
     let op_url = running.header("azure-asyncoperation").unwrap();
     let old_token = h.token.clone();
     h.emu.shutdown().await;
@@ -46,11 +63,28 @@ async fn restart_restores_resources_operations_and_tokens() {
     let r = get(fix(&format!("{}?api-version={MSI}", uai_path("uai-keep")))).await;
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(v["properties"]["principalId"], uai["properties"]["principalId"]);
-    let ws: serde_json::Value = get(fix(&format!("{}?api-version={ML}", ws_path("ws-keep")))).await.json().await.unwrap();
+    assert_eq!(
+        v["properties"]["principalId"],
+        uai["properties"]["principalId"]
+    );
+    let ws: serde_json::Value = get(fix(&format!("{}?api-version={ML}", ws_path("ws-keep"))))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ws["properties"]["provisioningState"], "Succeeded");
-    let c: serde_json::Value = http.post(fix(&format!("{}/listCredentials?api-version={ACR}", acr_path("keepacr1"))))
-        .bearer_auth(&old_token).send().await.unwrap().json().await.unwrap();
+    let c: serde_json::Value = http
+        .post(fix(&format!(
+            "{}/listCredentials?api-version={ACR}",
+            acr_path("keepacr1")
+        )))
+        .bearer_auth(&old_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c, creds.body, "registry passwords survive a restart");
     // The operation started before the restart still completes.
     let port_old = op_url.split('/').nth(2).unwrap().to_string();
@@ -74,10 +108,14 @@ struct Proc {
 
 fn spawn_binary(dir: &Path) -> Proc {
     let mut child = Command::new(env!("CARGO_BIN_EXE_amlauth-emulator"))
-        .arg("--state").arg(dir.join("state.json"))
-        .arg("--seed").arg(dir.join("seed.json"))
-        .arg("--ca-out").arg(dir.join("ca.pem"))
-        .arg("--operation-ms").arg("0")
+        .arg("--state")
+        .arg(dir.join("state.json"))
+        .arg("--seed")
+        .arg(dir.join("seed.json"))
+        .arg("--ca-out")
+        .arg(dir.join("ca.pem"))
+        .arg("--operation-ms")
+        .arg("0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -92,9 +130,22 @@ fn spawn_binary(dir: &Path) -> Proc {
 
 async fn token(http: &reqwest::Client, url: &str) -> String {
     let v: serde_json::Value = http
-        .post(format!("{url}/{}/oauth2/v2.0/token", amlauth_emulator::DEFAULT_TENANT_ID))
-        .form(&[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", "https://management.azure.com/.default")])
-        .send().await.unwrap().json().await.unwrap();
+        .post(format!(
+            "{url}/{}/oauth2/v2.0/token",
+            amlauth_emulator::DEFAULT_TENANT_ID
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     v["access_token"].as_str().unwrap().to_string()
 }
 
@@ -156,26 +207,56 @@ async fn kill_9_during_writes_never_loses_an_acknowledged_write() {
         let bytes = std::fs::read(dir.path().join("state.json")).expect("state file exists");
         let state: State = serde_json::from_slice(&bytes).expect("state file is intact JSON");
         let acked = acknowledged.lock().unwrap().clone();
-        assert!(acked.len() > 5, "round {round}: too few writes ({}) to mean anything", acked.len());
+        assert!(
+            acked.len() > 5,
+            "round {round}: too few writes ({}) to mean anything",
+            acked.len()
+        );
         for name in &acked {
-            assert!(state.get(&uai_path(name)).is_some(), "round {round}: acknowledged {name} missing from the state file");
+            assert!(
+                state.get(&uai_path(name)).is_some(),
+                "round {round}: acknowledged {name} missing from the state file"
+            );
         }
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten()
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.contains(".tmp-"))
             .collect();
-        assert!(leftovers.len() <= 1, "at most the in-flight temp file remains: {leftovers:?}");
+        assert!(
+            leftovers.len() <= 1,
+            "at most the in-flight temp file remains: {leftovers:?}"
+        );
 
         // Restart: every acknowledged write is served again.
         let mut p2 = spawn_binary(dir.path());
         let http2 = https_client(dir.path());
         let tok2 = token(&http2, &p2.url).await;
         let list: serde_json::Value = http2
-            .get(format!("{}{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version={MSI}", p2.url, rg_path()))
-            .bearer_auth(&tok2).send().await.unwrap().json().await.unwrap();
-        let served: Vec<&str> = list["value"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+            .get(format!(
+                "{}{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version={MSI}",
+                p2.url,
+                rg_path()
+            ))
+            .bearer_auth(&tok2)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let served: Vec<&str> = list["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
         for name in &acked {
-            assert!(served.contains(&name.as_str()), "round {round}: {name} not served after restart");
+            assert!(
+                served.contains(&name.as_str()),
+                "round {round}: {name} not served after restart"
+            );
         }
         p2.child.kill().unwrap();
         p2.child.wait().unwrap();

@@ -35,7 +35,9 @@ impl Answer {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_string())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
     }
 }
 
@@ -58,7 +60,9 @@ pub fn config() -> EmulatorConfig {
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
         }],
-        seed: Some(json!({"subscriptions": [{"id": SUB, "resourceGroups": [{"name": RG, "location": "eastus"}]}]})),
+        seed: Some(
+            json!({"subscriptions": [{"id": SUB, "resourceGroups": [{"name": RG, "location": "eastus"}]}]}),
+        ),
         ..EmulatorConfig::default()
     }
 }
@@ -71,7 +75,11 @@ impl Harness {
     pub async fn with_config(config: EmulatorConfig) -> Self {
         let emu = Emulator::start(config).await.expect("emulator starts");
         let http = client_for(&emu);
-        let mut h = Harness { emu, http, token: String::new() };
+        let mut h = Harness {
+            emu,
+            http,
+            token: String::new(),
+        };
         h.token = h.fetch_token("https://management.azure.com/.default").await;
         h
     }
@@ -98,7 +106,13 @@ impl Harness {
         v["access_token"].as_str().unwrap().to_string()
     }
 
-    pub async fn raw(&self, method: Method, url: &str, token: Option<&str>, body: Option<&Value>) -> Answer {
+    pub async fn raw(
+        &self,
+        method: Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
         let mut req = self.http.request(method, url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -110,15 +124,24 @@ impl Harness {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Answer { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// ARM call with the harness token; `path` without query; `api` appended.
     pub async fn arm(&self, method: Method, path: &str, api: &str, body: Option<Value>) -> Answer {
         let sep = if path.contains('?') { '&' } else { '?' };
         let url = format!("{}{sep}api-version={api}", self.url(path));
-        self.raw(method, &url, Some(&self.token), body.as_ref()).await
+        self.raw(method, &url, Some(&self.token), body.as_ref())
+            .await
     }
 
     pub async fn get(&self, path: &str, api: &str) -> Answer {
@@ -158,20 +181,31 @@ pub fn rg_path() -> String {
 }
 
 pub fn ws_path(name: &str) -> String {
-    format!("{}/providers/Microsoft.MachineLearningServices/workspaces/{name}", rg_path())
+    format!(
+        "{}/providers/Microsoft.MachineLearningServices/workspaces/{name}",
+        rg_path()
+    )
 }
 
 pub fn acr_path(name: &str) -> String {
-    format!("{}/providers/Microsoft.ContainerRegistry/registries/{name}", rg_path())
+    format!(
+        "{}/providers/Microsoft.ContainerRegistry/registries/{name}",
+        rg_path()
+    )
 }
 
 pub fn uai_path(name: &str) -> String {
-    format!("{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}", rg_path())
+    format!(
+        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        rg_path()
+    )
 }
 
 /// Creates a user-assigned identity; returns its body.
 pub async fn make_uai(h: &Harness, name: &str) -> Value {
-    let a = h.put(&uai_path(name), MSI, json!({"location": "eastus"})).await;
+    let a = h
+        .put(&uai_path(name), MSI, json!({"location": "eastus"}))
+        .await;
     assert_eq!(a.status, 201, "{}", a.body);
     a.body
 }
