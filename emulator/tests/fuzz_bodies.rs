@@ -167,3 +167,77 @@ proptest! {
         prop_assert_eq!(health.map_err(|e| TestCaseError::fail(e.to_string()))?, reqwest::StatusCode::OK);
     }
 }
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("subscriptions".to_string()),
+        Just(SUB.to_string()),
+        Just("resourceGroups".to_string()),
+        Just(RG.to_string()),
+        Just("providers".to_string()),
+        Just("Microsoft.MachineLearningServices".to_string()),
+        Just("Microsoft.ContainerRegistry".to_string()),
+        Just("Microsoft.ManagedIdentity".to_string()),
+        Just("Microsoft.Authorization".to_string()),
+        Just("workspaces".to_string()),
+        Just("fuzz-ws".to_string()),
+        Just("computes".to_string()),
+        Just("datastores".to_string()),
+        Just("registries".to_string()),
+        Just("fuzzacr1".to_string()),
+        Just("userAssignedIdentities".to_string()),
+        Just("roleAssignments".to_string()),
+        Just("locations".to_string()),
+        Just("operationStatuses".to_string()),
+        Just("operationResults".to_string()),
+        Just("listCredentials".to_string()),
+        Just("listSecrets".to_string()),
+        Just("oauth2".to_string()),
+        Just("msi".to_string()),
+        Just("token".to_string()),
+        "[a-zA-Z0-9%._~-]{0,12}",
+    ]
+}
+
+fn method() -> impl Strategy<Value = Method> {
+    prop_oneof![
+        Just(Method::GET),
+        Just(Method::PUT),
+        Just(Method::PATCH),
+        Just(Method::POST),
+        Just(Method::DELETE),
+        Just(Method::HEAD),
+        Just(Method::OPTIONS),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_paths_methods_and_queries_never_break_the_server(
+        m in method(),
+        segs in prop::collection::vec(segment(), 0..12),
+        api in prop_oneof![Just(ML.to_string()), Just(ACR.to_string()), Just(MSI.to_string()), Just(RES.to_string()), "[0-9a-z-]{0,12}"],
+        extra in "[a-zA-Z$=&%0-9]{0,16}",
+        body in body_bytes(),
+    ) {
+        let s = shared();
+        let path = format!("/{}", segs.join("/"));
+        let answer = s.rt.block_on(async {
+            let url = format!("{}?api-version={api}&{extra}", s.h.url(&path));
+            let resp = s.h.http.request(m.clone(), url).bearer_auth(&s.h.token).body(body.clone()).send().await
+                .map_err(|e| format!("transport error: {e}"))?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((status, text))
+        });
+        let (status, text) = answer.map_err(TestCaseError::fail)?;
+        prop_assert!(status.as_u16() < 500, "{m} {path} -> {status}: {text}");
+        if status.is_client_error() && m != Method::HEAD {
+            let v: Value = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(format!("non-JSON error {text:?}: {e}")))?;
+            let shaped = v["error"]["code"].is_string() || v["error"].is_string() || v["message"].is_string();
+            prop_assert!(shaped, "unshaped error body: {text}");
+        }
+    }
+}

@@ -29,6 +29,7 @@ class Emulator:
         self.subscription = _env("EMULATOR_SUBSCRIPTION")
         self.client_id = _env("EMULATOR_CLIENT_ID")
         self.client_secret = _env("EMULATOR_CLIENT_SECRET")
+        self.identity_endpoint = _env("EMULATOR_IDENTITY_ENDPOINT")
         self._ctx = ssl.create_default_context(cafile=self.ca)
 
     def control(self, method: str, path: str, body=None):

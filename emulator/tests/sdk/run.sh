@@ -55,6 +55,7 @@ grep -q '^READY ' "$work/stdout" || { echo "emulator did not become ready" >&2; 
 
 export EMULATOR_URL="$(awk '/^READY /{print $2; exit}' "$work/stdout")"
 export EMULATOR_CA="$work/ca.pem"
+export EMULATOR_IDENTITY_ENDPOINT="$(awk '/^READY /{sub("identity_endpoint=", "", $3); print $3; exit}' "$work/stdout")"
 export EMULATOR_TENANT="72f988bf-0000-4000-8000-00000000e001"
 export EMULATOR_SUBSCRIPTION="$subscription"
 export EMULATOR_CLIENT_ID="$client_id"

@@ -126,3 +126,26 @@ def test_user_assigned_identities_create_and_get(emulator, credential, resource_
     assert names == ["uai-sdk"]
     with pytest.raises(ResourceNotFoundError):
         client.user_assigned_identities.get(resource_group, "missing")
+
+
+def test_managed_identity_credential_uses_the_app_service_endpoint(emulator, credential, resource_group, monkeypatch):
+    from azure.identity import ManagedIdentityCredential
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+    from azure.mgmt.msi.models import Identity
+
+    monkeypatch.setenv("IDENTITY_ENDPOINT", emulator.identity_endpoint)
+    monkeypatch.setenv("IDENTITY_HEADER", "emulator-identity-header")
+    system = ManagedIdentityCredential()
+    token = system.get_token(ARM_SCOPE)
+    assert token.token and token.expires_on > time.time()
+
+    uai = ManagedServiceIdentityClient(credential, emulator.subscription, **_mgmt_kwargs(emulator)) \
+        .user_assigned_identities.create_or_update(resource_group, "uai-mi", Identity(location="westeurope"))
+    user = ManagedIdentityCredential(client_id=uai.client_id)
+    # The managed-identity token is accepted by ARM: read the identity back with it.
+    client = ManagedServiceIdentityClient(user, emulator.subscription, **_mgmt_kwargs(emulator))
+    assert client.user_assigned_identities.get(resource_group, "uai-mi").client_id == uai.client_id
+
+    monkeypatch.setenv("IDENTITY_HEADER", "wrong")
+    with pytest.raises(ClientAuthenticationError):
+        ManagedIdentityCredential().get_token(ARM_SCOPE)
