@@ -65,6 +65,10 @@ pub struct Quirks {
     pub omit_datastore_secrets_block: bool,
     /// Allow a workspace to go from `SystemAssigned,UserAssigned` to `SystemAssigned`.
     pub allow_workspace_identity_downgrade: bool,
+    /// Answer enum values re-cased (`systemAssigned`, `accessKey`), as some services do.
+    pub recase_enums: bool,
+    /// Answer timestamps with seven fraction digits and a `+00:00` offset instead of `Z`.
+    pub alternate_timestamps: bool,
 }
 
 impl Default for Quirks {
@@ -74,6 +78,8 @@ impl Default for Quirks {
             sync_long_running: false,
             omit_datastore_secrets_block: false,
             allow_workspace_identity_downgrade: false,
+            recase_enums: false,
+            alternate_timestamps: false,
         }
     }
 }

@@ -160,8 +160,8 @@ pub fn status_document(app: &App, path: &str, op: &Operation) -> Response {
     resp
 }
 
-/// `GET .../operationResults/{id}`: 202 while running, then the final answer.
-/// `render` turns the finished resource into its response body.
+/// `GET .../operationResults/{id}`: 202 while running, then the final answer
+/// (`final_body` is the finished resource as GET renders it).
 pub fn location_result(
     app: &App,
     url: &str,

@@ -83,6 +83,12 @@ struct Cli {
     /// Allow workspace identity SystemAssigned,UserAssigned -> SystemAssigned.
     #[arg(long)]
     allow_workspace_identity_downgrade: bool,
+    /// Answer enum values re-cased (`systemAssigned`, `accessKey`).
+    #[arg(long)]
+    recase_enums: bool,
+    /// Answer timestamps with seven fraction digits and a `+00:00` offset.
+    #[arg(long)]
+    alternate_timestamps: bool,
     /// After the READY line, print `export NAME=value` lines for clients.
     #[arg(long)]
     print_env: bool,
@@ -151,6 +157,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     config.quirks.recase_ids = !cli.no_recase;
     config.quirks.omit_datastore_secrets_block = cli.omit_datastore_secrets_block;
     config.quirks.allow_workspace_identity_downgrade = cli.allow_workspace_identity_downgrade;
+    config.quirks.recase_enums = cli.recase_enums;
+    config.quirks.alternate_timestamps = cli.alternate_timestamps;
     for c in &cli.clients {
         let Some((id, secret)) = c.split_once('=') else {
             return Err("--client takes CLIENT_ID=SECRET".into());

@@ -457,13 +457,11 @@ pub fn patch_resource(state: &mut State, id: &str, patch: &Value) -> Result<Valu
     if r.kind == Kind::Datastore
         && let Some(Value::Object(secrets)) = body.pointer_mut("/properties/credentials/secrets")
     {
-        let stype = secrets.get("secretsType").cloned();
         let full = Value::Object(secrets.clone());
         secrets.retain(|k, _| k == "secretsType");
         if full.as_object().is_some_and(|m| m.len() > 1) {
             r.private = full;
         }
-        let _ = stype;
     }
     r.body = body.clone();
     Ok(body)

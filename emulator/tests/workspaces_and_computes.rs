@@ -544,3 +544,41 @@ async fn sync_quirk_answers_long_running_operations_with_200() {
     assert_eq!(a.body["properties"]["provisioningState"], "Succeeded");
     let _: Value = a.body;
 }
+
+#[tokio::test]
+async fn enum_and_timestamp_quirks_change_only_the_response_shape() {
+    let h = Harness::start().await;
+    let mut s = h.emu.settings();
+    s.quirks.recase_enums = true;
+    s.quirks.alternate_timestamps = true;
+    h.emu.set_settings(s);
+    let ws = make_workspace(
+        &h,
+        "ws-quirk",
+        json!({"location": "eastus", "identity": {"type": "SystemAssigned"},
+        "properties": {"systemDatastoresAuthMode": "Identity"}}),
+    )
+    .await;
+    assert_eq!(ws["identity"]["type"], "systemAssigned");
+    assert_eq!(ws["properties"]["systemDatastoresAuthMode"], "identity");
+    let created = ws["systemData"]["createdAt"].as_str().unwrap();
+    assert!(created.ends_with("+00:00"), "{created}");
+    assert_eq!(
+        created.split('.').nth(1).unwrap().len(),
+        "0000000+00:00".len(),
+        "{created}"
+    );
+    // Stored state is unchanged: turning the quirks off restores the canonical shape.
+    h.emu.set_settings(amlauth_emulator::Settings {
+        quirks: Default::default(),
+        ..h.emu.settings()
+    });
+    let plain = h.get(&ws_path("ws-quirk"), ML).await.body;
+    assert_eq!(plain["identity"]["type"], "SystemAssigned");
+    assert!(
+        plain["systemData"]["createdAt"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+}

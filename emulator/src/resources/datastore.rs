@@ -56,6 +56,7 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
     {
         c.remove("secrets");
     }
+    super::apply_response_quirks(&mut body, q);
     body
 }
 

@@ -120,3 +120,52 @@ pub fn properties(
         )),
     }
 }
+
+/// Applies the response-shape quirks shared by every provider resource.
+pub fn apply_response_quirks(body: &mut Value, q: &crate::config::Quirks) {
+    if q.recase_enums {
+        if let Some(Value::String(t)) = body.pointer_mut("/identity/type") {
+            *t = t
+                .split(',')
+                .map(|p| lower_first(p.trim_start()))
+                .collect::<Vec<_>>()
+                .join(",");
+        }
+        if let Some(Value::String(m)) = body.pointer_mut("/properties/systemDatastoresAuthMode") {
+            *m = lower_first(m);
+        }
+    }
+    if q.alternate_timestamps {
+        rewrite_timestamps(body);
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn rewrite_timestamps(v: &mut Value) {
+    use time::format_description::well_known::Rfc3339;
+    match v {
+        Value::String(s) => {
+            if s.len() >= 20
+                && s.as_bytes().get(10) == Some(&b'T')
+                && let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339)
+            {
+                let fmt = time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
+                );
+                if let Ok(out) = t.format(&fmt) {
+                    *s = out;
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(rewrite_timestamps),
+        Value::Object(m) => m.values_mut().for_each(rewrite_timestamps),
+        _ => {}
+    }
+}

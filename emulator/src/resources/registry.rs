@@ -54,6 +54,7 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
     {
         managed_identity::recase_keys(identity);
     }
+    super::apply_response_quirks(&mut body, q);
     body
 }
 

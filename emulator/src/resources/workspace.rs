@@ -92,6 +92,7 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
             *p = recase::identity_id(p);
         }
     }
+    super::apply_response_quirks(&mut body, q);
     body
 }
 
