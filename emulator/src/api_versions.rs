@@ -1,7 +1,8 @@
 //! Which `api-version` values ARM serves for each emulated resource type, and how it
 //! refuses the others.
 //!
-//! The lists are the stable and preview folders of the public REST specs for each type.
+//! The lists are the stable and preview versions published in the public REST specs for each
+//! type. The ML TypeSpec-only `2026-07-01` is left out until it is known to be deployed.
 
 use crate::error::ArmError;
 
@@ -137,6 +138,8 @@ const MSI: &[&str] = &[
     "2024-11-30",
     "2025-01-31-preview",
     "2025-05-31-preview",
+    "2026-04-30",
+    "2026-05-31",
 ];
 
 const ROLE_ASSIGNMENTS: &[&str] = &[
