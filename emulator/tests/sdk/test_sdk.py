@@ -149,3 +149,44 @@ def test_managed_identity_credential_uses_the_app_service_endpoint(emulator, cre
     monkeypatch.setenv("IDENTITY_HEADER", "wrong")
     with pytest.raises(ClientAuthenticationError):
         ManagedIdentityCredential().get_token(ARM_SCOPE)
+
+
+def test_ml_workspace_and_compute_long_running_operations(emulator, credential, resource_group):
+    # azure-mgmt-machinelearningservices 1.x speaks api-version 2020-08-01: its workspace PUT
+    # polls the Location URL, compute PUT/DELETE poll Azure-AsyncOperation.
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+    from azure.mgmt.machinelearningservices.models import (
+        AmlCompute, AmlComputeProperties, ComputeResource, Identity, ScaleSettings, Workspace,
+    )
+
+    client = MachineLearningServicesMgmtClient(credential, emulator.subscription, **_mgmt_kwargs(emulator))
+    emulator.control("DELETE", "/journal")
+    ws = client.workspaces.begin_create_or_update(
+        resource_group, "mlw-sdk", Workspace(location="westeurope", identity=Identity(type="SystemAssigned"))
+    ).result()
+    assert ws.provisioning_state == "Succeeded"
+    assert ws.identity.type == "SystemAssigned" and uuid.UUID(ws.identity.principal_id)
+    calls = emulator.journal()
+    assert [e["status"] for e in calls if e["method"] == "PUT"] == [202]
+    assert any("/operationResults/" in e["path"] for e in calls), calls
+
+    compute = client.machine_learning_compute.begin_create_or_update(
+        resource_group, "mlw-sdk", "cpu",
+        ComputeResource(
+            location="westeurope",
+            identity=Identity(type="SystemAssigned"),
+            properties=AmlCompute(properties=AmlComputeProperties(
+                vm_size="STANDARD_DS3_V2", scale_settings=ScaleSettings(max_node_count=2, min_node_count=0),
+            )),
+        ),
+    ).result()
+    assert compute.properties.provisioning_state == "Succeeded"
+    assert compute.identity.type == "SystemAssigned"
+    assert compute.properties.properties.scale_settings.max_node_count == 2
+
+    client.machine_learning_compute.begin_delete(resource_group, "mlw-sdk", "cpu", underlying_resource_action="Delete").result()
+    with pytest.raises(ResourceNotFoundError):
+        client.machine_learning_compute.get(resource_group, "mlw-sdk", "cpu")
+    client.workspaces.begin_delete(resource_group, "mlw-sdk").result()
+    with pytest.raises(ResourceNotFoundError):
+        client.workspaces.get(resource_group, "mlw-sdk")
