@@ -179,22 +179,34 @@ fn check_identity_rules(
     Ok(())
 }
 
-/// Builds the stored body from validated parts.
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    app: &App,
-    state: &State,
-    rid: &str,
-    name: &str,
-    location: &str,
+/// The validated pieces a stored workspace body is built from.
+struct Parts<'a> {
+    rid: &'a str,
+    name: &'a str,
+    location: &'a str,
     tags: Value,
     sku: Option<Value>,
     kind: Option<Value>,
-    identity: &IdentityRequest,
-    mut props: Map<String, Value>,
-    previous: Option<&Resource>,
-    provisioning: &str,
-) -> Value {
+    identity: &'a IdentityRequest,
+    props: Map<String, Value>,
+    previous: Option<&'a Resource>,
+    provisioning: &'a str,
+}
+
+/// Builds the stored body from validated parts.
+fn assemble(app: &App, state: &State, parts: Parts<'_>) -> Value {
+    let Parts {
+        rid,
+        name,
+        location,
+        tags,
+        sku,
+        kind,
+        identity,
+        mut props,
+        previous,
+        provisioning,
+    } = parts;
     for k in READ_ONLY {
         props.remove(*k);
     }
@@ -406,16 +418,18 @@ fn put(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, Arm
     let new_body = assemble(
         app,
         &state,
-        &canonical_id,
-        &canonical_name,
-        &location,
-        tags,
-        body.get("sku").cloned(),
-        body.get("kind").cloned(),
-        &identity,
-        props,
-        previous.as_ref(),
-        provisioning,
+        Parts {
+            rid: &canonical_id,
+            name: &canonical_name,
+            location: &location,
+            tags,
+            sku: body.get("sku").cloned(),
+            kind: body.get("kind").cloned(),
+            identity: &identity,
+            props,
+            previous: previous.as_ref(),
+            provisioning,
+        },
     );
     state.put(Resource {
         id: canonical_id,
@@ -492,16 +506,18 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, A
     let new_body = assemble(
         app,
         &state,
-        &previous.id,
-        previous.body["name"].as_str().unwrap_or(name),
-        &location,
-        tags,
-        sku,
-        previous.body.get("kind").cloned(),
-        &identity,
-        props,
-        Some(&previous),
-        "Updating",
+        Parts {
+            rid: &previous.id,
+            name: previous.body["name"].as_str().unwrap_or(name),
+            location: &location,
+            tags,
+            sku,
+            kind: previous.body.get("kind").cloned(),
+            identity: &identity,
+            props,
+            previous: Some(&previous),
+            provisioning: "Updating",
+        },
     );
     state.put(Resource {
         id: previous.id.clone(),
@@ -571,16 +587,18 @@ pub fn seed(
     let b = assemble(
         app,
         state,
-        &rid,
-        name,
-        &location,
-        tags(body)?,
-        body.get("sku").cloned(),
-        body.get("kind").cloned(),
-        &identity,
-        props,
-        None,
-        "Succeeded",
+        Parts {
+            rid: &rid,
+            name,
+            location: &location,
+            tags: tags(body)?,
+            sku: body.get("sku").cloned(),
+            kind: body.get("kind").cloned(),
+            identity: &identity,
+            props,
+            previous: None,
+            provisioning: "Succeeded",
+        },
     );
     Ok(Resource {
         id: rid,
