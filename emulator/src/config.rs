@@ -69,6 +69,8 @@ pub struct Quirks {
     pub recase_enums: bool,
     /// Answer timestamps with seven fraction digits and a `+00:00` offset instead of `Z`.
     pub alternate_timestamps: bool,
+    /// Refuse compute and datastore writes (409) while their workspace has an operation running.
+    pub workspace_child_conflicts: bool,
 }
 
 impl Default for Quirks {
@@ -80,6 +82,7 @@ impl Default for Quirks {
             allow_workspace_identity_downgrade: false,
             recase_enums: false,
             alternate_timestamps: false,
+            workspace_child_conflicts: false,
         }
     }
 }

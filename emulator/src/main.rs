@@ -89,6 +89,9 @@ struct Cli {
     /// Answer timestamps with seven fraction digits and a `+00:00` offset.
     #[arg(long)]
     alternate_timestamps: bool,
+    /// Refuse compute and datastore writes (409) while their workspace has an operation running.
+    #[arg(long)]
+    workspace_child_conflicts: bool,
     /// After the READY line, print `export NAME=value` lines for clients.
     #[arg(long)]
     print_env: bool,
@@ -159,6 +162,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     config.quirks.allow_workspace_identity_downgrade = cli.allow_workspace_identity_downgrade;
     config.quirks.recase_enums = cli.recase_enums;
     config.quirks.alternate_timestamps = cli.alternate_timestamps;
+    config.quirks.workspace_child_conflicts = cli.workspace_child_conflicts;
     for c in &cli.clients {
         let Some((id, secret)) = c.split_once('=') else {
             return Err("--client takes CLIENT_ID=SECRET".into());

@@ -582,3 +582,52 @@ async fn enum_and_timestamp_quirks_change_only_the_response_shape() {
             .ends_with('Z')
     );
 }
+
+#[tokio::test]
+async fn child_writes_conflict_with_a_running_workspace_operation_when_enabled() {
+    let h = Harness::start().await;
+    make_workspace(&h, "ws-busy2", json!({"location": "eastus"})).await;
+    let p = h
+        .patch(&ws_path("ws-busy2"), ML, json!({"tags": {"a": "1"}}))
+        .await;
+    assert_eq!(p.status, 202);
+    // Off by default: the compute write goes through.
+    let a = h
+        .put(
+            &compute_path("ws-busy2", "c1"),
+            ML,
+            aml_body(json!({"type": "SystemAssigned"})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    h.poll(&p.header("location").unwrap()).await;
+    h.poll(&a.header("azure-asyncoperation").unwrap()).await;
+
+    let mut s = h.emu.settings();
+    s.quirks.workspace_child_conflicts = true;
+    h.emu.set_settings(s);
+    let p = h
+        .patch(&ws_path("ws-busy2"), ML, json!({"tags": {"a": "2"}}))
+        .await;
+    let c = h
+        .put(
+            &compute_path("ws-busy2", "c2"),
+            ML,
+            aml_body(json!({"type": "SystemAssigned"})),
+        )
+        .await;
+    assert_eq!(c.status, 409);
+    assert_eq!(c.code(), "Conflict");
+    let d = h.put(&format!("{}/datastores/d1", ws_path("ws-busy2")), ML, json!({"properties": {
+        "datastoreType": "AzureBlob", "accountName": "acct1", "containerName": "c", "credentials": {"credentialsType": "None"}}})).await;
+    assert_eq!(d.status, 409);
+    h.poll(&p.header("location").unwrap()).await;
+    let c = h
+        .put(
+            &compute_path("ws-busy2", "c2"),
+            ML,
+            aml_body(json!({"type": "SystemAssigned"})),
+        )
+        .await;
+    assert_eq!(c.status, 201);
+}

@@ -364,6 +364,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
     let body = req.json_object()?;
     let mut state = app.state()?;
     let ws = workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
     in_progress(&state, &key, c)?;
@@ -445,6 +446,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respo
     };
     let mut state = app.state()?;
     workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
     let Some(mut res) = state.get(&rid).cloned() else {
@@ -494,6 +496,7 @@ fn delete(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Resp
     }
     let mut state = app.state()?;
     workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
     let Some(res) = state.get(&rid).cloned() else {

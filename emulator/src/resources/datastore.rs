@@ -371,6 +371,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     let body = req.json_object()?;
                     let mut state = app.state()?;
                     let ws = workspace_of(&state, scope, w)?;
+                    workspace::check_parent_idle(req.app, &state, scope, w)?;
                     let previous = state.get(&rid).cloned();
                     if let Some(prev) = &previous {
                         let old_type = prev
@@ -409,6 +410,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 Method::DELETE => {
                     let mut state = app.state()?;
                     workspace_of(&state, scope, w)?;
+                    workspace::check_parent_idle(req.app, &state, scope, w)?;
                     if state.remove_tree(&rid).is_none() {
                         return Ok(StatusCode::NO_CONTENT.into_response());
                     }

@@ -290,6 +290,29 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
     }
 }
 
+/// With the `workspaceChildConflicts` quirk, a write under a workspace whose own operation is
+/// still running gets 409, as the ML service answers concurrent operations on one workspace.
+pub fn check_parent_idle(
+    app: &App,
+    state: &State,
+    scope: &ResourceScope,
+    w: &str,
+) -> Result<(), ArmError> {
+    if app.quirks().workspace_child_conflicts
+        && state
+            .active_operation(&id(scope, w).to_ascii_lowercase())
+            .is_some()
+    {
+        return Err(ArmError::conflict(
+            "Conflict",
+            format!(
+                "Conflict of operation: another operation on workspace '{w}' is already running."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The 404 for a workspace (used by child resources too).
 pub fn not_found(scope: &ResourceScope, name: &str) -> ArmError {
     ArmError::resource_not_found(TYPE, name, &scope.rg)
