@@ -25,6 +25,7 @@ fn aml_body(identity: Value) -> Value {
 #[tokio::test]
 async fn workspace_put_is_202_with_location_then_final_body() {
     let h = Harness::start().await;
+    slow_operations(&h);
     let a = h
         .put(
             &ws_path("ws-one"),
@@ -55,6 +56,7 @@ async fn workspace_patch_is_202_with_location_and_keeps_principal() {
         json!({"location": "eastus", "identity": {"type": "SystemAssigned"}}),
     )
     .await;
+    slow_operations(&h);
     let a = h
         .patch(
             &ws_path("ws-patch"),
@@ -326,6 +328,7 @@ async fn workspace_delete_is_soft_until_purged() {
 #[tokio::test]
 async fn concurrent_write_during_an_operation_is_409() {
     let h = Harness::start().await;
+    slow_operations(&h);
     let a = h
         .put(&ws_path("ws-busy"), ML, json!({"location": "eastus"}))
         .await;
@@ -348,6 +351,7 @@ async fn concurrent_write_during_an_operation_is_409() {
 async fn compute_put_is_201_with_async_operation_and_hides_secrets() {
     let h = Harness::start().await;
     make_workspace(&h, "ws-c", json!({"location": "eastus"})).await;
+    slow_operations(&h);
     let a = h
         .put(
             &compute_path("ws-c", "cpu"),
@@ -587,6 +591,7 @@ async fn enum_and_timestamp_quirks_change_only_the_response_shape() {
 async fn child_writes_conflict_with_a_running_workspace_operation_when_enabled() {
     let h = Harness::start().await;
     make_workspace(&h, "ws-busy2", json!({"location": "eastus"})).await;
+    slow_operations(&h);
     let p = h
         .patch(&ws_path("ws-busy2"), ML, json!({"tags": {"a": "1"}}))
         .await;

@@ -219,3 +219,16 @@ pub async fn make_workspace(h: &Harness, name: &str, body: Value) -> Value {
     assert_eq!(done.status, 200, "{}", done.body);
     h.get(&ws_path(name), ML).await.body
 }
+
+/// Makes every operation take two seconds, for tests that must observe one while it runs
+/// (robust against a slow, loaded machine).
+pub fn slow_operations(h: &Harness) {
+    let mut s = h.emu.settings();
+    let d = Duration::from_secs(2);
+    s.durations = OperationDurations {
+        workspace: d,
+        compute: d,
+        registry: d,
+    };
+    h.emu.set_settings(s);
+}
