@@ -192,6 +192,55 @@ const RESOURCES: &[&str] = &[
     "2025-04-01",
 ];
 
+/// Regions the emulated providers report (any location string is accepted on PUT).
+pub const LOCATIONS: &[&str] = &[
+    "eastus",
+    "eastus2",
+    "westus",
+    "westus2",
+    "westus3",
+    "centralus",
+    "northcentralus",
+    "southcentralus",
+    "westcentralus",
+    "canadacentral",
+    "brazilsouth",
+    "northeurope",
+    "westeurope",
+    "uksouth",
+    "francecentral",
+    "germanywestcentral",
+    "switzerlandnorth",
+    "norwayeast",
+    "swedencentral",
+    "eastasia",
+    "southeastasia",
+    "japaneast",
+    "koreacentral",
+    "centralindia",
+    "australiaeast",
+    "southafricanorth",
+    "uaenorth",
+];
+
+/// Provider namespaces and the resource types each serves, for `GET /subscriptions/{s}/providers`.
+pub const NAMESPACES: &[(&str, &[ResourceType])] = &[
+    (
+        "Microsoft.MachineLearningServices",
+        &[
+            ResourceType::Workspaces,
+            ResourceType::Computes,
+            ResourceType::Datastores,
+        ],
+    ),
+    ("Microsoft.ContainerRegistry", &[ResourceType::Registries]),
+    (
+        "Microsoft.ManagedIdentity",
+        &[ResourceType::UserAssignedIdentities],
+    ),
+    ("Microsoft.Authorization", &[ResourceType::RoleAssignments]),
+];
+
 impl ResourceType {
     /// The api-versions ARM serves for this type.
     pub fn supported_versions(self) -> &'static [&'static str] {
@@ -258,9 +307,11 @@ pub fn check(rt: ResourceType, version: &str, location: &str) -> Result<(), ArmE
             "NoRegisteredProviderFound",
             format!(
                 "No registered resource provider found for location '{location}' and API version \
-                 '{version}' for type '{}'. The supported api-versions are '{}'.",
+                 '{version}' for type '{}'. The supported api-versions are '{}'. The supported \
+                 locations are '{}'.",
                 rt.short_name(),
-                newest_first.join(", ")
+                newest_first.join(", "),
+                LOCATIONS.join(", ")
             ),
         ))
     }

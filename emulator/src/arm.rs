@@ -90,6 +90,8 @@ pub enum Route {
     Subscription(String),
     /// `/subscriptions/{s}/resourcegroups`.
     ResourceGroups(String),
+    /// `/subscriptions/{s}/providers[/{namespace}]`.
+    Providers(String, Option<String>),
     /// `/subscriptions/{s}/resourcegroups/{rg}`.
     ResourceGroup(String, String),
     /// `/subscriptions/{s}/providers/{ns}/locations/{loc}/{segment}/{id}`.
@@ -164,6 +166,8 @@ pub fn parse_route(path: &str) -> Option<Route> {
     match segs.len() {
         2 => return Some(Route::Subscription(sub)),
         3 if eq(2, "resourcegroups") => return Some(Route::ResourceGroups(sub)),
+        3 if eq(2, "providers") => return Some(Route::Providers(sub, None)),
+        4 if eq(2, "providers") => return Some(Route::Providers(sub, Some(segs[3].clone()))),
         4 if eq(2, "resourcegroups") => return Some(Route::ResourceGroup(sub, segs[3].clone())),
         8 if eq(2, "providers") && eq(4, "locations") => {
             return Some(Route::Operation {
@@ -288,6 +292,7 @@ fn handle_inner(
     let sub = match &route {
         Route::Subscription(s)
         | Route::ResourceGroups(s)
+        | Route::Providers(s, _)
         | Route::ResourceGroup(s, _)
         | Route::Operation { sub: s, .. }
         | Route::RoleAssignments { sub: s, .. }
@@ -310,6 +315,10 @@ fn handle_inner(
         Route::ResourceGroups(_) => {
             api_versions::check(ResourceType::ResourceGroups, &req.api_version, "global")?;
             resource_group::list(&req, &sub)
+        }
+        Route::Providers(_, ns) => {
+            api_versions::check(ResourceType::Subscriptions, &req.api_version, "global")?;
+            resource_group::providers(&req, &sub, ns.as_deref())
         }
         Route::ResourceGroup(_, rg) => {
             api_versions::check(ResourceType::ResourceGroups, &req.api_version, "global")?;

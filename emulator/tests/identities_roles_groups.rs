@@ -304,3 +304,48 @@ async fn request_ids_bad_json_oversized_bodies_and_case_insensitive_ids() {
     assert_eq!(lower.status, 200);
     assert_eq!(lower.body["name"], "CaseMix");
 }
+
+#[tokio::test]
+async fn provider_registrations_list_the_served_api_versions() {
+    let h = Harness::start().await;
+    let ml = h
+        .get(
+            &format!("/subscriptions/{SUB}/providers/microsoft.machinelearningservices"),
+            RES,
+        )
+        .await;
+    assert_eq!(ml.status, 200);
+    assert_eq!(ml.body["namespace"], "Microsoft.MachineLearningServices");
+    assert_eq!(ml.body["registrationState"], "Registered");
+    let ws = ml.body["resourceTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["resourceType"] == "workspaces")
+        .unwrap();
+    let versions: Vec<&str> = ws["apiVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(versions[0], "2025-12-01", "newest first");
+    assert!(versions.contains(&ML));
+    // Every listed version is accepted, an unlisted one is not.
+    for v in &versions[..3] {
+        assert_eq!(
+            h.get(&ws_path("nope"), v).await.code(),
+            "ResourceNotFound",
+            "{v}"
+        );
+    }
+    let all = h.get(&format!("/subscriptions/{SUB}/providers"), RES).await;
+    assert_eq!(all.body["value"].as_array().unwrap().len(), 4);
+    let bad = h
+        .get(
+            &format!("/subscriptions/{SUB}/providers/Microsoft.Nope"),
+            RES,
+        )
+        .await;
+    assert_eq!(bad.code(), "InvalidResourceNamespace");
+}

@@ -58,6 +58,52 @@ pub fn subscription(req: &Req<'_>, sub: &str) -> Result<Response, ArmError> {
     .into_response())
 }
 
+fn provider_body(sub: &str, ns: &str, types: &[crate::api_versions::ResourceType]) -> Value {
+    let resource_types: Vec<Value> = types
+        .iter()
+        .map(|t| {
+            let versions: Vec<&str> = t.supported_versions().iter().rev().copied().collect();
+            json!({
+                "resourceType": t.short_name(),
+                "locations": crate::api_versions::LOCATIONS,
+                "apiVersions": versions,
+                "capabilities": "SupportsTags, SupportsLocation",
+            })
+        })
+        .collect();
+    json!({
+        "id": format!("/subscriptions/{sub}/providers/{ns}"),
+        "namespace": ns,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": resource_types,
+    })
+}
+
+/// `GET /subscriptions/{s}/providers[/{namespace}]`: registration state and the api-versions
+/// each emulated type serves.
+pub fn providers(req: &Req<'_>, sub: &str, ns: Option<&str>) -> Result<Response, ArmError> {
+    if req.method != Method::GET {
+        return Err(method_not_allowed(&req.method));
+    }
+    let all = crate::api_versions::NAMESPACES;
+    match ns {
+        None => Ok(list_answer(
+            all.iter().map(|(n, t)| provider_body(sub, n, t)).collect(),
+        )),
+        Some(wanted) => all
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
+            .map(|(n, t)| axum::Json(provider_body(sub, n, t)).into_response())
+            .ok_or_else(|| {
+                ArmError::not_found(
+                    "InvalidResourceNamespace",
+                    format!("The resource namespace '{wanted}' is invalid."),
+                )
+            }),
+    }
+}
+
 /// `GET /subscriptions/{s}/resourcegroups`.
 pub fn list(req: &Req<'_>, sub: &str) -> Result<Response, ArmError> {
     if req.method != Method::GET {
