@@ -86,9 +86,12 @@ impl StateFile {
             crate::util::random_secret(8)
         ));
         let ctx = |what: &str| format!("{what} {}", tmp.display());
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        // The state holds secrets (datastore keys, registry passwords, tokens): owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts
             .open(&tmp)
             .map_err(|e| EmulatorError::io(ctx("creating"), e))?;
         let result = (|| {
@@ -130,6 +133,12 @@ mod tests {
         assert_eq!(loaded.subscriptions["x"], "X");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(leftovers.len(), 1, "temp file should be removed");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(sf.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "state file must be private");
+        }
     }
 
     #[test]
