@@ -7,7 +7,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ClientSecret, EmulatorConfig, Federation, OperationDurations, Quirks};
+use crate::config::{
+    CertificateClient, ClientSecret, EmulatorConfig, Federation, OperationDurations, Quirks,
+};
 use crate::error::ArmError;
 use crate::faults::FaultSet;
 use crate::journal::Journal;
@@ -49,6 +51,8 @@ pub struct App {
     pub config_clients: Vec<ClientSecret>,
     /// Federations from the configuration.
     pub config_federations: Vec<Federation>,
+    /// Certificate principals from the configuration.
+    pub config_certificate_clients: Vec<CertificateClient>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }
@@ -79,6 +83,7 @@ impl App {
             identity_header: config.identity_header.clone(),
             config_clients: config.clients.clone(),
             config_federations: config.federations.clone(),
+            config_certificate_clients: config.certificate_clients.clone(),
             max_body_bytes: config.max_body_bytes,
         }
     }

@@ -50,16 +50,19 @@ fn parse_form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Decodes a JWT's claims without checking its signature.
-fn jwt_claims(token: &str) -> Option<Value> {
+/// Decodes a JWT's header and claims without checking its signature.
+fn jwt_parts(token: &str) -> Option<(Value, Value)> {
     let mut parts = token.split('.');
-    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let (header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let v: Value = serde_json::from_slice(&bytes).ok()?;
-    v.is_object().then_some(v)
+    let decode = |s: &str| -> Option<Value> {
+        let bytes = URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()?;
+        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        v.is_object().then_some(v)
+    };
+    Some((decode(header)?, decode(payload)?))
 }
 
 fn audience_matches(claim: Option<&Value>, wanted: &str) -> bool {
@@ -222,7 +225,7 @@ fn token_endpoint_inner(app: &App, tenant: &str, body: &[u8]) -> Result<Response
                 &format!("client_assertion_type must be '{JWT_BEARER_ASSERTION_TYPE}'."),
             ));
         }
-        let Some(claims) = jwt_claims(assertion) else {
+        let Some((header, claims)) = jwt_parts(assertion) else {
             return Err(aad_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -241,33 +244,11 @@ fn token_endpoint_inner(app: &App, tenant: &str, body: &[u8]) -> Result<Response
         }
         let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
         let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-        let for_client: Vec<&Federation> = feds
-            .iter()
-            .filter(|f| f.client_id.eq_ignore_ascii_case(client_id))
-            .collect();
-        if !for_client.iter().any(|f| f.issuer == iss) {
-            return Err(aad_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                700211,
-                &format!(
-                    "No matching federated identity record found for presented assertion issuer '{iss}'."
-                ),
-            ));
-        }
-        let matched = for_client.iter().any(|f| {
-            f.issuer == iss && f.subject == sub && audience_matches(claims.get("aud"), &f.audience)
-        });
-        if !matched {
-            return Err(aad_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                70021,
-                &format!(
-                    "No matching federated identity record found for presented assertion. Assertion \
-                     Issuer: '{iss}'. Assertion Subject: '{sub}'."
-                ),
-            ));
+        // An app signing its own assertion (certificate credential): iss = sub = client id.
+        if iss.eq_ignore_ascii_case(client_id) && sub.eq_ignore_ascii_case(client_id) {
+            check_certificate_assertion(app, tenant, client_id, &header, &claims)?;
+        } else {
+            check_federated_assertion(client_id, &feds, iss, sub, &claims)?;
         }
     } else {
         return Err(aad_error(
@@ -287,6 +268,97 @@ fn token_endpoint_inner(app: &App, tenant: &str, body: &[u8]) -> Result<Response
         "access_token": token,
     }))
     .into_response())
+}
+
+// Both arms are complete HTTP answers.
+#[allow(clippy::result_large_err)]
+fn check_certificate_assertion(
+    app: &App,
+    tenant: &str,
+    client_id: &str,
+    header: &Value,
+    claims: &Value,
+) -> Result<(), Response> {
+    let mut certs = app.config_certificate_clients.clone();
+    if let Ok(state) = app.state() {
+        certs.extend(state.certificate_clients.iter().cloned());
+    }
+    let Some(cert) = certs
+        .iter()
+        .find(|c| c.client_id.eq_ignore_ascii_case(client_id))
+    else {
+        return Err(aad_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            &format!(
+                "Client assertion failed signature validation: no certificate is registered for app '{client_id}'."
+            ),
+        ));
+    };
+    if let Some(want) = &cert.x5t {
+        let got = header.get("x5t").and_then(Value::as_str).unwrap_or("");
+        if got != want {
+            return Err(aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                &format!("Client assertion contains an unknown certificate thumbprint '{got}'."),
+            ));
+        }
+    }
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", app.base_url());
+    let v2_issuer = format!("{}/{tenant}/v2.0", app.base_url());
+    if !audience_matches(claims.get("aud"), &token_url)
+        && !audience_matches(claims.get("aud"), &v2_issuer)
+    {
+        return Err(aad_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700212,
+            &format!("No matching audience in the client assertion; expected '{token_url}'."),
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::result_large_err)]
+fn check_federated_assertion(
+    client_id: &str,
+    feds: &[Federation],
+    iss: &str,
+    sub: &str,
+    claims: &Value,
+) -> Result<(), Response> {
+    let for_client: Vec<&Federation> = feds
+        .iter()
+        .filter(|f| f.client_id.eq_ignore_ascii_case(client_id))
+        .collect();
+    if !for_client.iter().any(|f| f.issuer == iss) {
+        return Err(aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700211,
+            &format!(
+                "No matching federated identity record found for presented assertion issuer '{iss}'."
+            ),
+        ));
+    }
+    let matched = for_client.iter().any(|f| {
+        f.issuer == iss && f.subject == sub && audience_matches(claims.get("aud"), &f.audience)
+    });
+    if !matched {
+        return Err(aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            70021,
+            &format!(
+                "No matching federated identity record found for presented assertion. Assertion \
+                 Issuer: '{iss}'. Assertion Subject: '{sub}'."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
@@ -516,6 +588,10 @@ pub fn authenticate(app: &App, headers: &HeaderMap) -> Result<IssuedToken, ArmEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn jwt_claims(token: &str) -> Option<Value> {
+        jwt_parts(token).map(|(_, claims)| claims)
+    }
 
     #[test]
     fn jwt_claims_decodes_payload_and_rejects_garbage() {

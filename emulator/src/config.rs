@@ -106,6 +106,18 @@ fn default_audience() -> String {
     DEFAULT_FEDERATION_AUDIENCE.to_string()
 }
 
+/// A service principal that authenticates with a certificate: it signs a client assertion whose
+/// `iss` and `sub` are its client id and whose `aud` is the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateClient {
+    /// Application (client) id.
+    pub client_id: String,
+    /// Expected `x5t` header (base64url SHA-1 thumbprint); any certificate when absent.
+    #[serde(default)]
+    pub x5t: Option<String>,
+}
+
 /// A service principal that may use the client-credentials grant.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -152,6 +164,8 @@ pub struct EmulatorConfig {
     pub clients: Vec<ClientSecret>,
     /// Federated credentials accepted for client assertions.
     pub federations: Vec<Federation>,
+    /// Certificate-based principals (client assertions signed by the app itself).
+    pub certificate_clients: Vec<CertificateClient>,
     /// Subscriptions that exist from the start (besides seeded ones).
     pub subscriptions: Vec<String>,
     /// Seed document applied at start (after the state file, if any, was loaded).
@@ -177,6 +191,7 @@ impl Default for EmulatorConfig {
             identity_header: "emulator-identity-header".to_string(),
             clients: Vec::new(),
             federations: Vec::new(),
+            certificate_clients: Vec::new(),
             subscriptions: vec![DEFAULT_SUBSCRIPTION_ID.to_string()],
             seed: None,
             state_file: None,

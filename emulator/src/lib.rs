@@ -38,8 +38,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use app::Settings;
 pub use config::{
-    ClientSecret, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, EmulatorConfig, Federation,
-    OperationDurations, Quirks,
+    CertificateClient, ClientSecret, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, EmulatorConfig,
+    Federation, OperationDurations, Quirks,
 };
 pub use error::{ArmError, EmulatorError};
 pub use faults::{FaultAction, FaultRule};

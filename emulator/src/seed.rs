@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::arm::ResourceScope;
-use crate::config::{ClientSecret, Federation};
+use crate::config::{CertificateClient, ClientSecret, Federation};
 use crate::error::ArmError;
 use crate::resources::{
     compute, datastore, registry, resource_group, role_assignment, user_assigned_identity,
@@ -23,6 +23,9 @@ pub struct Seed {
     /// Federated credentials.
     #[serde(default)]
     pub federations: Vec<Federation>,
+    /// Certificate principals.
+    #[serde(default)]
+    pub certificate_clients: Vec<CertificateClient>,
     /// Extra principal object ids role assignments may name.
     #[serde(default)]
     pub principals: Vec<String>,
@@ -279,6 +282,7 @@ pub fn apply(app: &App, state: &mut State, seed_json: &Value) -> Result<(), ArmE
         .map_err(|e| seed_err(format!("The seed document is invalid: {e}")))?;
     state.clients.extend(seed.clients);
     state.federations.extend(seed.federations);
+    state.certificate_clients.extend(seed.certificate_clients);
     state.principals.extend(seed.principals);
     for sub in seed.subscriptions {
         if sub.id.is_empty() {

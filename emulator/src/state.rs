@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::config::{ClientSecret, Federation};
+use crate::config::{CertificateClient, ClientSecret, Federation};
 
 /// Version of the state file layout.
 pub const STATE_FORMAT: u32 = 1;
@@ -146,6 +146,8 @@ pub struct State {
     pub clients: Vec<ClientSecret>,
     /// Extra federated credentials added by seeds.
     pub federations: Vec<Federation>,
+    /// Extra certificate principals added by seeds.
+    pub certificate_clients: Vec<CertificateClient>,
     /// Extra principal object ids role assignments may name.
     pub principals: Vec<String>,
 }

@@ -433,3 +433,59 @@ async fn discovery_documents_point_back_at_the_emulator() {
         .unwrap();
     assert_eq!(v["token_endpoint"], h.emu.token_url());
 }
+
+#[tokio::test]
+async fn certificate_assertions_need_a_registered_certificate_client() {
+    let mut cfg = common::config();
+    cfg.certificate_clients
+        .push(amlauth_emulator::CertificateClient {
+            client_id: "cert-app".into(),
+            x5t: Some("dGh1bWJwcmludA".into()),
+        });
+    let h = Harness::with_config(cfg).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let signed = |x5t: &str, aud: &str, client: &str| {
+        let header =
+            URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "typ": "JWT", "x5t": x5t}).to_string());
+        let claims = URL_SAFE_NO_PAD.encode(
+            json!({"iss": client, "sub": client, "aud": aud, "exp": now + 300, "jti": "1"})
+                .to_string(),
+        );
+        format!("{header}.{claims}.c2ln")
+    };
+    let call = |assertion: String, client: &'static str| {
+        let h = &h;
+        async move {
+            token_call(
+                h,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                    ("scope", "https://management.azure.com/.default"),
+                ],
+            )
+            .await
+        }
+    };
+    let aud = h.emu.token_url();
+    let ok = call(signed("dGh1bWJwcmludA", &aud, "cert-app"), "cert-app").await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let wrong_thumb = call(signed("b3RoZXI", &aud, "cert-app"), "cert-app").await;
+    assert_eq!(wrong_thumb.body["error_codes"][0], 700027);
+    let wrong_aud = call(
+        signed("dGh1bWJwcmludA", "https://elsewhere/token", "cert-app"),
+        "cert-app",
+    )
+    .await;
+    assert_eq!(wrong_aud.body["error_codes"][0], 700212);
+    let unregistered = call(signed("dGh1bWJwcmludA", &aud, "other-app"), "other-app").await;
+    assert_eq!(unregistered.status, 401);
+}
