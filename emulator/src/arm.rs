@@ -358,7 +358,17 @@ fn handle_inner(
                 sub: sub.clone(),
                 rg: rg_name,
             };
-            match rt {
+            // HEAD is ARM's existence check: the GET's outcome as 204 or 404, without a body.
+            let head = req.method == Method::HEAD;
+            let req = if head {
+                Req {
+                    method: Method::GET,
+                    ..req
+                }
+            } else {
+                req
+            };
+            let answer = match rt {
                 ResourceType::Workspaces => workspace::route(&req, &scope, &rest),
                 ResourceType::Computes => compute::route(&req, &scope, &rest),
                 ResourceType::Datastores => datastore::route(&req, &scope, &rest),
@@ -367,7 +377,15 @@ fn handle_inner(
                     user_assigned_identity::route(&req, &scope, &rest)
                 }
                 _ => Err(invalid_type(&ns, &rest.join("/"))),
+            };
+            if !head {
+                return answer;
             }
+            Ok(match answer {
+                Ok(r) if r.status().is_success() => StatusCode::NO_CONTENT.into_response(),
+                Ok(r) => r.status().into_response(),
+                Err(e) => e.status.into_response(),
+            })
         }
     }
 }

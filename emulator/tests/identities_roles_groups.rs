@@ -349,3 +349,24 @@ async fn provider_registrations_list_the_served_api_versions() {
         .await;
     assert_eq!(bad.code(), "InvalidResourceNamespace");
 }
+
+#[tokio::test]
+async fn head_checks_existence_of_any_resource() {
+    let h = Harness::start().await;
+    make_uai(&h, "uai-head").await;
+    let yes = h.arm(Method::HEAD, &uai_path("uai-head"), MSI, None).await;
+    assert_eq!(yes.status, 204);
+    assert_eq!(yes.body, serde_json::Value::Null);
+    assert_eq!(
+        h.arm(Method::HEAD, &uai_path("uai-none"), MSI, None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        h.arm(Method::HEAD, &ws_path("ws-none"), ML, None)
+            .await
+            .status,
+        404
+    );
+}
