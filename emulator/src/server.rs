@@ -211,7 +211,18 @@ async fn handle(
             "Another operation on this or a dependent resource is in progress. Retry after it completes.",
         )
         .into_response(),
-        _ => route(&app, surface, method.clone(), &path, query.clone(), &parts.headers, body, outcome).await,
+        _ => route(
+            &app,
+            surface,
+            Inbound {
+                method: method.clone(),
+                path: &path,
+                query: query.clone(),
+                headers: &parts.headers,
+                body,
+                faults: outcome,
+            },
+        ),
     };
 
     set_header(&mut resp, "x-ms-request-id", &request_id);
@@ -235,17 +246,25 @@ async fn handle(
     resp
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn route(
-    app: &Arc<App>,
-    surface: Surface,
+/// A request on its way to the Entra or ARM handlers.
+struct Inbound<'a> {
     method: Method,
-    path: &str,
+    path: &'a str,
     query: HashMap<String, String>,
-    headers: &axum::http::HeaderMap,
+    headers: &'a axum::http::HeaderMap,
     body: Bytes,
-    outcome: crate::faults::FaultOutcome,
-) -> Response<Body> {
+    faults: crate::faults::FaultOutcome,
+}
+
+fn route(app: &Arc<App>, surface: Surface, inbound: Inbound<'_>) -> Response<Body> {
+    let Inbound {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        faults,
+    } = inbound;
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if segs.as_slice() == ["msi", "token"] {
         if method != Method::GET {
@@ -268,6 +287,6 @@ async fn route(
             auth::openid_configuration(app, tenant)
         }
         ["common" | "organizations", "discovery", "instance"] => auth::instance_discovery(app),
-        _ => arm::handle(app, method, path, query, headers, body, outcome),
+        _ => arm::handle(app, method, path, query, headers, body, faults),
     }
 }
