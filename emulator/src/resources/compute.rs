@@ -1,0 +1,540 @@
+//! `.../workspaces/{w}/computes/{c}`: PUT takes the full body (201 + `Azure-AsyncOperation`),
+//! PATCH takes scale settings only, DELETE needs `underlyingResourceAction`.
+
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::app::App;
+use crate::arm::{Req, ResourceScope, method_not_allowed};
+use crate::config::Quirks;
+use crate::error::ArmError;
+use crate::lro;
+use crate::state::{Kind, OpKind, Resource, State, set_provisioning_state};
+use crate::util::{merge_patch, now_rfc3339};
+
+use super::managed_identity::{self, Flavor, IdentityRequest};
+use super::workspace::{self, NAMESPACE};
+use super::{json_answer, list_answer, require_location, same_location, system_data, tags};
+
+/// Full type name.
+pub const TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
+
+const COMPUTE_TYPES: &[&str] = &[
+    "AKS",
+    "Kubernetes",
+    "AmlCompute",
+    "ComputeInstance",
+    "DataFactory",
+    "VirtualMachine",
+    "HDInsight",
+    "Databricks",
+    "DataLakeAnalytics",
+    "SynapseSpark",
+];
+
+/// Create-only fields at `properties` level and inside `properties.properties`.
+const CREATE_ONLY_OUTER: &[&str] = &["computeLocation", "disableLocalAuth", "computeType"];
+const CREATE_ONLY_INNER: &[&str] = &["vmSize", "vmPriority", "subnet"];
+
+fn bad(message: impl Into<String>) -> ArmError {
+    ArmError::bad_request("BadRequest", message)
+}
+
+/// Canonical id.
+pub fn id(scope: &ResourceScope, workspace: &str, name: &str) -> String {
+    format!("{}/computes/{name}", workspace::id(scope, workspace))
+}
+
+/// Renders a stored compute as GET returns it (secrets never included).
+pub fn render(r: &Resource, q: &Quirks) -> Value {
+    let mut body = r.body.clone();
+    if q.recase_ids
+        && let Some(identity) = body.get_mut("identity")
+    {
+        managed_identity::recase_keys(identity);
+    }
+    super::apply_response_quirks(&mut body, q);
+    body
+}
+
+fn validate_scale(scale: &Value) -> Result<(), ArmError> {
+    let Some(obj) = scale.as_object() else {
+        return Err(bad("scaleSettings must be an object."));
+    };
+    let max = obj.get("maxNodeCount").and_then(Value::as_i64);
+    let Some(max) = max else {
+        return Err(bad(
+            "scaleSettings.maxNodeCount is required and must be an integer.",
+        ));
+    };
+    let min = match obj.get("minNodeCount") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| bad("scaleSettings.minNodeCount must be an integer."))?,
+    };
+    if min < 0 || max < 0 || min > max {
+        return Err(bad(format!(
+            "scaleSettings are invalid: minNodeCount ({min}) must be between 0 and maxNodeCount ({max})."
+        )));
+    }
+    if let Some(t) = obj.get("nodeIdleTimeBeforeScaleDown")
+        && !t.is_null()
+        && !t.as_str().is_some_and(|s| s.starts_with("PT"))
+    {
+        return Err(bad(
+            "nodeIdleTimeBeforeScaleDown must be an ISO 8601 duration such as PT120S.",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates the `properties` of a PUT and returns them with read-only fields filled in.
+fn validate_properties(
+    body: &Map<String, Value>,
+    location: &str,
+    provisioning: &str,
+    previous: Option<&Resource>,
+) -> Result<(Value, Value), ArmError> {
+    let mut props = super::properties(body)?;
+    let Some(raw_type) = props
+        .get("computeType")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Err(bad("properties.computeType is required."));
+    };
+    let Some(ctype) = COMPUTE_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(&raw_type))
+    else {
+        return Err(bad(format!(
+            "The compute type '{raw_type}' is not supported."
+        )));
+    };
+    props.insert("computeType".into(), json!(ctype));
+    let mut inner = match props.remove("properties") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(bad("properties.properties must be an object.")),
+    };
+    let mut private = Value::Null;
+    if *ctype == "AmlCompute" {
+        if !inner.get("vmSize").is_some_and(Value::is_string) {
+            return Err(bad(
+                "properties.properties.vmSize is required for AmlCompute.",
+            ));
+        }
+        let scale = inner.get("scaleSettings").cloned().ok_or_else(|| {
+            bad("properties.properties.scaleSettings is required for AmlCompute.")
+        })?;
+        validate_scale(&scale)?;
+        inner.entry("vmPriority").or_insert(json!("Dedicated"));
+        inner.entry("osType").or_insert(json!("Linux"));
+        inner
+            .entry("remoteLoginPortPublicAccess")
+            .or_insert(json!("NotSpecified"));
+        inner.entry("enableNodePublicIp").or_insert(json!(true));
+        // Credentials are write-only: keep them aside, answer without them.
+        if let Some(Value::Object(creds)) = inner.get_mut("userAccountCredentials") {
+            let mut secret = Map::new();
+            for k in ["adminUserPassword", "adminUserSshPublicKey"] {
+                if let Some(v) = creds.remove(k) {
+                    secret.insert(k.into(), v);
+                }
+            }
+            private = json!({"userAccountCredentials": secret});
+        }
+        let min = scale
+            .get("minNodeCount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        inner.insert("allocationState".into(), json!("Steady"));
+        inner.insert("allocationStateTransitionTime".into(), json!(now_rfc3339()));
+        inner.insert("currentNodeCount".into(), json!(min));
+        inner.insert("targetNodeCount".into(), json!(min));
+        inner.insert(
+            "nodeStateCounts".into(),
+            json!({"idleNodeCount": min, "runningNodeCount": 0, "preparingNodeCount": 0,
+                   "unusableNodeCount": 0, "leavingNodeCount": 0, "preemptedNodeCount": 0}),
+        );
+        inner.insert("errors".into(), Value::Null);
+    }
+    if let Some(prev) = previous {
+        let old = &prev.body["properties"];
+        for k in CREATE_ONLY_OUTER {
+            if let (Some(o), Some(n)) = (old.get(*k), props.get(*k))
+                && !n.is_null()
+                && !json_eq_ci(o, n)
+            {
+                return Err(bad(format!(
+                    "The compute property '{k}' cannot be changed after creation."
+                )));
+            }
+        }
+        for k in CREATE_ONLY_INNER {
+            if let (Some(o), Some(n)) = (old["properties"].get(*k), inner.get(*k))
+                && !json_eq_ci(o, n)
+            {
+                return Err(bad(format!(
+                    "The compute property '{k}' cannot be changed after creation."
+                )));
+            }
+        }
+    }
+    let now = now_rfc3339();
+    let created = previous
+        .and_then(|p| p.body["properties"].get("createdOn").cloned())
+        .unwrap_or_else(|| json!(now));
+    props.entry("computeLocation").or_insert(json!(location));
+    props.entry("disableLocalAuth").or_insert(json!(false));
+    props.insert("provisioningState".into(), json!(provisioning));
+    props.insert("createdOn".into(), created);
+    props.insert("modifiedOn".into(), json!(now));
+    props.insert("isAttachedCompute".into(), json!(false));
+    props.insert("provisioningErrors".into(), Value::Null);
+    props.insert("properties".into(), Value::Object(inner));
+    Ok((Value::Object(props), private))
+}
+
+fn json_eq_ci(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}
+
+fn workspace_of(state: &State, scope: &ResourceScope, w: &str) -> Result<Resource, ArmError> {
+    state
+        .get(&workspace::id(scope, w))
+        .filter(|r| r.kind == Kind::Workspace)
+        .cloned()
+        .ok_or_else(|| workspace::not_found(scope, w))
+}
+
+/// Dispatches `.../workspaces/{w}/computes[/{c}]`.
+pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Response, ArmError> {
+    match rest {
+        [_, w, _] => {
+            if req.method != Method::GET {
+                return Err(method_not_allowed(&req.method));
+            }
+            let state = req.app.state()?;
+            let ws = workspace_of(&state, scope, w)?;
+            let q = req.app.quirks();
+            let items = state
+                .children(&ws.id, Kind::Compute)
+                .into_iter()
+                .map(|r| render(r, &q))
+                .collect();
+            Ok(list_answer(items))
+        }
+        [_, w, _, c] => match req.method {
+            Method::GET => get(req, scope, w, c),
+            Method::PUT => put(req, scope, w, c),
+            Method::PATCH => patch(req, scope, w, c),
+            Method::DELETE => delete(req, scope, w, c),
+            ref m => Err(method_not_allowed(m)),
+        },
+        _ => Err(ArmError::not_found(
+            "NotFound",
+            format!("No operation matches '{}'.", req.path),
+        )),
+    }
+}
+
+fn not_found(scope: &ResourceScope, w: &str, c: &str) -> ArmError {
+    ArmError::resource_not_found(&format!("{}/{w}/computes", workspace::TYPE), c, &scope.rg)
+}
+
+fn get(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
+    let state = req.app.state()?;
+    workspace_of(&state, scope, w)?;
+    let rid = id(scope, w, c);
+    if req.app.take_pending_not_found(&rid.to_ascii_lowercase()) {
+        return Err(not_found(scope, w, c));
+    }
+    let r = state.get(&rid).ok_or_else(|| not_found(scope, w, c))?;
+    Ok(axum::Json(render(r, &req.app.quirks())).into_response())
+}
+
+fn async_write(
+    req: &Req<'_>,
+    state: &mut State,
+    scope: &ResourceScope,
+    key: &str,
+    kind: OpKind,
+    status: StatusCode,
+    location: &str,
+) -> Result<Response, ArmError> {
+    let app = req.app;
+    let settings = app.settings();
+    let op = lro::start(
+        state,
+        key,
+        kind,
+        settings.durations.compute,
+        req.faults.fail_async.clone(),
+        false,
+    );
+    if settings.quirks.sync_long_running {
+        state.advance(op.due_ms.max(crate::util::now_ms()));
+        app.commit(state)?;
+        return Ok(match state.resources.get(key) {
+            Some(r) => json_answer(StatusCode::OK, render(r, &settings.quirks)),
+            None => StatusCode::OK.into_response(),
+        });
+    }
+    app.commit(state)?;
+    let target = req.poll_target(&scope.sub, NAMESPACE, location);
+    let body = (kind != OpKind::Delete)
+        .then(|| {
+            state
+                .resources
+                .get(key)
+                .map(|r| render(r, &settings.quirks))
+        })
+        .flatten();
+    let mut resp = lro::async_answer(app, status, body, &target, &op.id);
+    if kind == OpKind::Delete {
+        lro::add_header(
+            &mut resp,
+            header::LOCATION,
+            &lro::location_url(app, &target, &op.id),
+        );
+    }
+    Ok(resp)
+}
+
+fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
+    match state.active_operation(key) {
+        Some(_) => Err(lro::conflict_for("compute", name)),
+        None => Ok(()),
+    }
+}
+
+/// Validates and assembles a compute body; shared by PUT and seeding.
+fn assemble(
+    app: &App,
+    state: &State,
+    rid: &str,
+    name: &str,
+    body: &Map<String, Value>,
+    previous: Option<&Resource>,
+    provisioning: &str,
+) -> Result<(Value, Value), ArmError> {
+    let location = require_location(body)?;
+    if let Some(prev) = previous {
+        let old = prev.body["location"].as_str().unwrap_or_default();
+        if !same_location(old, &location) {
+            return Err(bad(format!(
+                "The compute location cannot be changed from '{old}' to '{location}'."
+            )));
+        }
+    }
+    let identity = managed_identity::parse(state, body.get("identity"), Flavor::Compute)?
+        .unwrap_or_else(IdentityRequest::none);
+    let (props, private) = validate_properties(body, &location, provisioning, previous)?;
+    let prev_identity = previous.and_then(|p| p.body.get("identity"));
+    let out = json!({
+        "id": rid,
+        "name": name,
+        "type": TYPE,
+        "location": location,
+        "tags": tags(body)?,
+        "sku": body.get("sku").cloned().unwrap_or(Value::Null),
+        "identity": managed_identity::build(state, &identity, prev_identity, &app.tenant_id, Flavor::Compute),
+        "properties": props,
+        "systemData": system_data(previous.and_then(|p| p.body.get("systemData"))),
+    });
+    Ok((out, private))
+}
+
+fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
+    super::check_name(
+        "compute",
+        c,
+        2,
+        24,
+        |ch| ch.is_ascii_alphabetic(),
+        |ch| ch.is_ascii_alphanumeric() || ch == '-',
+    )?;
+    let app = req.app;
+    let body = req.json_object()?;
+    let mut state = app.state()?;
+    let ws = workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
+    let rid = id(scope, w, c);
+    let key = rid.to_ascii_lowercase();
+    in_progress(&state, &key, c)?;
+    let previous = state.get(&rid).cloned();
+    let (kind, status, provisioning) = if previous.is_some() {
+        (OpKind::Update, StatusCode::OK, "Updating")
+    } else {
+        (OpKind::Create, StatusCode::CREATED, "Creating")
+    };
+    let canonical = previous
+        .as_ref()
+        .map(|p| p.id.clone())
+        .unwrap_or_else(|| format!("{}/computes/{c}", ws.id));
+    let name = previous
+        .as_ref()
+        .and_then(|p| p.body["name"].as_str().map(str::to_string))
+        .unwrap_or_else(|| c.to_string());
+    let (new_body, private) = assemble(
+        app,
+        &state,
+        &canonical,
+        &name,
+        &body,
+        previous.as_ref(),
+        provisioning,
+    )?;
+    let location = new_body["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    state.put(Resource {
+        id: canonical,
+        kind: Kind::Compute,
+        body: new_body,
+        private,
+    });
+    let resp = async_write(req, &mut state, scope, &key, kind, status, &location)?;
+    if kind == OpKind::Create
+        && let Some(n) = req.faults.not_found_reads
+    {
+        app.arm_pending_not_found(&key, n);
+    }
+    Ok(resp)
+}
+
+fn patch(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
+    let app = req.app;
+    let body = req.json_object()?;
+    if body.contains_key("identity") {
+        return Err(bad(
+            "The compute identity cannot be changed with PATCH; only scale settings can be updated. Use PUT with the full compute body.",
+        ));
+    }
+    if let Some(k) = body.keys().find(|k| k.as_str() != "properties") {
+        return Err(bad(format!(
+            "The property '{k}' cannot be updated with PATCH; only properties.properties.scaleSettings can."
+        )));
+    }
+    let outer = super::properties(&body)?;
+    if let Some(k) = outer.keys().find(|k| k.as_str() != "properties") {
+        return Err(bad(format!(
+            "The property 'properties.{k}' cannot be updated with PATCH; only properties.properties.scaleSettings can."
+        )));
+    }
+    let inner = outer
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(k) = inner.keys().find(|k| k.as_str() != "scaleSettings") {
+        return Err(bad(format!(
+            "The property 'properties.properties.{k}' cannot be updated with PATCH; only scaleSettings can."
+        )));
+    }
+    let Some(scale_patch) = inner.get("scaleSettings") else {
+        return Err(bad(
+            "The PATCH body must contain properties.properties.scaleSettings.",
+        ));
+    };
+    let mut state = app.state()?;
+    workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
+    let rid = id(scope, w, c);
+    let key = rid.to_ascii_lowercase();
+    let Some(mut res) = state.get(&rid).cloned() else {
+        return Err(not_found(scope, w, c));
+    };
+    in_progress(&state, &key, c)?;
+    let mut scale = res.body["properties"]["properties"]["scaleSettings"].clone();
+    merge_patch(&mut scale, scale_patch);
+    validate_scale(&scale)?;
+    res.body["properties"]["properties"]["scaleSettings"] = scale;
+    res.body["properties"]["modifiedOn"] = json!(now_rfc3339());
+    set_provisioning_state(&mut res.body, "Updating");
+    let location = res.body["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    state.put(res);
+    async_write(
+        req,
+        &mut state,
+        scope,
+        &key,
+        OpKind::Update,
+        StatusCode::OK,
+        &location,
+    )
+}
+
+fn delete(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
+    let app = req.app;
+    match req
+        .query
+        .get("underlyingresourceaction")
+        .map(|s| s.to_ascii_lowercase())
+    {
+        Some(a) if a == "delete" || a == "detach" => {}
+        Some(a) => {
+            return Err(bad(format!(
+                "underlyingResourceAction '{a}' is invalid; use Delete or Detach."
+            )));
+        }
+        None => {
+            return Err(bad(
+                "The query parameter underlyingResourceAction (Delete or Detach) is required.",
+            ));
+        }
+    }
+    let mut state = app.state()?;
+    workspace_of(&state, scope, w)?;
+    workspace::check_parent_idle(req.app, &state, scope, w)?;
+    let rid = id(scope, w, c);
+    let key = rid.to_ascii_lowercase();
+    let Some(res) = state.get(&rid).cloned() else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    in_progress(&state, &key, c)?;
+    if let Some(r) = state.get_mut(&rid) {
+        set_provisioning_state(&mut r.body, "Deleting");
+    }
+    let location = res.body["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    async_write(
+        req,
+        &mut state,
+        scope,
+        &key,
+        OpKind::Delete,
+        StatusCode::ACCEPTED,
+        &location,
+    )
+}
+
+/// Builds a seeded compute (validated like a PUT, state `Succeeded`).
+pub fn seed(
+    app: &App,
+    state: &State,
+    workspace_id: &str,
+    name: &str,
+    body: &Map<String, Value>,
+) -> Result<Resource, ArmError> {
+    let rid = format!("{workspace_id}/computes/{name}");
+    let (b, private) = assemble(app, state, &rid, name, body, None, "Succeeded")?;
+    Ok(Resource {
+        id: rid,
+        kind: Kind::Compute,
+        body: b,
+        private,
+    })
+}

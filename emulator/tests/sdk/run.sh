@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the Azure SDK for Python tests against a freshly started emulator.
+#   SDK_VENV      virtualenv to use/create (default: emulator/tests/sdk/.venv)
+#   EMULATOR_BIN  emulator binary (default: built with cargo into $CARGO_TARGET_DIR or target/)
+# Exits non-zero on any failure, including "no tests ran".
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+venv="${SDK_VENV:-$here/.venv}"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+fi
+stamp="$venv/.amlauth-requirements"
+if [[ ! -f "$stamp" ]] || ! cmp -s "$here/requirements.txt" "$stamp"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    cp "$here/requirements.txt" "$stamp"
+fi
+
+if [[ -z "${EMULATOR_BIN:-}" ]]; then
+    (cd "$repo" && cargo build --quiet -p amlauth-emulator --bin amlauth-emulator)
+    EMULATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/amlauth-emulator"
+fi
+[[ -x "$EMULATOR_BIN" ]] || { echo "emulator binary not found: $EMULATOR_BIN" >&2; exit 1; }
+
+work="$(mktemp -d)"
+emu_pid=""
+cleanup() {
+    if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
+        kill "$emu_pid" 2>/dev/null || true
+        wait "$emu_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+client_id="$(python3 -c 'import uuid; print(uuid.uuid4())')"
+client_secret="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+subscription="00000000-0000-4000-8000-0000000000aa"
+cat > "$work/seed.json" <<JSON
+{"clients": [{"clientId": "$client_id", "clientSecret": "$client_secret"}],
+ "subscriptions": [{"id": "$subscription"}]}
+JSON
+
+"$EMULATOR_BIN" --ca-out "$work/ca.pem" --seed "$work/seed.json" --operation-ms 300 \
+    > "$work/stdout" 2> "$work/stderr" &
+emu_pid=$!
+for _ in $(seq 1 100); do
+    if grep -q '^READY ' "$work/stdout" 2>/dev/null; then break; fi
+    if ! kill -0 "$emu_pid" 2>/dev/null; then cat "$work/stderr" >&2; echo "emulator exited early" >&2; exit 1; fi
+    sleep 0.1
+done
+grep -q '^READY ' "$work/stdout" || { echo "emulator did not become ready" >&2; exit 1; }
+
+export EMULATOR_URL="$(awk '/^READY /{print $2; exit}' "$work/stdout")"
+export EMULATOR_CA="$work/ca.pem"
+export EMULATOR_IDENTITY_ENDPOINT="$(awk '/^READY /{sub("identity_endpoint=", "", $3); print $3; exit}' "$work/stdout")"
+export EMULATOR_TENANT="72f988bf-0000-4000-8000-00000000e001"
+export EMULATOR_SUBSCRIPTION="$subscription"
+export EMULATOR_CLIENT_ID="$client_id"
+export EMULATOR_CLIENT_SECRET="$client_secret"
+export REQUESTS_CA_BUNDLE="$work/ca.pem"
+
+set +e
+"$venv/bin/python" -m pytest -p no:cacheprovider -q -rA "$here" "$@"
+status=$?
+set -e
+if [[ $status -eq 5 ]]; then
+    echo "no SDK tests ran" >&2
+    exit 1
+fi
+exit $status
