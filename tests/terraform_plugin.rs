@@ -20,6 +20,12 @@ provider "amlauth" {
   environment = "public"
   use_cli     = false
 }
+
+# A resource makes Terraform start and validate the provider (unused providers are skipped).
+resource "amlauth_acr_admin" "example" {
+  registry_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr1"
+  enabled     = false
+}
 "#;
 
 fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {

@@ -173,13 +173,13 @@ impl Block {
         self
     }
     pub fn block(mut self, name: impl Into<String>, nesting: BlockNesting, block: Block) -> Self {
-        let max_items = if nesting == BlockNesting::Single { 1 } else { 0 };
+        // An optional block: Terraform wants min = max = 0 for single nesting.
         self.blocks.push(NestedBlock {
             type_name: name.into(),
             nesting,
             block,
             min_items: 0,
-            max_items,
+            max_items: 0,
         });
         self
     }
@@ -291,6 +291,12 @@ pub fn check_block(block: &Block, path: &str) -> Vec<String> {
     for b in &block.blocks {
         if !valid_name(&b.type_name) {
             problems.push(format!("{path}{}: invalid block name", b.type_name));
+        }
+        if b.nesting == BlockNesting::Single && (b.min_items != b.max_items || b.min_items > 1) {
+            problems.push(format!(
+                "{path}{}: single nesting needs min_items = max_items, 0 or 1",
+                b.type_name
+            ));
         }
         if block.get_attribute(&b.type_name).is_some() {
             problems.push(format!("{path}{}: both a block and an attribute", b.type_name));

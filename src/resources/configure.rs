@@ -30,9 +30,9 @@ fn boolean(config: &Value, name: &str) -> Option<bool> {
 pub fn auth_config(config: &Value) -> Result<AuthConfig, Diagnostics> {
     let max_retries = match config.get_attr("max_retries").and_then(Value::as_number) {
         None => None,
-        Some(n) => Some(n.as_i64().filter(|v| (0..=100).contains(v)).ok_or_else(|| {
+        Some(n) => Some(n.as_i64().filter(|v| *v >= 0).ok_or_else(|| {
             Diagnostics::from(
-                Diagnostic::error("Invalid max_retries", format!("{n} is not a whole number between 0 and 100"))
+                Diagnostic::error("Invalid max_retries", format!("{n} is not a whole number of at least 0"))
                     .at(AttributePath::root().attr("max_retries")),
             )
         })?),

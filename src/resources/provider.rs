@@ -69,7 +69,7 @@ pub fn provider_schema() -> Schema {
     block = block.attribute(
         Attribute::number("max_retries")
             .optional()
-            .describe("How many times a failed, retryable request is retried (default 8). Env: `ARM_MAX_RETRIES`."),
+            .describe("How many times a failed, retryable request is retried (default 6, at most 30). Env: `ARM_MAX_RETRIES`."),
     );
     Schema::new(0, block)
 }
@@ -103,5 +103,27 @@ impl Provider for AmlAuthProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         vec![Arc::new(super::workspace_data::WorkspaceData)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Provider as _;
+    use crate::framework::schema::check_block;
+
+    /// Terraform 1.15 refuses to load a provider whose schemas break its rules; check ours
+    /// here so a mistake fails fast with a readable message.
+    #[test]
+    fn every_schema_passes_terraforms_consistency_rules() {
+        let p = AmlAuthProvider;
+        let mut problems = check_block(&p.schema().block, "provider.");
+        for r in p.resources() {
+            problems.extend(check_block(&r.schema().block, &format!("{}.", r.type_name())));
+        }
+        for d in p.data_sources() {
+            problems.extend(check_block(&d.schema().block, &format!("{}.", d.type_name())));
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 }
