@@ -11,9 +11,8 @@ use amlauth::framework::erased::{DynDataSource, DynResource};
 use amlauth::framework::runtime::{RawValue, Runtime};
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
-    ApplyError, Attribute, Block, ClientCapabilities, Ctx, Diagnostic, Diagnostics, Field,
-    Model, ObjectBuilder, ObjectReader, PlanRequest, PlanResponse, Provider, Resource, Schema,
-    Severity,
+    ApplyError, Attribute, Block, ClientCapabilities, Ctx, Diagnostic, Diagnostics, Field, Model,
+    ObjectBuilder, ObjectReader, PlanRequest, PlanResponse, Provider, Resource, Schema, Severity,
 };
 use amlauth::value::path::AttributePath;
 use amlauth::value::{Type, Value, msgpack};
@@ -87,7 +86,12 @@ impl Resource for Thing {
                 )
                 .attribute(Attribute::string_set("tags").optional())
                 .attribute(Attribute::string("secret").optional().sensitive())
-                .attribute(Attribute::string("secret_wo").optional().sensitive().write_only())
+                .attribute(
+                    Attribute::string("secret_wo")
+                        .optional()
+                        .sensitive()
+                        .write_only(),
+                )
                 .attribute(Attribute::string("serial").computed()),
         )
     }
@@ -101,7 +105,12 @@ impl Resource for Thing {
         }
     }
 
-    async fn modify_plan(&self, req: PlanRequest<'_, ThingModel>, planned: &mut ThingModel, resp: &mut PlanResponse) {
+    async fn modify_plan(
+        &self,
+        req: PlanRequest<'_, ThingModel>,
+        planned: &mut ThingModel,
+        resp: &mut PlanResponse,
+    ) {
         if req.config.mode.is_null() && req.prior.is_none() {
             planned.mode = Field::Known("Fast".into());
         }
@@ -110,7 +119,12 @@ impl Resource for Thing {
         }
     }
 
-    async fn create(&self, _ctx: &Ctx, planned: ThingModel, config: ThingModel) -> Result<ThingModel, ApplyError<ThingModel>> {
+    async fn create(
+        &self,
+        _ctx: &Ctx,
+        planned: ThingModel,
+        config: ThingModel,
+    ) -> Result<ThingModel, ApplyError<ThingModel>> {
         let name = planned.name.known().cloned().unwrap_or_default();
         if name == "fail" {
             let mut partial = planned.clone();
@@ -123,10 +137,18 @@ impl Resource for Thing {
         }
         // The write-only value arrives through config only.
         assert_eq!(planned.secret_wo, Field::Null);
-        let mode = planned.mode.known().cloned().unwrap_or_else(|| "Fast".into());
+        let mode = planned
+            .mode
+            .known()
+            .cloned()
+            .unwrap_or_else(|| "Fast".into());
         let tags = planned.tags.known().cloned().unwrap_or_default();
         let id = format!("/things/{name}");
-        self.remote.things.lock().unwrap().insert(id.clone(), (mode.clone(), tags));
+        self.remote
+            .things
+            .lock()
+            .unwrap()
+            .insert(id.clone(), (mode.clone(), tags));
         Ok(ThingModel {
             id: Field::Known(id),
             mode: Field::Known(mode),
@@ -140,19 +162,45 @@ impl Resource for Thing {
         let things = self.remote.things.lock().unwrap();
         Ok(things.get(&id).map(|(mode, tags)| ThingModel {
             mode: Field::Known(mode.clone()),
-            tags: if tags.is_empty() && state.tags.is_null() { Field::Null } else { Field::Known(tags.clone()) },
+            tags: if tags.is_empty() && state.tags.is_null() {
+                Field::Null
+            } else {
+                Field::Known(tags.clone())
+            },
             name: Field::Known(id.trim_start_matches("/things/").to_string()),
-            serial: if state.serial.is_null() { Field::Known("imported".into()) } else { state.serial.clone() },
+            serial: if state.serial.is_null() {
+                Field::Known("imported".into())
+            } else {
+                state.serial.clone()
+            },
             ..state
         }))
     }
 
-    async fn update(&self, _ctx: &Ctx, _prior: ThingModel, planned: ThingModel, _config: ThingModel) -> Result<ThingModel, ApplyError<ThingModel>> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: ThingModel,
+        planned: ThingModel,
+        _config: ThingModel,
+    ) -> Result<ThingModel, ApplyError<ThingModel>> {
         let id = planned.id.known().cloned().unwrap_or_default();
-        let mode = planned.mode.known().cloned().unwrap_or_else(|| "Fast".into());
+        let mode = planned
+            .mode
+            .known()
+            .cloned()
+            .unwrap_or_else(|| "Fast".into());
         let tags = planned.tags.known().cloned().unwrap_or_default();
-        self.remote.things.lock().unwrap().insert(id, (mode.clone(), tags));
-        Ok(ThingModel { mode: Field::Known(mode), serial: Field::Known("updated".into()), ..planned })
+        self.remote
+            .things
+            .lock()
+            .unwrap()
+            .insert(id, (mode.clone(), tags));
+        Ok(ThingModel {
+            mode: Field::Known(mode),
+            serial: Field::Known("updated".into()),
+            ..planned
+        })
     }
 
     async fn delete(&self, _ctx: &Ctx, prior: ThingModel) -> Result<(), Diagnostics> {
@@ -184,13 +232,22 @@ struct TestProvider {
 #[async_trait]
 impl Provider for TestProvider {
     fn schema(&self) -> Schema {
-        Schema::new(0, Block::new().attribute(Attribute::string("region").optional()))
+        Schema::new(
+            0,
+            Block::new().attribute(Attribute::string("region").optional()),
+        )
     }
-    async fn configure(&self, _config: &Value, _caps: ClientCapabilities) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
+    async fn configure(
+        &self,
+        _config: &Value,
+        _caps: ClientCapabilities,
+    ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
         Ok((Arc::new(()), Diagnostics::new()))
     }
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Thing { remote: self.remote.clone() })]
+        vec![Arc::new(Thing {
+            remote: self.remote.clone(),
+        })]
     }
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         Vec::new()
@@ -199,13 +256,18 @@ impl Provider for TestProvider {
 
 fn setup() -> (Runtime, Arc<Remote>, Type) {
     let remote = Arc::new(Remote::default());
-    let rt = Runtime::new(Arc::new(TestProvider { remote: remote.clone() }));
+    let rt = Runtime::new(Arc::new(TestProvider {
+        remote: remote.clone(),
+    }));
     let ty = rt.schemas().resources["test_thing"].implied_type();
     (rt, remote, ty)
 }
 
 fn raw(v: &Value, ty: &Type) -> RawValue {
-    RawValue { msgpack: msgpack::encode(v, ty).unwrap(), json: Vec::new() }
+    RawValue {
+        msgpack: msgpack::encode(v, ty).unwrap(),
+        json: Vec::new(),
+    }
 }
 
 fn s(x: &str) -> Value {
@@ -217,7 +279,11 @@ fn config(name: &str, mode: Option<&str>, tags: Option<&[&str]>, secret_wo: Opti
         ("id", Value::Null),
         ("name", s(name)),
         ("mode", mode.map(s).unwrap_or(Value::Null)),
-        ("tags", tags.map(|t| Value::Set(t.iter().map(|x| s(x)).collect())).unwrap_or(Value::Null)),
+        (
+            "tags",
+            tags.map(|t| Value::Set(t.iter().map(|x| s(x)).collect()))
+                .unwrap_or(Value::Null),
+        ),
         ("secret", Value::Null),
         ("secret_wo", secret_wo.map(s).unwrap_or(Value::Null)),
         ("serial", Value::Null),
@@ -226,19 +292,36 @@ fn config(name: &str, mode: Option<&str>, tags: Option<&[&str]>, secret_wo: Opti
 
 /// Terraform's proposed new state: config where set, prior elsewhere.
 fn proposed(prior: &Value, config: &Value) -> Value {
-    let (Value::Object(p), Value::Object(c)) = (prior, config) else { return config.clone() };
+    let (Value::Object(p), Value::Object(c)) = (prior, config) else {
+        return config.clone();
+    };
     Value::Object(
         c.iter()
-            .map(|(k, v)| (k.clone(), if v.is_null() { p.get(k).cloned().unwrap_or(Value::Null) } else { v.clone() }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    if v.is_null() {
+                        p.get(k).cloned().unwrap_or(Value::Null)
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
             .collect(),
     )
 }
 
 fn errors(d: &Diagnostics) -> Vec<String> {
-    d.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
+    d.iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect()
 }
 
-const WO: ClientCapabilities = ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true };
+const WO: ClientCapabilities = ClientCapabilities {
+    deferral_allowed: false,
+    write_only_attributes_allowed: true,
+};
 
 #[tokio::test]
 async fn create_plan_apply_read_cycle() {
@@ -249,27 +332,57 @@ async fn create_plan_apply_read_cycle() {
     assert!(errors(&diags).is_empty(), "{diags}");
 
     let plan = rt
-        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            None,
+            Some(&raw(&cfg, &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
-    assert_eq!(planned.get_attr("mode"), Some(&s("Fast")), "modify_plan sets a default");
-    assert!(!planned.get_attr("id").unwrap().is_known(), "id is known after apply");
+    assert_eq!(
+        planned.get_attr("mode"),
+        Some(&s("Fast")),
+        "modify_plan sets a default"
+    );
+    assert!(
+        !planned.get_attr("id").unwrap().is_known(),
+        "id is known after apply"
+    );
     assert!(!planned.get_attr("serial").unwrap().is_known());
-    assert_eq!(planned.get_attr("secret_wo"), Some(&Value::Null), "write-only planned null");
+    assert_eq!(
+        planned.get_attr("secret_wo"),
+        Some(&Value::Null),
+        "write-only planned null"
+    );
 
     let applied = rt
-        .apply_resource_change("test_thing", None, Some(&raw(&planned, &ty)), Some(&raw(&cfg, &ty)), Vec::new())
+        .apply_resource_change(
+            "test_thing",
+            None,
+            Some(&raw(&planned, &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+        )
         .await;
     assert!(errors(&applied.diags).is_empty(), "{}", applied.diags);
     let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
     assert_eq!(state.get_attr("id"), Some(&s("/things/a")));
-    assert_eq!(state.get_attr("serial"), Some(&s("wo=true")), "create saw the write-only value");
+    assert_eq!(
+        state.get_attr("serial"),
+        Some(&s("wo=true")),
+        "create saw the write-only value"
+    );
     assert_eq!(state.get_attr("secret_wo"), Some(&Value::Null));
     assert!(remote.things.lock().unwrap().contains_key("/things/a"));
 
     // A refresh then a plan with the same config changes nothing.
-    let read = rt.read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO).await;
+    let read = rt
+        .read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO)
+        .await;
     let refreshed = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
     assert_eq!(refreshed, state);
     let replan = rt
@@ -305,16 +418,37 @@ async fn changing_name_requires_replace_and_other_changes_do_not() {
     ]);
     let cfg = config("b", Some("Fast"), None, None);
     let plan = rt
-        .plan_resource_change("test_thing", Some(&raw(&prior, &ty)), Some(&raw(&proposed(&prior, &cfg), &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            Some(&raw(&prior, &ty)),
+            Some(&raw(&proposed(&prior, &cfg), &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
-    assert_eq!(plan.requires_replace, vec![AttributePath::root().attr("name")]);
+    assert_eq!(
+        plan.requires_replace,
+        vec![AttributePath::root().attr("name")]
+    );
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
-    assert_eq!(planned.get_attr("id"), Some(&s("/things/a")), "use_state_for_unknown");
+    assert_eq!(
+        planned.get_attr("id"),
+        Some(&s("/things/a")),
+        "use_state_for_unknown"
+    );
     assert!(!planned.get_attr("serial").unwrap().is_known());
 
     let cfg = config("a", Some("Fast"), Some(&["t"]), None);
     let plan = rt
-        .plan_resource_change("test_thing", Some(&raw(&prior, &ty)), Some(&raw(&proposed(&prior, &cfg), &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            Some(&raw(&prior, &ty)),
+            Some(&raw(&proposed(&prior, &cfg), &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
     assert!(plan.requires_replace.is_empty());
 }
@@ -324,27 +458,43 @@ async fn validation_errors_carry_attribute_paths() {
     let (rt, _remote, ty) = setup();
     let cfg = config("a", Some("fast"), None, None);
     let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
-    let e: Vec<_> = diags.iter().filter(|d| d.severity == Severity::Error).collect();
+    let e: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
     assert_eq!(e.len(), 1, "{diags}");
     assert_eq!(e[0].attribute, Some(AttributePath::root().attr("mode")));
     assert!(e[0].detail.contains("use \"Fast\""), "{}", e[0].detail);
 
     let cfg = config("a", Some("Slow"), None, None);
     let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
-    assert_eq!(diags.iter().next().and_then(|d| d.attribute.clone()), Some(AttributePath::root().attr("tags")));
+    assert_eq!(
+        diags.iter().next().and_then(|d| d.attribute.clone()),
+        Some(AttributePath::root().attr("tags"))
+    );
 
     // Unknown values are not validated yet.
     let mut cfg = config("a", None, None, None);
     if let Value::Object(m) = &mut cfg {
         m.insert("mode".into(), Value::unknown());
     }
-    assert!(errors(&rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO)).is_empty());
+    assert!(
+        errors(&rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO)).is_empty()
+    );
 
     // A write-only value on a Terraform without write-only support is refused.
     let cfg = config("a", None, None, Some("x"));
-    let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), ClientCapabilities::default());
+    let diags = rt.validate_resource_config(
+        "test_thing",
+        Some(&raw(&cfg, &ty)),
+        ClientCapabilities::default(),
+    );
     assert_eq!(errors(&diags).len(), 1, "{diags}");
-    assert!(diags.iter().any(|d| d.attribute == Some(AttributePath::root().attr("secret_wo"))));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.attribute == Some(AttributePath::root().attr("secret_wo")))
+    );
 }
 
 #[tokio::test]
@@ -355,7 +505,14 @@ async fn partially_unknown_sets_are_planned_as_configured() {
         m.insert("tags".into(), Value::Set(vec![s("x"), Value::unknown()]));
     }
     let plan = rt
-        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            None,
+            Some(&raw(&cfg, &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
@@ -367,11 +524,24 @@ async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
     let (rt, _remote, ty) = setup();
     let cfg = config("fail", Some("Fast"), None, None);
     let plan = rt
-        .plan_resource_change("test_thing", None, Some(&raw(&cfg, &ty)), Some(&raw(&cfg, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            None,
+            Some(&raw(&cfg, &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     let applied = rt
-        .apply_resource_change("test_thing", None, Some(&raw(&planned, &ty)), Some(&raw(&cfg, &ty)), Vec::new())
+        .apply_resource_change(
+            "test_thing",
+            None,
+            Some(&raw(&planned, &ty)),
+            Some(&raw(&cfg, &ty)),
+            Vec::new(),
+        )
         .await;
     assert_eq!(errors(&applied.diags).len(), 1);
     let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
@@ -381,7 +551,11 @@ async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
 #[tokio::test]
 async fn delete_and_gone_objects() {
     let (rt, remote, ty) = setup();
-    remote.things.lock().unwrap().insert("/things/z".into(), ("Slow".into(), BTreeSet::new()));
+    remote
+        .things
+        .lock()
+        .unwrap()
+        .insert("/things/z".into(), ("Slow".into(), BTreeSet::new()));
     let state = Value::object([
         ("id", s("/things/z")),
         ("name", s("z")),
@@ -393,35 +567,68 @@ async fn delete_and_gone_objects() {
     ]);
     // Destroy plan (plan_destroy): proposed and config null.
     let plan = rt
-        .plan_resource_change("test_thing", Some(&raw(&state, &ty)), Some(&raw(&Value::Null, &ty)), Some(&raw(&Value::Null, &ty)), Vec::new(), WO)
+        .plan_resource_change(
+            "test_thing",
+            Some(&raw(&state, &ty)),
+            Some(&raw(&Value::Null, &ty)),
+            Some(&raw(&Value::Null, &ty)),
+            Vec::new(),
+            WO,
+        )
         .await;
-    assert_eq!(msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap(), Value::Null);
+    assert_eq!(
+        msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap(),
+        Value::Null
+    );
     let applied = rt
-        .apply_resource_change("test_thing", Some(&raw(&state, &ty)), Some(&raw(&Value::Null, &ty)), Some(&raw(&Value::Null, &ty)), Vec::new())
+        .apply_resource_change(
+            "test_thing",
+            Some(&raw(&state, &ty)),
+            Some(&raw(&Value::Null, &ty)),
+            Some(&raw(&Value::Null, &ty)),
+            Vec::new(),
+        )
         .await;
     assert!(errors(&applied.diags).is_empty());
-    assert_eq!(msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap(), Value::Null);
+    assert_eq!(
+        msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap(),
+        Value::Null
+    );
     assert!(remote.things.lock().unwrap().is_empty());
 
     // Reading it now reports it gone.
-    let read = rt.read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO).await;
-    assert_eq!(msgpack::decode(&read.new_state.unwrap(), &ty).unwrap(), Value::Null);
+    let read = rt
+        .read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO)
+        .await;
+    assert_eq!(
+        msgpack::decode(&read.new_state.unwrap(), &ty).unwrap(),
+        Value::Null
+    );
 }
 
 #[tokio::test]
 async fn import_builds_a_stub_that_read_completes() {
     let (rt, remote, ty) = setup();
-    remote.things.lock().unwrap().insert("/things/q".into(), ("Slow".into(), BTreeSet::from(["k".to_string()])));
-    let (imported, diags) = rt.import_resource_state("test_thing", "/things/q", None, WO).await;
+    remote.things.lock().unwrap().insert(
+        "/things/q".into(),
+        ("Slow".into(), BTreeSet::from(["k".to_string()])),
+    );
+    let (imported, diags) = rt
+        .import_resource_state("test_thing", "/things/q", None, WO)
+        .await;
     assert!(errors(&diags).is_empty(), "{diags}");
     assert_eq!(imported.len(), 1);
     let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
-    let read = rt.read_resource("test_thing", Some(&raw(&stub, &ty)), Vec::new(), WO).await;
+    let read = rt
+        .read_resource("test_thing", Some(&raw(&stub, &ty)), Vec::new(), WO)
+        .await;
     let state = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
     assert_eq!(state.get_attr("name"), Some(&s("q")));
     assert_eq!(state.get_attr("mode"), Some(&s("Slow")));
 
-    let (imported, diags) = rt.import_resource_state("test_thing", "nope", None, WO).await;
+    let (imported, diags) = rt
+        .import_resource_state("test_thing", "nope", None, WO)
+        .await;
     assert!(imported.is_empty());
     assert_eq!(errors(&diags).len(), 1);
 }
@@ -429,12 +636,20 @@ async fn import_builds_a_stub_that_read_completes() {
 #[tokio::test]
 async fn hostile_bytes_and_unknown_types_give_diagnostics() {
     let (rt, _remote, _ty) = setup();
-    let junk = RawValue { msgpack: vec![0x87, 0xa1], json: Vec::new() };
+    let junk = RawValue {
+        msgpack: vec![0x87, 0xa1],
+        json: Vec::new(),
+    };
     let diags = rt.validate_resource_config("test_thing", Some(&junk), WO);
     assert!(diags.has_errors());
     let diags = rt.validate_resource_config("nope_thing", None, WO);
     assert!(errors(&diags)[0].contains("nope_thing"));
-    let (state, diags) = rt.upgrade_resource_state("test_thing", 0, b"{\"id\":\"/things/a\",\"name\":\"a\",\"removed_attr\":1}", false);
+    let (state, diags) = rt.upgrade_resource_state(
+        "test_thing",
+        0,
+        b"{\"id\":\"/things/a\",\"name\":\"a\",\"removed_attr\":1}",
+        false,
+    );
     assert!(errors(&diags).is_empty(), "{diags}");
     assert!(state.is_some());
     let (_, diags) = rt.upgrade_resource_state("test_thing", 7, b"{}", false);

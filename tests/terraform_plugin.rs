@@ -62,7 +62,8 @@ fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {
         Install::OnlyProtocol5 => "5",
     };
     assert!(
-        log.contains(&format!("protocol={expected_proto}")) || log.contains(&format!("version={expected_proto}")),
+        log.contains(&format!("protocol={expected_proto}"))
+            || log.contains(&format!("version={expected_proto}")),
         "expected protocol {expected_proto} in the plugin log"
     );
 }
@@ -123,7 +124,10 @@ fn provider_logs_are_structured_in_tf_log() {
             .lines()
             .filter(|l| l.contains("provider.terraform-provider-amlauth"))
             .collect();
-        assert!(!provider_lines.is_empty(), "{tf:?}: no provider lines in the log");
+        assert!(
+            !provider_lines.is_empty(),
+            "{tf:?}: no provider lines in the log"
+        );
         assert!(
             provider_lines
                 .iter()

@@ -190,6 +190,9 @@ pub struct SeedDatastore {
     /// ADLS Gen2 filesystem.
     #[serde(default)]
     pub filesystem: Option<String>,
+    /// Azure Files share.
+    #[serde(default)]
+    pub file_share_name: Option<String>,
     /// `"None"`, `{"accountKey": ".."}`, `{"sasToken": ".."}` or a full `credentials` object.
     #[serde(default)]
     pub credentials: Option<Value>,
@@ -432,6 +435,7 @@ fn apply_group(
                 ("accountName", &d.account_name),
                 ("containerName", &d.container_name),
                 ("filesystem", &d.filesystem),
+                ("fileShareName", &d.file_share_name),
                 (
                     "serviceDataAccessAuthIdentity",
                     &d.service_data_access_auth_identity,

@@ -115,7 +115,11 @@ impl Diagnostics {
 
     /// `Ok(())` when no error was recorded, so a validation pass can end with `diags.check()?`.
     pub fn check(self) -> Result<Diagnostics, Diagnostics> {
-        if self.has_errors() { Err(self) } else { Ok(self) }
+        if self.has_errors() {
+            Err(self)
+        } else {
+            Ok(self)
+        }
     }
 }
 

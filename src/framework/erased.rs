@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use super::diagnostics::{Diagnostic, Diagnostics};
 use super::model::Model;
 use super::plan;
-use super::resource::{ApplyError, ClientCapabilities, Ctx, DataSource, PlanRequest, PlanResponse, Resource};
+use super::resource::{
+    ApplyError, ClientCapabilities, Ctx, DataSource, PlanRequest, PlanResponse, Resource,
+};
 use super::schema::{IdentitySchema, Schema};
 use super::validate::validate_block;
 use crate::value::Value;
@@ -42,7 +44,13 @@ pub trait DynResource: Send + Sync {
         proposed: &Value,
         config: &Value,
     ) -> PlanOutcome;
-    async fn apply(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> ApplyOutcome;
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> ApplyOutcome;
     /// Null when the remote object is gone.
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Value, Diagnostics>;
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics>;
@@ -73,7 +81,13 @@ impl<R: Resource> DynResource for R {
 
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate_block(&schema.block, config, &AttributePath::root(), caps, &mut diags);
+        validate_block(
+            &schema.block,
+            config,
+            &AttributePath::root(),
+            caps,
+            &mut diags,
+        );
         match R::Model::from_value(config) {
             Ok(m) => Resource::validate(self, &m, &mut diags),
             Err(e) => diags.extend(e),
@@ -139,7 +153,10 @@ impl<R: Resource> DynResource for R {
                 }
             }
             for b in &schema.block.blocks {
-                p.insert(b.type_name.clone(), attr(&generic.planned, &b.type_name).clone());
+                p.insert(
+                    b.type_name.clone(),
+                    attr(&generic.planned, &b.type_name).clone(),
+                );
             }
         }
         let mut requires_replace = generic.requires_replace;
@@ -157,7 +174,13 @@ impl<R: Resource> DynResource for R {
         }
     }
 
-    async fn apply(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> ApplyOutcome {
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> ApplyOutcome {
         let result: Result<Value, (Value, Diagnostics)> = async {
             if planned.is_null() {
                 let prior_m = R::Model::from_value(prior).map_err(|d| (prior.clone(), d))?;
@@ -166,7 +189,11 @@ impl<R: Resource> DynResource for R {
                     Err(d) => Err((prior.clone(), d)),
                 };
             }
-            let fallback = if prior.is_null() { Value::Null } else { prior.clone() };
+            let fallback = if prior.is_null() {
+                Value::Null
+            } else {
+                prior.clone()
+            };
             let planned_m = R::Model::from_value(planned).map_err(|d| (fallback.clone(), d))?;
             let config_m = R::Model::from_value(config).map_err(|d| (fallback.clone(), d))?;
             let res = if prior.is_null() {
@@ -226,7 +253,13 @@ impl<D: DataSource> DynDataSource for D {
     }
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate_block(&schema.block, config, &AttributePath::root(), caps, &mut diags);
+        validate_block(
+            &schema.block,
+            config,
+            &AttributePath::root(),
+            caps,
+            &mut diags,
+        );
         match D::Model::from_value(config) {
             Ok(m) => DataSource::validate(self, &m, &mut diags),
             Err(e) => diags.extend(e),

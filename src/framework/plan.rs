@@ -129,8 +129,18 @@ mod tests {
             .attribute(Attribute::string("id").computed().use_state_for_unknown())
             .attribute(Attribute::string("target").required().requires_replace())
             .attribute(Attribute::string("mode").optional().computed())
-            .attribute(Attribute::string("level").optional().computed().default_value(s("None")))
-            .attribute(Attribute::string("secret").optional().sensitive().write_only())
+            .attribute(
+                Attribute::string("level")
+                    .optional()
+                    .computed()
+                    .default_value(s("None")),
+            )
+            .attribute(
+                Attribute::string("secret")
+                    .optional()
+                    .sensitive()
+                    .write_only(),
+            )
             .attribute(Attribute::string("principal").computed())
     }
 
@@ -199,8 +209,15 @@ mod tests {
             ("principal", Value::Null),
         ]);
         let p = plan(&block(), &prior, &proposed, &config);
-        assert_eq!(p.requires_replace, vec![AttributePath::root().attr("target")]);
-        assert_eq!(attr(&p.planned, "id"), &s("x"), "use_state_for_unknown keeps id");
+        assert_eq!(
+            p.requires_replace,
+            vec![AttributePath::root().attr("target")]
+        );
+        assert_eq!(
+            attr(&p.planned, "id"),
+            &s("x"),
+            "use_state_for_unknown keeps id"
+        );
         assert_eq!(attr(&p.planned, "principal"), &unknown());
         assert_eq!(attr(&p.planned, "mode"), &unknown());
     }

@@ -154,7 +154,13 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Refines the plan after the generic rules (defaults, unknown computed values,
     /// requires-replace) were applied. Runs at plan and again at apply: keep it deterministic.
-    async fn modify_plan(&self, _req: PlanRequest<'_, Self::Model>, _planned: &mut Self::Model, _resp: &mut PlanResponse) {}
+    async fn modify_plan(
+        &self,
+        _req: PlanRequest<'_, Self::Model>,
+        _planned: &mut Self::Model,
+        _resp: &mut PlanResponse,
+    ) {
+    }
 
     /// `config` carries write-only values, which are null in `planned`.
     async fn create(
@@ -164,7 +170,8 @@ pub trait Resource: Send + Sync + 'static {
         config: Self::Model,
     ) -> Result<Self::Model, ApplyError<Self::Model>>;
     /// `Ok(None)` when the remote object is gone: Terraform drops it from state.
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
+    async fn read(&self, ctx: &Ctx, state: Self::Model)
+    -> Result<Option<Self::Model>, Diagnostics>;
     async fn update(
         &self,
         ctx: &Ctx,

@@ -200,7 +200,11 @@ impl Runtime {
         diags
     }
 
-    pub async fn configure(&self, config: Option<&RawValue>, caps: ClientCapabilities) -> Diagnostics {
+    pub async fn configure(
+        &self,
+        config: Option<&RawValue>,
+        caps: ClientCapabilities,
+    ) -> Diagnostics {
         let config = match decode(config, &self.provider_ty, &self.schemas.provider.block) {
             Ok(v) => v,
             Err(d) => return d,
@@ -230,7 +234,11 @@ impl Runtime {
         run().unwrap_or_else(|d| d)
     }
 
-    pub fn validate_data_source_config(&self, type_name: &str, config: Option<&RawValue>) -> Diagnostics {
+    pub fn validate_data_source_config(
+        &self,
+        type_name: &str,
+        config: Option<&RawValue>,
+    ) -> Diagnostics {
         let run = || -> Result<Diagnostics, Diagnostics> {
             let e = self.data_source(type_name)?;
             let v = decode(config, &e.ty, &e.schema.block)?;
@@ -341,7 +349,10 @@ impl Runtime {
             let proposed = decode(proposed, &e.ty, &e.schema.block)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
             let ctx = self.ctx(caps);
-            let out = e.imp.plan(&ctx, &e.schema, &prior, &proposed, &config).await;
+            let out = e
+                .imp
+                .plan(&ctx, &e.schema, &prior, &proposed, &config)
+                .await;
             let planned_identity = if out.planned.is_wholly_known() {
                 self.identity_bytes(e, &out.planned)
             } else {
@@ -479,7 +490,11 @@ impl Runtime {
 }
 
 fn invalid_state(e: impl std::fmt::Display) -> Diagnostics {
-    Diagnostic::error("Invalid stored state", format!("the stored state could not be read: {e}")).into()
+    Diagnostic::error(
+        "Invalid stored state",
+        format!("the stored state could not be read: {e}"),
+    )
+    .into()
 }
 
 /// Decodes a wire value. Sensitive strings are registered with the log redactor on the way in.
@@ -573,10 +588,16 @@ fn nullify_unknowns(v: Value) -> Value {
         Value::List(i) => Value::List(i.into_iter().map(nullify_unknowns).collect()),
         Value::Set(i) => Value::Set(i.into_iter().map(nullify_unknowns).collect()),
         Value::Tuple(i) => Value::Tuple(i.into_iter().map(nullify_unknowns).collect()),
-        Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (k, nullify_unknowns(x))).collect()),
-        Value::Object(m) => {
-            Value::Object(m.into_iter().map(|(k, x)| (k, nullify_unknowns(x))).collect())
-        }
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, x)| (k, nullify_unknowns(x)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, nullify_unknowns(x)))
+                .collect(),
+        ),
         other => other,
     }
 }

@@ -299,7 +299,10 @@ pub fn check_block(block: &Block, path: &str) -> Vec<String> {
             ));
         }
         if block.get_attribute(&b.type_name).is_some() {
-            problems.push(format!("{path}{}: both a block and an attribute", b.type_name));
+            problems.push(format!(
+                "{path}{}: both a block and an attribute",
+                b.type_name
+            ));
         }
         problems.extend(check_block(&b.block, &format!("{path}{}.", b.type_name)));
     }

@@ -30,7 +30,8 @@ impl Operation {
 
 /// Adds a `timeouts` block with the given operations and defaults to a block.
 pub fn add_block(block: Block, ops: &[(Operation, Duration)]) -> Block {
-    let mut inner = Block::new().describe("Per-operation time limits, as Go durations such as `30m` or `1h`.");
+    let mut inner =
+        Block::new().describe("Per-operation time limits, as Go durations such as `30m` or `1h`.");
     for (op, default) in ops {
         inner = inner.attribute(
             Attribute::string(op.name())
@@ -40,12 +41,13 @@ pub fn add_block(block: Block, ops: &[(Operation, Duration)]) -> Block {
                     op.name(),
                     format_duration(*default)
                 ))
-                .validate(Check::new("a Go duration such as `30m`", |v: &Value| {
-                    match v.as_str() {
+                .validate(Check::new(
+                    "a Go duration such as `30m`",
+                    |v: &Value| match v.as_str() {
                         Some(s) => parse_duration(s).map(|_| ()),
                         None => Ok(()),
-                    }
-                })),
+                    },
+                )),
         );
     }
     block.block("timeouts", BlockNesting::Single, inner)
@@ -80,7 +82,10 @@ impl Timeouts {
     }
 
     /// Reads the block from a model object (`None`-valued when the block is absent).
-    pub fn read(obj: &ObjectReader<'_>, ops: &[Operation]) -> Result<Field<Timeouts>, super::Diagnostics> {
+    pub fn read(
+        obj: &ObjectReader<'_>,
+        ops: &[Operation],
+    ) -> Result<Field<Timeouts>, super::Diagnostics> {
         let Some(t) = obj.object("timeouts")? else {
             return Ok(Field::Null);
         };
@@ -121,7 +126,11 @@ impl Timeouts {
 
 /// Parses a Go duration (`300ms`, `1.5h`, `2h45m`); negative values are refused.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("\"{s}\" is not a duration: use a number with a unit, such as \"30s\", \"20m\" or \"1h30m\"");
+    let bad = || {
+        format!(
+            "\"{s}\" is not a duration: use a number with a unit, such as \"30s\", \"20m\" or \"1h30m\""
+        )
+    };
     if s.is_empty() {
         return Err(bad());
     }

@@ -121,7 +121,12 @@ fn no_registry(ws: &str) -> Diagnostic {
 
 impl AcrAdmin {
     /// The registry id: configured, or found through the workspace (1 GET).
-    async fn resolve_registry(&self, ctx: &Ctx, m: &AcrAdminModel, op: Operation) -> Result<String, Diagnostics> {
+    async fn resolve_registry(
+        &self,
+        ctx: &Ctx,
+        m: &AcrAdminModel,
+        op: Operation,
+    ) -> Result<String, Diagnostics> {
         if let Some(r) = m.registry_id.known() {
             return Ok(r.clone());
         }
@@ -133,9 +138,12 @@ impl AcrAdmin {
             .await
             .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?;
         let Some(body) = found else {
-            return Err(Diagnostic::error("Workspace not found", format!("the Azure ML workspace \"{raw_ws}\" does not exist"))
-                .at(AttributePath::root().attr("workspace_id"))
-                .into());
+            return Err(Diagnostic::error(
+                "Workspace not found",
+                format!("the Azure ML workspace \"{raw_ws}\" does not exist"),
+            )
+            .at(AttributePath::root().attr("workspace_id"))
+            .into());
         };
         jstr(&body, &["properties", "containerRegistry"]).ok_or_else(|| no_registry(&raw_ws).into())
     }
@@ -156,7 +164,12 @@ impl AcrAdmin {
         }
     }
 
-    async fn apply(&self, ctx: &Ctx, planned: AcrAdminModel, op: Operation) -> Result<AcrAdminModel, ApplyError<AcrAdminModel>> {
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        planned: AcrAdminModel,
+        op: Operation,
+    ) -> Result<AcrAdminModel, ApplyError<AcrAdminModel>> {
         let client = require_client(ctx)?;
         let registry = self.resolve_registry(ctx, &planned, op).await?;
         let id = parse_id(&registry, "registry_id", acr_id)?;
@@ -164,16 +177,28 @@ impl AcrAdmin {
         tracing::info!(registry = %id, enabled, "setting the container registry admin account");
         let call = call_ctx(ctx, &planned.timeouts, op);
         let body = json!({ "properties": { "adminUserEnabled": enabled } });
-        match client.patch_and_wait(&id, ACR_API_VERSION, &body, &call).await {
+        match client
+            .patch_and_wait(&id, ACR_API_VERSION, &body, &call)
+            .await
+        {
             Ok(reg) => Ok(Self::state(&planned, &registry, &reg)),
             Err(e) if e.is_not_found() => Err(Diagnostic::error(
                 "Container registry not found",
-                format!("the registry \"{registry}\" does not exist (or the credentials cannot see it)"),
+                format!(
+                    "the registry \"{registry}\" does not exist (or the credentials cannot see it)"
+                ),
             )
-            .at(AttributePath::root().attr(if planned.registry_id.is_known() { "registry_id" } else { "workspace_id" }))
+            .at(
+                AttributePath::root().attr(if planned.registry_id.is_known() {
+                    "registry_id"
+                } else {
+                    "workspace_id"
+                }),
+            )
             .into()),
             Err(e) => {
-                let diags: Diagnostics = azure_error("Failed to change the registry admin account", &e).into();
+                let diags: Diagnostics =
+                    azure_error("Failed to change the registry admin account", &e).into();
                 let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
                 let state = match client.get_json(&id, ACR_API_VERSION, &after).await {
                     Ok(Some(reg)) => Some(Self::state(&planned, &registry, &reg)),
@@ -224,11 +249,20 @@ impl Resource for AcrAdmin {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: Self::Model, _config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+        _config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, Operation::Create).await
     }
 
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics> {
         let Some(client) = client(ctx)? else {
             return Ok(Some(state));
         };
@@ -237,19 +271,34 @@ impl Resource for AcrAdmin {
             None => self.resolve_registry(ctx, &state, Operation::Read).await?,
         };
         let id = parse_id(&registry, "registry_id", acr_id)?;
-        match client.get_json(&id, ACR_API_VERSION, &call_ctx(ctx, &state.timeouts, Operation::Read)).await {
+        match client
+            .get_json(
+                &id,
+                ACR_API_VERSION,
+                &call_ctx(ctx, &state.timeouts, Operation::Read),
+            )
+            .await
+        {
             Ok(Some(reg)) => Ok(Some(Self::state(&state, &registry, &reg))),
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the container registry", &e).into()),
         }
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: Self::Model, planned: Self::Model, _config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: Self::Model,
+        planned: Self::Model,
+        _config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, Operation::Update).await
     }
 
     async fn delete(&self, _ctx: &Ctx, _prior: Self::Model) -> Result<(), Diagnostics> {
-        tracing::info!("no longer managing the registry admin account; Azure keeps the setting as it is");
+        tracing::info!(
+            "no longer managing the registry admin account; Azure keeps the setting as it is"
+        );
         Ok(())
     }
 
@@ -264,10 +313,17 @@ impl Resource for AcrAdmin {
             timeouts: Field::Null,
         };
         if acr_id(id).is_ok() {
-            return Ok(AcrAdminModel { id: Field::Known(id.into()), registry_id: Field::Known(id.into()), ..empty });
+            return Ok(AcrAdminModel {
+                id: Field::Known(id.into()),
+                registry_id: Field::Known(id.into()),
+                ..empty
+            });
         }
         if ws_id(id).is_ok() {
-            return Ok(AcrAdminModel { workspace_id: Field::Known(id.into()), ..empty });
+            return Ok(AcrAdminModel {
+                workspace_id: Field::Known(id.into()),
+                ..empty
+            });
         }
         Err(Diagnostic::error(
             "Invalid import id",

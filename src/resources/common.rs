@@ -24,7 +24,12 @@ pub const DEFAULT_TIMEOUTS: &[(Operation, Duration)] = &[
     (Operation::Delete, Duration::from_secs(5 * 60)),
 ];
 
-pub const ALL_OPS: &[Operation] = &[Operation::Create, Operation::Read, Operation::Update, Operation::Delete];
+pub const ALL_OPS: &[Operation] = &[
+    Operation::Create,
+    Operation::Read,
+    Operation::Update,
+    Operation::Delete,
+];
 
 /// The configured ARM client, or `None` when the provider configuration was not yet known
 /// (Terraform configures again with known values before it applies anything).
@@ -121,7 +126,13 @@ mod tests {
         let user = vec!["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A".to_string()];
         let remote = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a";
         assert_eq!(keep_id_casing(&user, remote), user[0]);
-        assert_eq!(keep_id_casing(&user, "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"), "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b");
+        assert_eq!(
+            keep_id_casing(
+                &user,
+                "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
+            ),
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
+        );
     }
 }
 
@@ -130,7 +141,11 @@ mod tests {
 pub fn jget<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
     let obj = v.as_object()?;
     obj.get(key)
-        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+        .or_else(|| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
         .filter(|v| !v.is_null())
 }
 

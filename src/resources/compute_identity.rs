@@ -77,7 +77,10 @@ impl Model for ComputeIdentityModel {
             .field("id", &self.id)
             .field("compute_id", &self.compute_id)
             .field("type", &self.type_)
-            .field("user_assigned_identity_ids", &self.user_assigned_identity_ids)
+            .field(
+                "user_assigned_identity_ids",
+                &self.user_assigned_identity_ids,
+            )
             .field("principal_id", &self.principal_id)
             .field("tenant_id", &self.tenant_id)
             .field("user_assigned_identities", &self.user_assigned_identities)
@@ -101,8 +104,12 @@ fn check_type(v: &Value) -> Result<(), String> {
         );
     }
     match canonical_type(t).as_str() {
-        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED) => Err(format!("\"{t}\" is not accepted as written: use \"{c}\".")),
-        _ => Err(format!("\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\".")),
+        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED) => {
+            Err(format!("\"{t}\" is not accepted as written: use \"{c}\"."))
+        }
+        _ => Err(format!(
+            "\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\"."
+        )),
     }
 }
 
@@ -145,7 +152,11 @@ pub fn schema() -> Schema {
 
 /// State from a compute body, keeping the user's spelling of ids.
 pub fn state_from_arm(body: &Json, user: &ComputeIdentityModel) -> ComputeIdentityModel {
-    let known = user.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+    let known = user
+        .user_assigned_identity_ids
+        .known()
+        .cloned()
+        .unwrap_or_default();
     let remote = RemoteIdentity::from_arm(body, &known);
     ComputeIdentityModel {
         id: user.id.clone(),
@@ -178,7 +189,12 @@ pub fn put_body(current: &Json, type_: &str, ids: &BTreeSet<String>) -> Json {
 }
 
 impl ComputeIdentity {
-    async fn apply(&self, ctx: &Ctx, planned: ComputeIdentityModel, op: Operation) -> Result<ComputeIdentityModel, ApplyError<ComputeIdentityModel>> {
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        planned: ComputeIdentityModel,
+        op: Operation,
+    ) -> Result<ComputeIdentityModel, ApplyError<ComputeIdentityModel>> {
         let client = require_client(ctx)?;
         let raw = planned.compute_id.known().cloned().unwrap_or_default();
         let id = parse_id(&raw, "compute_id", compute_id)?;
@@ -199,7 +215,10 @@ impl ComputeIdentity {
                 )
             })?;
         let compute_type = jstr(&current, &["properties", "computeType"]).unwrap_or_default();
-        if !IDENTITY_COMPUTE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(&compute_type)) {
+        if !IDENTITY_COMPUTE_TYPES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&compute_type))
+        {
             return Err(Diagnostic::error(
                 "Compute type has no managed identity",
                 format!(
@@ -211,12 +230,20 @@ impl ComputeIdentity {
             .into());
         }
         let t = planned.type_.known().cloned().unwrap_or_default();
-        let ids = planned.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+        let ids = planned
+            .user_assigned_identity_ids
+            .known()
+            .cloned()
+            .unwrap_or_default();
         tracing::info!(compute = %id, identity_type = %t, "replacing the compute identity with a full PUT");
-        match client.put_and_wait(&id, ML_API_VERSION, &put_body(&current, &t, &ids), &call).await {
+        match client
+            .put_and_wait(&id, ML_API_VERSION, &put_body(&current, &t, &ids), &call)
+            .await
+        {
             Ok(body) => Ok(state_from_arm(&body, &planned)),
             Err(e) => {
-                let diags: Diagnostics = azure_error("Failed to update the compute identity", &e).into();
+                let diags: Diagnostics =
+                    azure_error("Failed to update the compute identity", &e).into();
                 let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
                 let state = match client.get_json(&id, ML_API_VERSION, &after).await {
                     Ok(Some(b)) => Some(state_from_arm(&b, &planned)),
@@ -253,7 +280,11 @@ impl Resource for ComputeIdentity {
         let path = AttributePath::root().attr("user_assigned_identity_ids");
         let ids = &c.user_assigned_identity_ids;
         if t == USER_ASSIGNED && (ids.is_null() || ids.known().is_some_and(BTreeSet::is_empty)) {
-            diags.attribute_error(path, "Missing user-assigned identities", "`type = \"UserAssigned\"` needs at least one id in `user_assigned_identity_ids`.");
+            diags.attribute_error(
+                path,
+                "Missing user-assigned identities",
+                "`type = \"UserAssigned\"` needs at least one id in `user_assigned_identity_ids`.",
+            );
         } else if t == SYSTEM_ASSIGNED && ids.known().is_some_and(|s| !s.is_empty()) {
             diags.attribute_error(
                 path,
@@ -263,16 +294,32 @@ impl Resource for ComputeIdentity {
         }
     }
 
-    async fn modify_plan(&self, req: PlanRequest<'_, Self::Model>, planned: &mut Self::Model, _resp: &mut PlanResponse) {
+    async fn modify_plan(
+        &self,
+        req: PlanRequest<'_, Self::Model>,
+        planned: &mut Self::Model,
+        _resp: &mut PlanResponse,
+    ) {
         let c = req.config;
         if let Field::Known(w) = &c.compute_id {
             planned.id = Field::Known(w.clone());
         }
         let Some(t) = c.type_.known() else { return };
-        let ids = c.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+        let ids = c
+            .user_assigned_identity_ids
+            .known()
+            .cloned()
+            .unwrap_or_default();
         let prior = req.prior.filter(|p| p.compute_id == c.compute_id);
         let unchanged = prior.is_some_and(|p| {
-            p.type_.known() == Some(t) && same_ids(&p.user_assigned_identity_ids.known().cloned().unwrap_or_default(), &ids)
+            p.type_.known() == Some(t)
+                && same_ids(
+                    &p.user_assigned_identity_ids
+                        .known()
+                        .cloned()
+                        .unwrap_or_default(),
+                    &ids,
+                )
         });
         if has_user(t) {
             planned.principal_id = Field::Null;
@@ -287,24 +334,51 @@ impl Resource for ComputeIdentity {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: Self::Model, _config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+        _config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, Operation::Create).await
     }
 
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics> {
         let Some(client) = client(ctx)? else {
             return Ok(Some(state));
         };
-        let raw = state.compute_id.known().or(state.id.known()).cloned().unwrap_or_default();
+        let raw = state
+            .compute_id
+            .known()
+            .or(state.id.known())
+            .cloned()
+            .unwrap_or_default();
         let id = parse_id(&raw, "compute_id", compute_id)?;
-        match client.get_json(&id, ML_API_VERSION, &call_ctx(ctx, &state.timeouts, Operation::Read)).await {
+        match client
+            .get_json(
+                &id,
+                ML_API_VERSION,
+                &call_ctx(ctx, &state.timeouts, Operation::Read),
+            )
+            .await
+        {
             Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the compute", &e).into()),
         }
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: Self::Model, planned: Self::Model, _config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: Self::Model,
+        planned: Self::Model,
+        _config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, Operation::Update).await
     }
 
@@ -314,7 +388,9 @@ impl Resource for ComputeIdentity {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics> {
-        compute_id(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string())))?;
+        compute_id(id).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string()))
+        })?;
         Ok(ComputeIdentityModel {
             id: Field::Known(id.into()),
             compute_id: Field::Known(id.into()),
@@ -341,7 +417,8 @@ mod tests {
         let ids: BTreeSet<String> = ["/u".to_string()].into();
         let body = put_body(&current, USER_ASSIGNED, &ids);
         let mut expected = current.clone();
-        expected["identity"] = json!({"type": "UserAssigned", "userAssignedIdentities": {"/u": {}}});
+        expected["identity"] =
+            json!({"type": "UserAssigned", "userAssignedIdentities": {"/u": {}}});
         assert_eq!(body, expected);
     }
 
@@ -349,7 +426,11 @@ mod tests {
     fn both_identity_kinds_are_rejected_citing_the_rule() {
         let e = check_type(&Value::String("SystemAssigned,UserAssigned".into())).unwrap_err();
         assert!(e.contains("never both"), "{e}");
-        assert!(check_type(&Value::String("systemassigned".into())).unwrap_err().contains("use \"SystemAssigned\""));
+        assert!(
+            check_type(&Value::String("systemassigned".into()))
+                .unwrap_err()
+                .contains("use \"SystemAssigned\"")
+        );
         assert!(check_type(&Value::String("UserAssigned".into())).is_ok());
     }
 }

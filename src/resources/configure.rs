@@ -19,7 +19,10 @@ pub enum ProviderData {
 }
 
 fn string(config: &Value, name: &str) -> Option<String> {
-    config.get_attr(name).and_then(Value::as_str).map(str::to_string)
+    config
+        .get_attr(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 fn boolean(config: &Value, name: &str) -> Option<bool> {
@@ -32,8 +35,11 @@ pub fn auth_config(config: &Value) -> Result<AuthConfig, Diagnostics> {
         None => None,
         Some(n) => Some(n.as_i64().filter(|v| *v >= 0).ok_or_else(|| {
             Diagnostics::from(
-                Diagnostic::error("Invalid max_retries", format!("{n} is not a whole number of at least 0"))
-                    .at(AttributePath::root().attr("max_retries")),
+                Diagnostic::error(
+                    "Invalid max_retries",
+                    format!("{n} is not a whole number of at least 0"),
+                )
+                .at(AttributePath::root().attr("max_retries")),
             )
         })?),
     };
@@ -70,19 +76,30 @@ pub async fn configure(
     _caps: ClientCapabilities,
 ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
     if !config.is_wholly_known() {
-        tracing::info!("provider configuration has unknown values; deferring Azure calls until apply");
+        tracing::info!(
+            "provider configuration has unknown values; deferring Azure calls until apply"
+        );
         return Ok((Arc::new(ProviderData::Unknown), Diagnostics::new()));
     }
     let settings = auth_config(config)?;
     let resolved = settings.resolve(&process_env).map_err(|e| {
-        Diagnostics::from(Diagnostic::error("Invalid provider configuration", e.to_string()))
+        Diagnostics::from(Diagnostic::error(
+            "Invalid provider configuration",
+            e.to_string(),
+        ))
     })?;
     for secret in resolved.secret_values() {
         crate::logging::redact::register_secret(&secret);
     }
     let client = ArmClient::from_config(&resolved).map_err(|e| {
-        Diagnostics::from(Diagnostic::error("Could not set up the Azure client", e.to_string()))
+        Diagnostics::from(Diagnostic::error(
+            "Could not set up the Azure client",
+            e.to_string(),
+        ))
     })?;
     tracing::debug!(endpoint = %client.base_url(), "provider configured");
-    Ok((Arc::new(ProviderData::Ready(Arc::new(client))), Diagnostics::new()))
+    Ok((
+        Arc::new(ProviderData::Ready(Arc::new(client))),
+        Diagnostics::new(),
+    ))
 }

@@ -33,8 +33,18 @@ use super::common::{
 };
 use super::workspace_identity::{id_identity_schema, identity_from_id};
 
-pub const MODES: &[&str] = &["identity", "account_key", "sas", "service_principal", "certificate"];
-pub const SERVICE_IDENTITIES: &[&str] = &["None", "WorkspaceSystemAssignedIdentity", "WorkspaceUserAssignedIdentity"];
+pub const MODES: &[&str] = &[
+    "identity",
+    "account_key",
+    "sas",
+    "service_principal",
+    "certificate",
+];
+pub const SERVICE_IDENTITIES: &[&str] = &[
+    "None",
+    "WorkspaceSystemAssignedIdentity",
+    "WorkspaceUserAssignedIdentity",
+];
 /// Datastore types that support identity-based access.
 pub const IDENTITY_TYPES: &[&str] = &["AzureBlob", "AzureDataLakeGen1", "AzureDataLakeGen2"];
 
@@ -42,8 +52,18 @@ pub const IDENTITY_TYPES: &[&str] = &["AzureBlob", "AzureDataLakeGen1", "AzureDa
 const SECRETS: &[(&str, &str, &str, &str)] = &[
     ("account_key", "account_key", "account_key_wo", "key"),
     ("sas", "sas_token", "sas_token_wo", "sasToken"),
-    ("service_principal", "client_secret", "client_secret_wo", "clientSecret"),
-    ("certificate", "certificate", "certificate_wo", "certificate"),
+    (
+        "service_principal",
+        "client_secret",
+        "client_secret_wo",
+        "clientSecret",
+    ),
+    (
+        "certificate",
+        "certificate",
+        "certificate_wo",
+        "certificate",
+    ),
 ];
 
 fn datastore_id(s: &str) -> Result<ResourceId, ResourceIdError> {
@@ -119,13 +139,18 @@ impl Model for DatastoreAccessModel {
             .field("mode", &self.mode)
             .field("secret_wo_version", &self.secret_wo_version)
             .field("thumbprint", &self.thumbprint)
-            .field("service_data_access_identity", &self.service_data_access_identity)
+            .field(
+                "service_data_access_identity",
+                &self.service_data_access_identity,
+            )
             .field("datastore_type", &self.datastore_type)
             .field("account_name", &self.account_name)
             .field("container_name", &self.container_name)
             .value("timeouts", Timeouts::to_value(&self.timeouts, ALL_OPS));
         for (i, (_, plain, wo, _)) in SECRETS.iter().enumerate() {
-            b = b.field(plain, &self.secrets[i]).field(wo, &self.secrets_wo[i]);
+            b = b
+                .field(plain, &self.secrets[i])
+                .field(wo, &self.secrets_wo[i]);
         }
         let sp = match &self.service_principal {
             None => Value::Null,
@@ -216,12 +241,20 @@ pub fn schema() -> Schema {
 }
 
 fn secret_of(m: &DatastoreAccessModel, config: &DatastoreAccessModel, i: usize) -> Option<String> {
-    config.secrets_wo[i].known().or(m.secrets[i].known()).or(config.secrets[i].known()).cloned()
+    config.secrets_wo[i]
+        .known()
+        .or(m.secrets[i].known())
+        .or(config.secrets[i].known())
+        .cloned()
 }
 
 /// The `credentials` object for the planned mode.
 pub fn credentials_body(planned: &DatastoreAccessModel, config: &DatastoreAccessModel) -> Json {
-    let mode = planned.mode.known().map(String::as_str).unwrap_or("identity");
+    let mode = planned
+        .mode
+        .known()
+        .map(String::as_str)
+        .unwrap_or("identity");
     let sp = planned.service_principal.clone().unwrap_or_default();
     let sp_fields = |kind: &str, secret_key: &str, secret: Option<String>| {
         let mut c = json!({
@@ -239,9 +272,17 @@ pub fn credentials_body(planned: &DatastoreAccessModel, config: &DatastoreAccess
         c
     };
     match mode {
-        "account_key" => json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": secret_of(planned, config, 0)}}),
-        "sas" => json!({"credentialsType": "Sas", "secrets": {"secretsType": "Sas", "sasToken": secret_of(planned, config, 1)}}),
-        "service_principal" => sp_fields("ServicePrincipal", "clientSecret", secret_of(planned, config, 2)),
+        "account_key" => {
+            json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": secret_of(planned, config, 0)}})
+        }
+        "sas" => {
+            json!({"credentialsType": "Sas", "secrets": {"secretsType": "Sas", "sasToken": secret_of(planned, config, 1)}})
+        }
+        "service_principal" => sp_fields(
+            "ServicePrincipal",
+            "clientSecret",
+            secret_of(planned, config, 2),
+        ),
         "certificate" => {
             let mut c = sp_fields("Certificate", "certificate", secret_of(planned, config, 3));
             c["thumbprint"] = json!(planned.thumbprint.known());
@@ -289,12 +330,18 @@ pub fn state_from_arm(body: &Json, user: &DatastoreAccessModel) -> DatastoreAcce
     let container = ["containerName", "filesystem", "fileShareName", "storeName"]
         .iter()
         .find_map(|k| jstr(&props, &[k]));
-    let account = ["accountName", "storeName"].iter().find_map(|k| jstr(&props, &[k]));
+    let account = ["accountName", "storeName"]
+        .iter()
+        .find_map(|k| jstr(&props, &[k]));
     let mut secrets = user.secrets.clone();
     for (i, (m, ..)) in SECRETS.iter().enumerate() {
         if *m != mode {
             // A secret for another mode no longer applies to what Azure holds.
-            secrets[i] = if user.mode.known().map(String::as_str) == Some(m) { user.secrets[i].clone() } else { Field::Null };
+            secrets[i] = if user.mode.known().map(String::as_str) == Some(m) {
+                user.secrets[i].clone()
+            } else {
+                Field::Null
+            };
         }
     }
     DatastoreAccessModel {
@@ -304,9 +351,18 @@ pub fn state_from_arm(body: &Json, user: &DatastoreAccessModel) -> DatastoreAcce
         secrets,
         secrets_wo: Default::default(),
         secret_wo_version: user.secret_wo_version.clone(),
-        thumbprint: if mode == "certificate" { jstr(&creds, &["thumbprint"]).into() } else { Field::Null },
+        thumbprint: if mode == "certificate" {
+            jstr(&creds, &["thumbprint"]).into()
+        } else {
+            Field::Null
+        },
         service_principal,
-        service_data_access_identity: Field::Known(keep_casing(user.service_data_access_identity.known().map(String::as_str), &sdai)),
+        service_data_access_identity: Field::Known(keep_casing(
+            user.service_data_access_identity
+                .known()
+                .map(String::as_str),
+            &sdai,
+        )),
         datastore_type: jstr(&props, &["datastoreType"]).into(),
         account_name: account.into(),
         container_name: container.into(),
@@ -334,13 +390,20 @@ impl DatastoreAccess {
             .map_err(|e| Diagnostics::from(azure_error("Failed to read the datastore", &e)))?
             .ok_or_else(|| {
                 Diagnostics::from(
-                    Diagnostic::error("Datastore not found", format!("the Azure ML datastore \"{raw}\" does not exist; create it first"))
-                        .at(AttributePath::root().attr("datastore_id")),
+                    Diagnostic::error(
+                        "Datastore not found",
+                        format!("the Azure ML datastore \"{raw}\" does not exist; create it first"),
+                    )
+                    .at(AttributePath::root().attr("datastore_id")),
                 )
             })?;
         let ds_type = jstr(&current, &["properties", "datastoreType"]).unwrap_or_default();
         let mode = planned.mode.known().cloned().unwrap_or_default();
-        if mode == "identity" && !IDENTITY_TYPES.iter().any(|t| t.eq_ignore_ascii_case(&ds_type)) {
+        if mode == "identity"
+            && !IDENTITY_TYPES
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&ds_type))
+        {
             return Err(identity_unsupported(&ds_type).into());
         }
         let mut body = current.clone();
@@ -348,19 +411,39 @@ impl DatastoreAccess {
             props.insert("credentials".into(), credentials_body(&planned, &config));
             props.insert(
                 "serviceDataAccessAuthIdentity".into(),
-                json!(planned.service_data_access_identity.known().map(String::as_str).unwrap_or("None")),
+                json!(
+                    planned
+                        .service_data_access_identity
+                        .known()
+                        .map(String::as_str)
+                        .unwrap_or("None")
+                ),
             );
         }
         tracing::info!(datastore = %id, mode = %mode, "replacing the datastore credentials with a full PUT");
-        match client.put_sync(&id, ML_API_VERSION, &[("skipValidation", "true")], &body, &call).await {
+        match client
+            .put_sync(
+                &id,
+                ML_API_VERSION,
+                &[("skipValidation", "true")],
+                &body,
+                &call,
+            )
+            .await
+        {
             Ok(resp) if resp.is_object() => Ok(state_from_arm(&resp, &planned)),
             Ok(_) => match client.get_json(&id, ML_API_VERSION, &call).await {
                 Ok(Some(b)) => Ok(state_from_arm(&b, &planned)),
-                Ok(None) => Err(Diagnostic::error("Datastore disappeared", format!("\"{raw}\" was deleted during the update")).into()),
+                Ok(None) => Err(Diagnostic::error(
+                    "Datastore disappeared",
+                    format!("\"{raw}\" was deleted during the update"),
+                )
+                .into()),
                 Err(e) => Err(azure_error("Failed to read the datastore back", &e).into()),
             },
             Err(e) => {
-                let diags: Diagnostics = azure_error("Failed to update the datastore credentials", &e).into();
+                let diags: Diagnostics =
+                    azure_error("Failed to update the datastore credentials", &e).into();
                 let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
                 let state = match client.get_json(&id, ML_API_VERSION, &after).await {
                     Ok(Some(b)) => Some(state_from_arm(&b, &planned)),
@@ -410,7 +493,11 @@ impl Resource for DatastoreAccess {
             let set_wo = !c.secrets_wo[i].is_null();
             if m == mode {
                 if set_plain && set_wo {
-                    diags.attribute_error(AttributePath::root().attr(*wo), "Conflicting secrets", format!("set `{plain}` or `{wo}`, not both"));
+                    diags.attribute_error(
+                        AttributePath::root().attr(*wo),
+                        "Conflicting secrets",
+                        format!("set `{plain}` or `{wo}`, not both"),
+                    );
                 } else if !set_plain && !set_wo {
                     diags.attribute_error(
                         AttributePath::root().attr(*plain),
@@ -423,7 +510,9 @@ impl Resource for DatastoreAccess {
                 diags.attribute_error(
                     AttributePath::root().attr(attr),
                     "Secret for another mode",
-                    format!("`{attr}` is only used with `mode = \"{m}\"`, but the mode is \"{mode}\""),
+                    format!(
+                        "`{attr}` is only used with `mode = \"{m}\"`, but the mode is \"{mode}\""
+                    ),
                 );
             }
         }
@@ -443,18 +532,33 @@ impl Resource for DatastoreAccess {
             );
         }
         if mode == "certificate" && c.thumbprint.is_null() {
-            diags.attribute_error(AttributePath::root().attr("thumbprint"), "Missing thumbprint", "`mode = \"certificate\"` needs `thumbprint`");
+            diags.attribute_error(
+                AttributePath::root().attr("thumbprint"),
+                "Missing thumbprint",
+                "`mode = \"certificate\"` needs `thumbprint`",
+            );
         }
         if mode != "certificate" && !c.thumbprint.is_null() {
-            diags.attribute_error(AttributePath::root().attr("thumbprint"), "Thumbprint not used", "`thumbprint` only applies to `mode = \"certificate\"`");
+            diags.attribute_error(
+                AttributePath::root().attr("thumbprint"),
+                "Thumbprint not used",
+                "`thumbprint` only applies to `mode = \"certificate\"`",
+            );
         }
     }
 
-    async fn modify_plan(&self, req: PlanRequest<'_, Self::Model>, planned: &mut Self::Model, resp: &mut PlanResponse) {
+    async fn modify_plan(
+        &self,
+        req: PlanRequest<'_, Self::Model>,
+        planned: &mut Self::Model,
+        resp: &mut PlanResponse,
+    ) {
         if let Field::Known(d) = &req.config.datastore_id {
             planned.id = Field::Known(d.clone());
         }
-        let prior = req.prior.filter(|p| p.datastore_id == req.config.datastore_id);
+        let prior = req
+            .prior
+            .filter(|p| p.datastore_id == req.config.datastore_id);
         if let (Some(p), Some("identity")) = (prior, req.config.mode.known().map(String::as_str))
             && let Some(t) = p.datastore_type.known()
             && !IDENTITY_TYPES.iter().any(|x| x.eq_ignore_ascii_case(t))
@@ -463,29 +567,58 @@ impl Resource for DatastoreAccess {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: Self::Model, config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+        config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, config, Operation::Create).await
     }
 
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics> {
         let Some(client) = client(ctx)? else {
             return Ok(Some(state));
         };
-        let raw = state.datastore_id.known().or(state.id.known()).cloned().unwrap_or_default();
+        let raw = state
+            .datastore_id
+            .known()
+            .or(state.id.known())
+            .cloned()
+            .unwrap_or_default();
         let id = parse_id(&raw, "datastore_id", datastore_id)?;
-        match client.get_json(&id, ML_API_VERSION, &call_ctx(ctx, &state.timeouts, Operation::Read)).await {
+        match client
+            .get_json(
+                &id,
+                ML_API_VERSION,
+                &call_ctx(ctx, &state.timeouts, Operation::Read),
+            )
+            .await
+        {
             Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the datastore", &e).into()),
         }
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: Self::Model, planned: Self::Model, config: Self::Model) -> Result<Self::Model, ApplyError<Self::Model>> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: Self::Model,
+        planned: Self::Model,
+        config: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
         self.apply(ctx, planned, config, Operation::Update).await
     }
 
     async fn delete(&self, _ctx: &Ctx, _prior: Self::Model) -> Result<(), Diagnostics> {
-        tracing::info!("no longer managing the datastore credentials; Azure keeps them as they are");
+        tracing::info!(
+            "no longer managing the datastore credentials; Azure keeps them as they are"
+        );
         Ok(())
     }
 
@@ -493,7 +626,9 @@ impl Resource for DatastoreAccess {
     /// read back, so a credential mode's secret shows as added on the next plan (unless the
     /// write-only twin is used).
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics> {
-        datastore_id(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string())))?;
+        datastore_id(id).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string()))
+        })?;
         Ok(DatastoreAccessModel {
             id: Field::Known(id.into()),
             datastore_id: Field::Known(id.into()),
@@ -538,11 +673,21 @@ mod tests {
     fn credentials_per_mode() {
         let mut m = model("account_key");
         m.secrets[0] = Field::Known("k".into());
-        assert_eq!(credentials_body(&m, &m), json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": "k"}}));
+        assert_eq!(
+            credentials_body(&m, &m),
+            json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": "k"}})
+        );
         let mut cfg = model("sas");
         cfg.secrets_wo[1] = Field::Known("sv=1&sig=x".into());
-        assert_eq!(credentials_body(&model("sas"), &cfg)["secrets"]["sasToken"], "sv=1&sig=x", "write-only value comes from config");
-        assert_eq!(credentials_body(&model("identity"), &model("identity")), json!({"credentialsType": "None"}));
+        assert_eq!(
+            credentials_body(&model("sas"), &cfg)["secrets"]["sasToken"],
+            "sv=1&sig=x",
+            "write-only value comes from config"
+        );
+        assert_eq!(
+            credentials_body(&model("identity"), &model("identity")),
+            json!({"credentialsType": "None"})
+        );
     }
 
     #[test]
@@ -550,7 +695,9 @@ mod tests {
         let attrs = |m: &DatastoreAccessModel| {
             let mut d = Diagnostics::new();
             DatastoreAccess.validate(m, &mut d);
-            d.iter().filter_map(|x| x.attribute.as_ref().map(|p| p.to_string())).collect::<Vec<_>>()
+            d.iter()
+                .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
+                .collect::<Vec<_>>()
         };
         assert_eq!(attrs(&model("account_key")), vec!["account_key"]);
         let mut m = model("identity");
@@ -570,8 +717,15 @@ mod tests {
             "credentials": {"credentialsType": "None"}, "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity"}});
         let s = state_from_arm(&body, &user);
         assert_eq!(s.mode, Field::Known("identity".into()));
-        assert_eq!(s.secrets[0], Field::Known("k".into()), "the configured key stays so the plan shows a mode change only");
+        assert_eq!(
+            s.secrets[0],
+            Field::Known("k".into()),
+            "the configured key stays so the plan shows a mode change only"
+        );
         assert_eq!(s.container_name, Field::Known("data".into()));
-        assert_eq!(s.service_data_access_identity, Field::Known("WorkspaceSystemAssignedIdentity".into()));
+        assert_eq!(
+            s.service_data_access_identity,
+            Field::Known("WorkspaceSystemAssignedIdentity".into())
+        );
     }
 }

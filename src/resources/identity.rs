@@ -24,7 +24,12 @@ pub fn canonical_type(raw: &str) -> String {
         .filter(|p| !p.is_empty())
         .collect();
     parts.sort();
-    match parts.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match parts
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["systemassigned"] => SYSTEM_ASSIGNED.into(),
         ["userassigned"] => USER_ASSIGNED.into(),
         ["systemassigned", "userassigned"] => BOTH.into(),
@@ -51,9 +56,12 @@ pub struct UserIdentityInfo {
 impl UserIdentityInfo {
     pub fn value_type() -> Type {
         Type::Object(
-            [("principal_id".to_string(), Type::String), ("client_id".to_string(), Type::String)]
-                .into_iter()
-                .collect(),
+            [
+                ("principal_id".to_string(), Type::String),
+                ("client_id".to_string(), Type::String),
+            ]
+            .into_iter()
+            .collect(),
         )
     }
 }
@@ -112,8 +120,12 @@ impl RemoteIdentity {
             }
         }
         Self {
-            principal_id: has_system(&type_).then(|| jstr(identity, &["principalId"])).flatten(),
-            tenant_id: has_system(&type_).then(|| jstr(identity, &["tenantId"])).flatten(),
+            principal_id: has_system(&type_)
+                .then(|| jstr(identity, &["principalId"]))
+                .flatten(),
+            tenant_id: has_system(&type_)
+                .then(|| jstr(identity, &["tenantId"]))
+                .flatten(),
             user_assigned,
             type_,
         }
@@ -139,7 +151,9 @@ pub fn identity_body(type_: &str, user_ids: &BTreeSet<String>) -> Json {
 
 /// Two id sets equal the way ARM compares ids.
 pub fn same_ids(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
-    let norm = |s: &BTreeSet<String>| -> BTreeSet<String> { s.iter().map(|x| x.to_ascii_lowercase()).collect() };
+    let norm = |s: &BTreeSet<String>| -> BTreeSet<String> {
+        s.iter().map(|x| x.to_ascii_lowercase()).collect()
+    };
     norm(a) == norm(b)
 }
 
@@ -172,7 +186,10 @@ mod tests {
     #[test]
     fn body_omits_user_identities_without_user_assigned() {
         let ids: BTreeSet<String> = ["/x".to_string()].into();
-        assert_eq!(identity_body(SYSTEM_ASSIGNED, &ids), json!({"type": "SystemAssigned"}));
+        assert_eq!(
+            identity_body(SYSTEM_ASSIGNED, &ids),
+            json!({"type": "SystemAssigned"})
+        );
         assert_eq!(
             identity_body(BOTH, &ids),
             json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {"/x": {}}})

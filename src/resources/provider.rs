@@ -20,32 +20,120 @@ pub const ENVIRONMENTS: &[&str] = &["public", "usgovernment", "china"];
 
 /// Attribute name, description and whether it is sensitive, for the string settings.
 const STRING_SETTINGS: &[(&str, &str, bool)] = &[
-    ("subscription_id", "Subscription to manage resources in. Env: `ARM_SUBSCRIPTION_ID`.", false),
-    ("tenant_id", "Microsoft Entra tenant to authenticate against. Env: `ARM_TENANT_ID`.", false),
-    ("client_id", "Client (application) id of the service principal or user-assigned managed identity. Env: `ARM_CLIENT_ID`.", false),
-    ("client_secret", "Client secret of the service principal. Env: `ARM_CLIENT_SECRET`.", true),
-    ("client_certificate_path", "Path to a PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE_PATH`.", false),
-    ("client_certificate", "Base64-encoded PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE`.", true),
-    ("client_certificate_password", "Password of the client certificate. Env: `ARM_CLIENT_CERTIFICATE_PASSWORD`.", true),
-    ("oidc_token", "An OIDC id token to exchange for an Azure token (workload identity federation). Env: `ARM_OIDC_TOKEN`.", true),
-    ("oidc_token_file_path", "File holding an OIDC id token, re-read on every token request. Env: `ARM_OIDC_TOKEN_FILE_PATH`.", false),
-    ("oidc_request_url", "GitHub Actions-style URL that issues OIDC tokens. Env: `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL`.", false),
-    ("oidc_request_token", "Bearer token for `oidc_request_url`. Env: `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.", true),
-    ("msi_endpoint", "Managed identity endpoint to use instead of the platform's default. Env: `ARM_MSI_ENDPOINT`.", false),
-    ("environment", "Azure cloud: `public` (default), `usgovernment` or `china`. Env: `ARM_ENVIRONMENT`.", false),
-    ("resource_manager_endpoint", "Override of the Resource Manager endpoint (custom clouds, the amlauth emulator). Env: `ARM_RESOURCE_MANAGER_ENDPOINT`.", false),
-    ("authority_host", "Override of the Microsoft Entra authority host (custom clouds, the amlauth emulator). Env: `ARM_AUTHORITY_HOST`.", false),
-    ("resource_manager_audience", "Override of the token audience for Resource Manager. Env: `ARM_RESOURCE_MANAGER_AUDIENCE`.", false),
-    ("ca_bundle", "PEM file of extra certificate authorities to trust for Azure endpoints (e.g. the emulator's CA). Env: `ARM_CA_BUNDLE`.", false),
-    ("client_id_file_path", "File holding the client id. Env: `ARM_CLIENT_ID_FILE_PATH`.", false),
-    ("client_secret_file_path", "File holding the client secret. Env: `ARM_CLIENT_SECRET_FILE_PATH`.", false),
+    (
+        "subscription_id",
+        "Subscription to manage resources in. Env: `ARM_SUBSCRIPTION_ID`.",
+        false,
+    ),
+    (
+        "tenant_id",
+        "Microsoft Entra tenant to authenticate against. Env: `ARM_TENANT_ID`.",
+        false,
+    ),
+    (
+        "client_id",
+        "Client (application) id of the service principal or user-assigned managed identity. Env: `ARM_CLIENT_ID`.",
+        false,
+    ),
+    (
+        "client_secret",
+        "Client secret of the service principal. Env: `ARM_CLIENT_SECRET`.",
+        true,
+    ),
+    (
+        "client_certificate_path",
+        "Path to a PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE_PATH`.",
+        false,
+    ),
+    (
+        "client_certificate",
+        "Base64-encoded PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE`.",
+        true,
+    ),
+    (
+        "client_certificate_password",
+        "Password of the client certificate. Env: `ARM_CLIENT_CERTIFICATE_PASSWORD`.",
+        true,
+    ),
+    (
+        "oidc_token",
+        "An OIDC id token to exchange for an Azure token (workload identity federation). Env: `ARM_OIDC_TOKEN`.",
+        true,
+    ),
+    (
+        "oidc_token_file_path",
+        "File holding an OIDC id token, re-read on every token request. Env: `ARM_OIDC_TOKEN_FILE_PATH`.",
+        false,
+    ),
+    (
+        "oidc_request_url",
+        "GitHub Actions-style URL that issues OIDC tokens. Env: `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL`.",
+        false,
+    ),
+    (
+        "oidc_request_token",
+        "Bearer token for `oidc_request_url`. Env: `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.",
+        true,
+    ),
+    (
+        "msi_endpoint",
+        "Managed identity endpoint to use instead of the platform's default. Env: `ARM_MSI_ENDPOINT`.",
+        false,
+    ),
+    (
+        "environment",
+        "Azure cloud: `public` (default), `usgovernment` or `china`. Env: `ARM_ENVIRONMENT`.",
+        false,
+    ),
+    (
+        "resource_manager_endpoint",
+        "Override of the Resource Manager endpoint (custom clouds, the amlauth emulator). Env: `ARM_RESOURCE_MANAGER_ENDPOINT`.",
+        false,
+    ),
+    (
+        "authority_host",
+        "Override of the Microsoft Entra authority host (custom clouds, the amlauth emulator). Env: `ARM_AUTHORITY_HOST`.",
+        false,
+    ),
+    (
+        "resource_manager_audience",
+        "Override of the token audience for Resource Manager. Env: `ARM_RESOURCE_MANAGER_AUDIENCE`.",
+        false,
+    ),
+    (
+        "ca_bundle",
+        "PEM file of extra certificate authorities to trust for Azure endpoints (e.g. the emulator's CA). Env: `ARM_CA_BUNDLE`.",
+        false,
+    ),
+    (
+        "client_id_file_path",
+        "File holding the client id. Env: `ARM_CLIENT_ID_FILE_PATH`.",
+        false,
+    ),
+    (
+        "client_secret_file_path",
+        "File holding the client secret. Env: `ARM_CLIENT_SECRET_FILE_PATH`.",
+        false,
+    ),
 ];
 
 const BOOL_SETTINGS: &[(&str, &str)] = &[
-    ("use_oidc", "Authenticate with an OIDC token. Env: `ARM_USE_OIDC`."),
-    ("use_msi", "Authenticate with a managed identity. Env: `ARM_USE_MSI`."),
-    ("use_cli", "Allow authentication through the Azure CLI (default `true`). Env: `ARM_USE_CLI`."),
-    ("use_aks_workload_identity", "Authenticate with AKS workload identity (the federated token file AKS mounts). Env: `ARM_USE_AKS_WORKLOAD_IDENTITY`."),
+    (
+        "use_oidc",
+        "Authenticate with an OIDC token. Env: `ARM_USE_OIDC`.",
+    ),
+    (
+        "use_msi",
+        "Authenticate with a managed identity. Env: `ARM_USE_MSI`.",
+    ),
+    (
+        "use_cli",
+        "Allow authentication through the Azure CLI (default `true`). Env: `ARM_USE_CLI`.",
+    ),
+    (
+        "use_aks_workload_identity",
+        "Authenticate with AKS workload identity (the federated token file AKS mounts). Env: `ARM_USE_AKS_WORKLOAD_IDENTITY`.",
+    ),
 ];
 
 /// The provider schema.
@@ -119,10 +207,16 @@ mod tests {
         let p = AmlAuthProvider;
         let mut problems = check_block(&p.schema().block, "provider.");
         for r in p.resources() {
-            problems.extend(check_block(&r.schema().block, &format!("{}.", r.type_name())));
+            problems.extend(check_block(
+                &r.schema().block,
+                &format!("{}.", r.type_name()),
+            ));
         }
         for d in p.data_sources() {
-            problems.extend(check_block(&d.schema().block, &format!("{}.", d.type_name())));
+            problems.extend(check_block(
+                &d.schema().block,
+                &format!("{}.", d.type_name()),
+            ));
         }
         assert!(problems.is_empty(), "{problems:#?}");
     }

@@ -32,15 +32,39 @@ pub struct WorkspaceDataModel {
 }
 
 const OUTPUTS: &[(&str, &str)] = &[
-    ("identity_type", "`SystemAssigned`, `UserAssigned`, `SystemAssigned,UserAssigned` or `None`."),
-    ("principal_id", "Principal id of the system-assigned identity (null without one)."),
-    ("tenant_id", "Tenant id of the system-assigned identity (null without one)."),
-    ("primary_user_assigned_identity_id", "The primary user-assigned identity, if any."),
-    ("system_datastores_auth_mode", "How the system datastores authenticate (`AccessKey`, `Identity`, `UserDelegationSAS`)."),
-    ("storage_account_id", "ARM id of the linked storage account."),
+    (
+        "identity_type",
+        "`SystemAssigned`, `UserAssigned`, `SystemAssigned,UserAssigned` or `None`.",
+    ),
+    (
+        "principal_id",
+        "Principal id of the system-assigned identity (null without one).",
+    ),
+    (
+        "tenant_id",
+        "Tenant id of the system-assigned identity (null without one).",
+    ),
+    (
+        "primary_user_assigned_identity_id",
+        "The primary user-assigned identity, if any.",
+    ),
+    (
+        "system_datastores_auth_mode",
+        "How the system datastores authenticate (`AccessKey`, `Identity`, `UserDelegationSAS`).",
+    ),
+    (
+        "storage_account_id",
+        "ARM id of the linked storage account.",
+    ),
     ("key_vault_id", "ARM id of the linked key vault."),
-    ("container_registry_id", "ARM id of the linked container registry (null until Azure ML creates one)."),
-    ("application_insights_id", "ARM id of the linked Application Insights component."),
+    (
+        "container_registry_id",
+        "ARM id of the linked container registry (null until Azure ML creates one).",
+    ),
+    (
+        "application_insights_id",
+        "ARM id of the linked Application Insights component.",
+    ),
 ];
 
 impl Model for WorkspaceDataModel {
@@ -68,8 +92,14 @@ impl Model for WorkspaceDataModel {
             .field("principal_id", &self.principal_id)
             .field("tenant_id", &self.tenant_id)
             .field("user_assigned_identities", &self.user_assigned_identities)
-            .field("primary_user_assigned_identity_id", &self.primary_user_assigned_identity_id)
-            .field("system_datastores_auth_mode", &self.system_datastores_auth_mode)
+            .field(
+                "primary_user_assigned_identity_id",
+                &self.primary_user_assigned_identity_id,
+            )
+            .field(
+                "system_datastores_auth_mode",
+                &self.system_datastores_auth_mode,
+            )
             .field("storage_account_id", &self.storage_account_id)
             .field("key_vault_id", &self.key_vault_id)
             .field("container_registry_id", &self.container_registry_id)
@@ -86,13 +116,19 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("id")
                 .required()
-                .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
+                .validate(id_validator(
+                    "an Azure ML workspace",
+                    ResourceId::ml_workspace,
+                ))
                 .describe("ARM id of the workspace."),
         )
         .attribute(
-            Attribute::new("user_assigned_identities", Type::Map(Box::new(UserIdentityInfo::value_type())))
-                .computed()
-                .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
+            Attribute::new(
+                "user_assigned_identities",
+                Type::Map(Box::new(UserIdentityInfo::value_type())),
+            )
+            .computed()
+            .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
         );
     for (name, doc) in OUTPUTS {
         block = block.attribute(Attribute::string(*name).computed().describe(*doc));
@@ -116,15 +152,21 @@ impl DataSource for WorkspaceData {
         let client = require_client(ctx)?;
         let raw = config.id.known().cloned().unwrap_or_default();
         let id = parse_id(&raw, "id", ResourceId::ml_workspace)?;
-        let call = crate::azure::CallContext::with_timeout(std::time::Duration::from_secs(300), ctx.cancel.clone());
+        let call = crate::azure::CallContext::with_timeout(
+            std::time::Duration::from_secs(300),
+            ctx.cancel.clone(),
+        );
         let ws = client
             .get_json(&id, ML_API_VERSION, &call)
             .await
             .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
             .ok_or_else(|| {
                 Diagnostics::from(
-                    Diagnostic::error("Workspace not found", format!("the Azure ML workspace \"{raw}\" does not exist"))
-                        .at(AttributePath::root().attr("id")),
+                    Diagnostic::error(
+                        "Workspace not found",
+                        format!("the Azure ML workspace \"{raw}\" does not exist"),
+                    )
+                    .at(AttributePath::root().attr("id")),
                 )
             })?;
         let identity = RemoteIdentity::from_arm(&ws, &Default::default());

@@ -25,8 +25,8 @@ use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
 use super::common::{
-    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, id_validator,
-    jstr, keep_casing, keep_id_casing, parse_id, require_client,
+    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, id_validator, jstr,
+    keep_casing, keep_id_casing, parse_id, require_client,
 };
 use super::identity::{
     BOTH, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
@@ -79,9 +79,18 @@ impl Model for WorkspaceIdentityModel {
             .field("id", &self.id)
             .field("workspace_id", &self.workspace_id)
             .field("type", &self.type_)
-            .field("user_assigned_identity_ids", &self.user_assigned_identity_ids)
-            .field("primary_user_assigned_identity_id", &self.primary_user_assigned_identity_id)
-            .field("system_datastores_auth_mode", &self.system_datastores_auth_mode)
+            .field(
+                "user_assigned_identity_ids",
+                &self.user_assigned_identity_ids,
+            )
+            .field(
+                "primary_user_assigned_identity_id",
+                &self.primary_user_assigned_identity_id,
+            )
+            .field(
+                "system_datastores_auth_mode",
+                &self.system_datastores_auth_mode,
+            )
             .field("principal_id", &self.principal_id)
             .field("tenant_id", &self.tenant_id)
             .field("user_assigned_identities", &self.user_assigned_identities)
@@ -226,7 +235,11 @@ pub fn validate_identity(
 /// The PATCH body: only what this resource owns.
 pub fn patch_body(m: &WorkspaceIdentityModel) -> Json {
     let t = m.type_.known().cloned().unwrap_or_default();
-    let ids = m.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+    let ids = m
+        .user_assigned_identity_ids
+        .known()
+        .cloned()
+        .unwrap_or_default();
     let mut props = serde_json::Map::new();
     if has_user(&t)
         && let Some(p) = m.primary_user_assigned_identity_id.known()
@@ -245,7 +258,11 @@ pub fn patch_body(m: &WorkspaceIdentityModel) -> Json {
 
 /// State from a workspace body, keeping the user's spelling where Azure only re-cased.
 pub fn state_from_arm(ws: &Json, user: &WorkspaceIdentityModel) -> WorkspaceIdentityModel {
-    let user_ids = user.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+    let user_ids = user
+        .user_assigned_identity_ids
+        .known()
+        .cloned()
+        .unwrap_or_default();
     let mut known = user_ids.clone();
     if let Some(p) = user.primary_user_assigned_identity_id.known() {
         known.insert(p.clone());
@@ -255,8 +272,12 @@ pub fn state_from_arm(ws: &Json, user: &WorkspaceIdentityModel) -> WorkspaceIden
     let primary = jstr(ws, &["properties", "primaryUserAssignedIdentity"])
         .filter(|_| has_ua)
         .map(|p| keep_id_casing(&known, &p));
-    let mode = jstr(ws, &["properties", "systemDatastoresAuthMode"])
-        .map(|m| keep_casing(user.system_datastores_auth_mode.known().map(String::as_str), &m));
+    let mode = jstr(ws, &["properties", "systemDatastoresAuthMode"]).map(|m| {
+        keep_casing(
+            user.system_datastores_auth_mode.known().map(String::as_str),
+            &m,
+        )
+    });
     WorkspaceIdentityModel {
         id: user.id.clone(),
         workspace_id: user.workspace_id.clone(),
@@ -312,7 +333,8 @@ impl WorkspaceIdentity {
             Ok(ws) => Ok(state_from_arm(&ws, &planned)),
             Err(e) if e.is_not_found() => Err(not_found(&raw_id).into()),
             Err(e) => {
-                let diags: Diagnostics = azure_error("Failed to update the workspace identity", &e).into();
+                let diags: Diagnostics =
+                    azure_error("Failed to update the workspace identity", &e).into();
                 // Record what Azure now holds so the next plan shows the remaining difference.
                 let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
                 let state = match client.get_json(&id, ML_API_VERSION, &after).await {
@@ -364,12 +386,24 @@ impl Resource for WorkspaceIdentity {
         if let Field::Known(w) = &c.workspace_id {
             planned.id = Field::Known(w.clone());
         }
-        let Some(t) = c.type_.known().cloned() else { return };
-        let ids = c.user_assigned_identity_ids.known().cloned().unwrap_or_default();
+        let Some(t) = c.type_.known().cloned() else {
+            return;
+        };
+        let ids = c
+            .user_assigned_identity_ids
+            .known()
+            .cloned()
+            .unwrap_or_default();
         let prior = req.prior.filter(|p| p.workspace_id == c.workspace_id);
         let unchanged = prior.is_some_and(|p| {
             p.type_.known() == Some(&t)
-                && same_ids(&p.user_assigned_identity_ids.known().cloned().unwrap_or_default(), &ids)
+                && same_ids(
+                    &p.user_assigned_identity_ids
+                        .known()
+                        .cloned()
+                        .unwrap_or_default(),
+                    &ids,
+                )
         });
 
         if let Some(p) = prior
@@ -402,7 +436,8 @@ impl Resource for WorkspaceIdentity {
         } else if unchanged && let Some(p) = prior {
             planned.user_assigned_identities = p.user_assigned_identities.clone();
             if c.primary_user_assigned_identity_id.is_null() {
-                planned.primary_user_assigned_identity_id = p.primary_user_assigned_identity_id.clone();
+                planned.primary_user_assigned_identity_id =
+                    p.primary_user_assigned_identity_id.clone();
             }
         }
         if c.system_datastores_auth_mode.is_null()
@@ -421,11 +456,20 @@ impl Resource for WorkspaceIdentity {
         self.apply(ctx, planned, Operation::Create).await
     }
 
-    async fn read(&self, ctx: &Ctx, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics> {
         let Some(client) = client(ctx)? else {
             return Ok(Some(state));
         };
-        let raw_id = state.workspace_id.known().or(state.id.known()).cloned().unwrap_or_default();
+        let raw_id = state
+            .workspace_id
+            .known()
+            .or(state.id.known())
+            .cloned()
+            .unwrap_or_default();
         let id = parse_id(&raw_id, "workspace_id", ws_id)?;
         let call = call_ctx(ctx, &state.timeouts, Operation::Read);
         match client.get_json(&id, ML_API_VERSION, &call).await {
@@ -457,7 +501,9 @@ impl Resource for WorkspaceIdentity {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics> {
-        ws_id(id).map_err(|e| Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string())))?;
+        ws_id(id).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string()))
+        })?;
         Ok(WorkspaceIdentityModel {
             id: Field::Known(id.to_string()),
             workspace_id: Field::Known(id.to_string()),
@@ -488,8 +534,12 @@ pub fn id_identity_schema(description: &str) -> IdentitySchema {
 }
 
 pub fn identity_from_id(id: &Field<String>) -> Option<Value> {
-    id.known()
-        .map(|i| Value::Object(BTreeMap::from([("id".to_string(), Value::String(i.clone()))])))
+    id.known().map(|i| {
+        Value::Object(BTreeMap::from([(
+            "id".to_string(),
+            Value::String(i.clone()),
+        )]))
+    })
 }
 
 #[cfg(test)]
@@ -513,19 +563,41 @@ mod tests {
 
     fn errors_at(m: &WorkspaceIdentityModel) -> Vec<String> {
         let mut d = Diagnostics::new();
-        validate_identity(&m.type_, &m.user_assigned_identity_ids, &m.primary_user_assigned_identity_id, &mut d);
-        d.iter().filter_map(|d| d.attribute.as_ref().map(|p| p.to_string())).collect()
+        validate_identity(
+            &m.type_,
+            &m.user_assigned_identity_ids,
+            &m.primary_user_assigned_identity_id,
+            &mut d,
+        );
+        d.iter()
+            .filter_map(|d| d.attribute.as_ref().map(|p| p.to_string()))
+            .collect()
     }
 
     #[test]
     fn validation_rules() {
         assert!(errors_at(&model(BOTH, &["/a"], Some("/a"))).is_empty());
         assert!(errors_at(&model(BOTH, &["/a"], None)).is_empty());
-        assert_eq!(errors_at(&model(USER_ASSIGNED, &["/a"], None)), vec!["primary_user_assigned_identity_id"]);
-        assert_eq!(errors_at(&model(SYSTEM_ASSIGNED, &["/a"], None)), vec!["user_assigned_identity_ids"]);
-        assert_eq!(errors_at(&model(BOTH, &[], None)), vec!["user_assigned_identity_ids"]);
-        assert_eq!(errors_at(&model(USER_ASSIGNED, &["/a"], Some("/b"))), vec!["primary_user_assigned_identity_id"]);
-        assert!(errors_at(&model(USER_ASSIGNED, &["/A"], Some("/a"))).is_empty(), "ids compare ignoring case");
+        assert_eq!(
+            errors_at(&model(USER_ASSIGNED, &["/a"], None)),
+            vec!["primary_user_assigned_identity_id"]
+        );
+        assert_eq!(
+            errors_at(&model(SYSTEM_ASSIGNED, &["/a"], None)),
+            vec!["user_assigned_identity_ids"]
+        );
+        assert_eq!(
+            errors_at(&model(BOTH, &[], None)),
+            vec!["user_assigned_identity_ids"]
+        );
+        assert_eq!(
+            errors_at(&model(USER_ASSIGNED, &["/a"], Some("/b"))),
+            vec!["primary_user_assigned_identity_id"]
+        );
+        assert!(
+            errors_at(&model(USER_ASSIGNED, &["/A"], Some("/a"))).is_empty(),
+            "ids compare ignoring case"
+        );
     }
 
     #[test]
@@ -537,20 +609,40 @@ mod tests {
                    "properties": {"primaryUserAssignedIdentity": "/a", "systemDatastoresAuthMode": "Identity"}})
         );
         let body = patch_body(&model(SYSTEM_ASSIGNED, &[], None));
-        assert_eq!(body, json!({"identity": {"type": SYSTEM_ASSIGNED}, "properties": {"systemDatastoresAuthMode": "Identity"}}));
+        assert_eq!(
+            body,
+            json!({"identity": {"type": SYSTEM_ASSIGNED}, "properties": {"systemDatastoresAuthMode": "Identity"}})
+        );
     }
 
     #[test]
     fn state_keeps_user_casing() {
-        let user = model(BOTH, &["/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A"], Some("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A"));
+        let user = model(
+            BOTH,
+            &[
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A",
+            ],
+            Some(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A",
+            ),
+        );
         let lower = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a";
         let ws = json!({"identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p", "tenantId": "t",
                           "userAssignedIdentities": {lower: {"principalId": "up", "clientId": "uc"}}},
                         "properties": {"primaryUserAssignedIdentity": lower, "systemDatastoresAuthMode": "identity"}});
         let s = state_from_arm(&ws, &user);
-        assert_eq!(s.user_assigned_identity_ids, user.user_assigned_identity_ids);
-        assert_eq!(s.primary_user_assigned_identity_id, user.primary_user_assigned_identity_id);
-        assert_eq!(s.system_datastores_auth_mode, Field::Known("Identity".into()));
+        assert_eq!(
+            s.user_assigned_identity_ids,
+            user.user_assigned_identity_ids
+        );
+        assert_eq!(
+            s.primary_user_assigned_identity_id,
+            user.primary_user_assigned_identity_id
+        );
+        assert_eq!(
+            s.system_datastores_auth_mode,
+            Field::Known("Identity".into())
+        );
         assert_eq!(s.principal_id, Field::Known("p".into()));
     }
 }

@@ -29,14 +29,18 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 pub fn routes(version: ProtocolVersion, runtime: Arc<Runtime>) -> Routes {
     match version {
         ProtocolVersion::V6 => Routes::new(
-            crate::proto::tfplugin6::provider_server::ProviderServer::new(v6::ProviderV6::new(runtime))
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+            crate::proto::tfplugin6::provider_server::ProviderServer::new(v6::ProviderV6::new(
+                runtime,
+            ))
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE),
         ),
         ProtocolVersion::V5 => Routes::new(
-            crate::proto::tfplugin5::provider_server::ProviderServer::new(v5::ProviderV5::new(runtime))
-                .max_decoding_message_size(MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+            crate::proto::tfplugin5::provider_server::ProviderServer::new(v5::ProviderV5::new(
+                runtime,
+            ))
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE),
         ),
     }
 }

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod emu;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,6 +16,20 @@ use std::time::Duration;
 
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/amlauth/amlauth";
 pub const PROVIDER_VERSION: &str = "0.1.0";
+
+/// The `terraform` and `provider` blocks every end-to-end config starts with; the provider
+/// reads its settings from ARM_* (see [`TfWorkspace::use_emulator`]).
+pub const PROVIDER_HEADER: &str = r#"terraform {
+  required_providers {
+    amlauth = {
+      source  = "amlauth/amlauth"
+      version = "0.1.0"
+    }
+  }
+}
+
+provider "amlauth" {}
+"#;
 
 /// The Terraform CLIs we support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,8 +133,14 @@ impl TfWorkspace {
         std::fs::create_dir_all(root.join("work")).expect("work dir");
 
         let mut env = BTreeMap::new();
-        env.insert("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string());
-        env.insert("TF_DATA_DIR".into(), root.join("tfdata").display().to_string());
+        env.insert(
+            "TF_CLI_CONFIG_FILE".into(),
+            cli_config.display().to_string(),
+        );
+        env.insert(
+            "TF_DATA_DIR".into(),
+            root.join("tfdata").display().to_string(),
+        );
         env.insert("TF_IN_AUTOMATION".into(), "1".into());
         env.insert("CHECKPOINT_DISABLE".into(), "1".into());
         env.insert("TF_PLUGIN_CACHE_DIR".into(), String::new());
@@ -166,10 +188,69 @@ impl TfWorkspace {
         result
     }
 
+    /// Points the provider at a running emulator.
+    pub fn use_emulator(&mut self, emu: &emu::Emu) {
+        for (k, v) in emu.provider_env() {
+            self.env.insert(k, v);
+        }
+    }
+
+    /// Writes a config with the provider block and `body`.
+    pub fn write_resources(&self, body: &str) {
+        self.write_config(&format!("{PROVIDER_HEADER}\n{body}"));
+    }
+
+    /// `apply -auto-approve`, asserting success.
+    pub fn apply(&self) -> TfOutput {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes (anything else fails the test).
+    pub fn plan_code(&self) -> (i32, TfOutput) {
+        let out = self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        assert!(
+            out.code == 0 || out.code == 2,
+            "plan failed ({:?}):\n{}",
+            self.tf,
+            out
+        );
+        (out.code, out)
+    }
+
+    /// Asserts the next plan proposes no change.
+    pub fn assert_no_changes(&self) {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 0, "expected no changes ({:?}):\n{}", self.tf, out);
+    }
+
+    /// The state as `terraform show -json` reports it.
+    pub fn state_json(&self) -> serde_json::Value {
+        let out = self.ok(&["show", "-json"]);
+        serde_json::from_str(&out.stdout).expect("show -json")
+    }
+
+    /// Attribute values of resource `addr` (e.g. `amlauth_acr_admin.this`) in the state.
+    pub fn resource_values(&self, addr: &str) -> serde_json::Value {
+        let state = self.state_json();
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["address"] == addr)
+            .map(|r| r["values"].clone())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
     /// Runs and asserts success.
     pub fn ok(&self, args: &[&str]) -> TfOutput {
         let out = self.run(args);
-        assert_eq!(out.code, 0, "terraform {:?} failed ({:?}):\n{}", args, self.tf, out);
+        assert_eq!(
+            out.code, 0,
+            "terraform {:?} failed ({:?}):\n{}",
+            args, self.tf, out
+        );
         out
     }
 
@@ -234,7 +315,10 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
     };
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().filter(|s| s.chars().all(|c| c.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|s| s.chars().all(|c| c.is_ascii_digit()))
+        else {
             continue;
         };
         let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {

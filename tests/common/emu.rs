@@ -1,0 +1,233 @@
+//! The ARM emulator, in-process, for end-to-end tests: seeded with a standard fixture,
+//! reachable by the provider over HTTPS, and controllable (drift, faults, journal).
+
+use std::path::{Path, PathBuf};
+
+use amlauth_emulator::{Emulator, EmulatorConfig, JournalEntry, RunningEmulator};
+use serde_json::{Value, json};
+
+pub const SUB: &str = "00000000-0000-4000-8000-000000000001";
+pub const TENANT: &str = "72f988bf-0000-4000-8000-00000000e001";
+pub const CLIENT_ID: &str = "11111111-0000-4000-8000-00000000c11e";
+pub const CLIENT_SECRET: &str = "e2e-client-secret-value";
+
+pub fn rg() -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/rg-e2e")
+}
+pub fn workspace(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.MachineLearningServices/workspaces/{name}",
+        rg()
+    )
+}
+pub fn registry(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.ContainerRegistry/registries/{name}",
+        rg()
+    )
+}
+pub fn uai(name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        rg()
+    )
+}
+pub fn compute(ws: &str, name: &str) -> String {
+    format!("{}/computes/{name}", workspace(ws))
+}
+pub fn datastore(ws: &str, name: &str) -> String {
+    format!("{}/datastores/{name}", workspace(ws))
+}
+
+/// The standard fixture: two workspaces (one with a registry, one without), three
+/// user-assigned identities, computes and datastores of several kinds.
+pub fn standard_seed() -> Value {
+    json!({
+        "clients": [{ "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET }],
+        "subscriptions": [{
+            "id": SUB,
+            "resourceGroups": [{
+                "name": "rg-e2e",
+                "location": "eastus",
+                "identities": [{ "name": "uai-one" }, { "name": "uai-two" }, { "name": "uai-three" }],
+                "registries": [{ "name": "acre2eone", "adminUserEnabled": true }, { "name": "acre2etwo", "adminUserEnabled": true }],
+                "workspaces": [
+                    {
+                        "name": "ws-one",
+                        "identity": "SystemAssigned",
+                        "containerRegistry": "acre2eone",
+                        "computes": [{ "name": "cluster-a", "maxNodes": 4 }, { "name": "cluster-b", "maxNodes": 2 }],
+                        "datastores": [
+                            { "name": "blob_data", "type": "AzureBlob", "accountName": "ste2e", "containerName": "data",
+                              "credentials": { "accountKey": "seeded-account-key" } },
+                            { "name": "files_data", "type": "AzureFile", "accountName": "ste2e", "fileShareName": "share",
+                              "credentials": { "accountKey": "seeded-account-key" } },
+                            { "name": "lake_data", "type": "AzureDataLakeGen2", "accountName": "ste2elake", "filesystem": "lake",
+                              "credentials": "None" }
+                        ]
+                    },
+                    { "name": "ws-two", "identity": "SystemAssigned" }
+                ]
+            }]
+        }]
+    })
+}
+
+/// A running emulator plus the runtime that drives it.
+pub struct Emu {
+    rt: tokio::runtime::Runtime,
+    emu: Option<RunningEmulator>,
+    pub ca_path: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Emu {
+    /// Starts an emulator seeded with `seed`, writing its CA into `dir`.
+    pub fn start(seed: Value, dir: &Path) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = EmulatorConfig {
+            seed: Some(seed),
+            ..EmulatorConfig::default()
+        };
+        let emu = rt
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
+        let ca = emu.ca_pem().expect("https emulator has a CA").to_string();
+        let ca_path = dir.join("emulator-ca.pem");
+        std::fs::write(&ca_path, &ca).expect("write CA");
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA"))
+            .no_proxy()
+            .build()
+            .expect("http client");
+        Self {
+            rt,
+            emu: Some(emu),
+            ca_path,
+            http,
+        }
+    }
+
+    fn inner(&self) -> &RunningEmulator {
+        self.emu.as_ref().expect("running")
+    }
+
+    pub fn base_url(&self) -> String {
+        self.inner().base_url().to_string()
+    }
+
+    /// Environment that points the provider at this emulator (as a user would with ARM_*).
+    pub fn provider_env(&self) -> Vec<(String, String)> {
+        let url = self.base_url();
+        vec![
+            ("ARM_RESOURCE_MANAGER_ENDPOINT".into(), url.clone()),
+            ("ARM_AUTHORITY_HOST".into(), url),
+            ("ARM_CA_BUNDLE".into(), self.ca_path.display().to_string()),
+            ("ARM_TENANT_ID".into(), TENANT.into()),
+            ("ARM_CLIENT_ID".into(), CLIENT_ID.into()),
+            ("ARM_CLIENT_SECRET".into(), CLIENT_SECRET.into()),
+            ("ARM_USE_CLI".into(), "false".into()),
+        ]
+    }
+
+    fn control(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}/_emulator{path_and_query}", self.base_url());
+        self.rt.block_on(async {
+            let mut req = self.http.request(method, &url);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.expect("control API reachable");
+            let status = resp.status().as_u16();
+            let v = resp.json::<Value>().await.unwrap_or(Value::Null);
+            (status, v)
+        })
+    }
+
+    fn enc(id: &str) -> String {
+        url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+    }
+
+    /// The stored resource body, if it exists.
+    pub fn resource(&self, id: &str) -> Option<Value> {
+        self.stored(id).map(|r| r["body"].clone())
+    }
+
+    /// The stored record: `id`, `kind`, `body` and `private` (secrets the API never returns).
+    pub fn stored(&self, id: &str) -> Option<Value> {
+        let (status, v) = self.control(
+            reqwest::Method::GET,
+            &format!("/resource?id={}", Self::enc(id)),
+            None,
+        );
+        (status == 200).then_some(v)
+    }
+
+    /// Out-of-band change (JSON merge patch) to create drift.
+    pub fn patch(&self, id: &str, patch: Value) {
+        let (status, v) = self.control(
+            reqwest::Method::PATCH,
+            &format!("/resource?id={}", Self::enc(id)),
+            Some(&patch),
+        );
+        assert_eq!(status, 200, "patch {id}: {v}");
+    }
+
+    /// Out-of-band delete.
+    pub fn delete(&self, id: &str) {
+        let (status, v) = self.control(
+            reqwest::Method::DELETE,
+            &format!("/resource?id={}", Self::enc(id)),
+            None,
+        );
+        assert!(status < 300, "delete {id}: {v}");
+    }
+
+    /// Adds a fault rule (see docs/emulator.md); returns its id.
+    pub fn fault(&self, rule: Value) -> String {
+        let (status, v) = self.control(reqwest::Method::POST, "/faults", Some(&rule));
+        assert!(status < 300, "fault {rule}: {v}");
+        v.get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner().clear_faults();
+    }
+
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.inner().journal()
+    }
+
+    pub fn clear_journal(&self) {
+        self.inner().clear_journal();
+    }
+
+    /// ARM calls (not token requests) in the journal, as "METHOD path" lines.
+    pub fn arm_calls(&self) -> Vec<String> {
+        self.journal()
+            .into_iter()
+            .filter(|e| e.path.starts_with("/subscriptions/"))
+            .map(|e| format!("{} {}", e.method, e.path))
+            .collect()
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        if let Some(emu) = self.emu.take() {
+            self.rt.block_on(emu.shutdown());
+        }
+    }
+}
