@@ -186,17 +186,23 @@ impl Plugin {
 
     /// Waits up to `deadline` for the process to exit.
     pub fn wait_exit(&mut self, deadline: Duration) -> Option<ExitStatus> {
+        self.wait_exit_timed(deadline).map(|(status, _)| status)
+    }
+
+    /// Like [`Plugin::wait_exit`], also returning when the exit was noticed (1 ms polling).
+    pub fn wait_exit_timed(&mut self, deadline: Duration) -> Option<(ExitStatus, Instant)> {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                let at = Instant::now();
                 // Give the reader threads a moment to drain the pipes.
                 std::thread::sleep(Duration::from_millis(50));
-                return Some(status);
+                return Some((status, at));
             }
             if start.elapsed() >= deadline {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
