@@ -43,8 +43,8 @@ fn summary(name: &str, unit: &str, mut values: Vec<f64>) {
 }
 
 /// One run: start as Terraform would, read the handshake, sample RSS, connect, Shutdown.
-async fn run_once(client: Option<&ClientIdentity>) -> Sample {
-    let mut p = Plugin::terraform_like("5,6", client.map(|c| c.cert_pem.as_str()));
+async fn run_once(bin: &str, client: Option<&ClientIdentity>) -> Sample {
+    let mut p = Plugin::terraform_like_program(bin, "5,6", client.map(|c| c.cert_pem.as_str()));
     let (hs, handshake) = p.handshake_timed();
     let rss_kib = p.rss_kib().unwrap_or(0);
     let channel = match client {
@@ -140,24 +140,39 @@ fn main() {
         .expect("runtime");
     let client = go_plugin_like_client_cert();
 
-    let size = std::fs::metadata(BIN).map(|m| m.len()).unwrap_or(0);
-    println!("binary: {BIN}");
+    // BENCH_BIN measures another build of the binary (e.g. with different build flags).
+    let bin = std::env::var("BENCH_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+    println!("binary: {bin}");
     println!(
         "binary size: {:.2} MiB ({size} bytes)",
         size as f64 / 1024.0 / 1024.0
     );
 
+    // Floor: the same spawn-and-read-a-line path with a program that does nothing else.
+    let floor: Vec<f64> = (0..runs)
+        .map(|_| {
+            let p = Plugin::spawn_program("/bin/echo", |c| {
+                c.arg("1|6|unix|x|grpc|");
+            });
+            p.handshake_timed().1.as_secs_f64() * 1000.0
+        })
+        .collect();
+    summary("floor: exec /bin/echo -> line", "ms", floor);
+
     // One untimed start to warm the page cache.
-    rt.block_on(run_once(Some(&client)));
+    rt.block_on(run_once(&bin, Some(&client)));
 
     let mtls: Vec<Sample> = (0..runs)
-        .map(|_| rt.block_on(run_once(Some(&client))))
+        .map(|_| rt.block_on(run_once(&bin, Some(&client))))
         .collect();
     report(
         "AutoMTLS (PLUGIN_CLIENT_CERT set, Terraform's default)",
         &mtls,
     );
-    let plain: Vec<Sample> = (0..runs).map(|_| rt.block_on(run_once(None))).collect();
+    let plain: Vec<Sample> = (0..runs)
+        .map(|_| rt.block_on(run_once(&bin, None)))
+        .collect();
     report("plaintext (TF_DISABLE_PLUGIN_TLS)", &plain);
     println!(
         "note: while main.rs registers the stub provider, GetProviderSchema answers Unimplemented, \
