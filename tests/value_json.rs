@@ -239,3 +239,24 @@ fn duplicates_tuples_and_depth_are_checked() {
     let abyss = "[".repeat(1_000_000);
     assert!(json::decode(abyss.as_bytes(), &Type::Dynamic).is_err());
 }
+
+#[test]
+fn unknown_attributes_can_be_dropped_for_state_upgrades() {
+    let ty = Type::object([
+        ("name", Type::String),
+        ("inner", Type::object([("a", Type::Bool)])),
+    ]);
+    let old_state = br#"{"name":"n","legacy":{"deep":[1,2]},"inner":{"a":true,"gone":"x"}}"#;
+    assert!(json::decode(old_state, &ty).is_err());
+    let v = json::decode_ignoring_unknown_attributes(old_state, &ty).unwrap();
+    assert_eq!(
+        v,
+        Value::object([
+            ("name", s("n")),
+            ("inner", Value::object([("a", Value::Bool(true))])),
+        ])
+    );
+    // Known attributes are still checked.
+    let e = json::decode_ignoring_unknown_attributes(br#"{"name":[1]}"#, &ty).unwrap_err();
+    assert_eq!(e.to_string(), "at name: expected string, got array");
+}

@@ -108,7 +108,7 @@ Usage:
   terraform-provider-amlauth [--debug [--provider-address=ADDR] [--debug-protocol=5|6]]
 
 Options:
-  --debug                  serve in debug mode: plaintext on a unix socket, print a
+  --debug, -debug          serve in debug mode: plaintext on a unix socket, print a
                            TF_REATTACH_PROVIDERS value to paste into Terraform's shell,
                            and run until Ctrl-C
   --provider-address=ADDR  provider source address for the reattach value
@@ -146,7 +146,8 @@ impl Command {
             match flag.as_str() {
                 "-h" | "--help" => return Ok(Command::Help),
                 "-V" | "--version" => return Ok(Command::Version),
-                "--debug" if inline.is_none() => opts.debug = true,
+                // Go providers take `-debug`; accept it too for muscle memory.
+                "--debug" | "-debug" if inline.is_none() => opts.debug = true,
                 "--provider-address" => opts.provider_address = value("--provider-address")?,
                 "--debug-protocol" => {
                     let v = value("--debug-protocol")?;
@@ -190,6 +191,14 @@ mod tests {
         assert!(o.debug);
         assert_eq!(o.provider_address, "example.com/a/b");
         assert_eq!(o.debug_protocol, ProtocolVersion::V5);
+    }
+
+    #[test]
+    fn go_style_single_dash_debug_is_accepted() {
+        let Ok(Command::Serve(o)) = parse(&["-debug"]) else {
+            panic!("expected serve");
+        };
+        assert!(o.debug);
     }
 
     #[test]

@@ -21,6 +21,17 @@ use super::{
 
 /// Decodes JSON `bytes` as a value of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
+    decode_with(bytes, ty, false)
+}
+
+/// Like [`decode`], but object attributes the type does not have are dropped instead of
+/// rejected. Meant for `UpgradeResourceState` when the stored schema version differs from the
+/// current one, where Terraform leaves attributes of the old schema in place.
+pub fn decode_ignoring_unknown_attributes(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
+    decode_with(bytes, ty, true)
+}
+
+fn decode_with(bytes: &[u8], ty: &Type, ignore_unknown: bool) -> Result<Value, ValueError> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(ValueError::at_root(ValueErrorKind::InputTooLarge {
             size: bytes.len(),
@@ -31,6 +42,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     Converter {
         path: Vec::new(),
         depth: 0,
+        ignore_unknown,
     }
     .value(raw, ty)
 }
@@ -151,6 +163,8 @@ fn parse_number(text: &str) -> Result<Number, ValueErrorKind> {
 struct Converter {
     path: Vec<PathStep>,
     depth: usize,
+    /// Drop, rather than reject, object attributes the type does not have.
+    ignore_unknown: bool,
 }
 
 impl Converter {
@@ -262,6 +276,9 @@ impl Converter {
         let mut values = BTreeMap::new();
         for (name, item) in members {
             let Some(aty) = attrs.get(&name) else {
+                if self.ignore_unknown {
+                    continue;
+                }
                 return Err(self.fail(ValueErrorKind::UnsupportedAttribute(name)));
             };
             if values.contains_key(&name) {

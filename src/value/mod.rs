@@ -24,7 +24,7 @@ mod types;
 mod values;
 
 pub use error::{ValueError, ValueErrorKind};
-pub use number::{Number, ParseNumberError};
+pub use number::{MAX_NUMBER_EXPONENT, MAX_NUMBER_TEXT, Number, ParseNumberError};
 pub use path::{AttributePath, PathStep};
 
 /// Deepest nesting of collections, structures and dynamic wrappers the codecs accept.

@@ -84,8 +84,13 @@ impl Plugin {
     /// Starts the binary with a clean go-plugin environment (no inherited TF_*/PLUGIN_* values,
     /// socket in a private temp dir); `configure` adds what the test needs.
     pub fn spawn(configure: impl FnOnce(&mut Command)) -> Plugin {
+        Plugin::spawn_program(BIN, configure)
+    }
+
+    /// Like [`Plugin::spawn`] for another program (the benchmark's baseline and other builds).
+    pub fn spawn_program(program: &str, configure: impl FnOnce(&mut Command)) -> Plugin {
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(program);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
             if k.starts_with("TF_") || k.starts_with("PLUGIN_") || k == "AMLAUTH_LOG" {
@@ -128,7 +133,16 @@ impl Plugin {
     /// Starts the binary the way Terraform does: cookie, offered versions and, for AutoMTLS,
     /// the client certificate PEM.
     pub fn terraform_like(versions: &str, client_cert_pem: Option<&str>) -> Plugin {
-        Plugin::spawn(|c| {
+        Plugin::terraform_like_program(BIN, versions, client_cert_pem)
+    }
+
+    /// [`Plugin::terraform_like`] for another build of the binary.
+    pub fn terraform_like_program(
+        program: &str,
+        versions: &str,
+        client_cert_pem: Option<&str>,
+    ) -> Plugin {
+        Plugin::spawn_program(program, |c| {
             c.env(COOKIE_KEY, COOKIE)
                 .env("PLUGIN_PROTOCOL_VERSIONS", versions)
                 .env("PLUGIN_MIN_PORT", "10000")
@@ -186,17 +200,23 @@ impl Plugin {
 
     /// Waits up to `deadline` for the process to exit.
     pub fn wait_exit(&mut self, deadline: Duration) -> Option<ExitStatus> {
+        self.wait_exit_timed(deadline).map(|(status, _)| status)
+    }
+
+    /// Like [`Plugin::wait_exit`], also returning when the exit was noticed (1 ms polling).
+    pub fn wait_exit_timed(&mut self, deadline: Duration) -> Option<(ExitStatus, Instant)> {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                let at = Instant::now();
                 // Give the reader threads a moment to drain the pipes.
                 std::thread::sleep(Duration::from_millis(50));
-                return Some(status);
+                return Some((status, at));
             }
             if start.elapsed() >= deadline {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
