@@ -114,28 +114,6 @@ pub fn keep_id_casing<'a>(user: impl IntoIterator<Item = &'a String>, remote: &s
     remote.to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_user_casing_only_when_equal_ignoring_case() {
-        assert_eq!(keep_casing(Some("Identity"), "identity"), "Identity");
-        assert_eq!(keep_casing(Some("Identity"), "AccessKey"), "AccessKey");
-        assert_eq!(keep_casing(None, "AccessKey"), "AccessKey");
-        let user = vec!["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A".to_string()];
-        let remote = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a";
-        assert_eq!(keep_id_casing(&user, remote), user[0]);
-        assert_eq!(
-            keep_id_casing(
-                &user,
-                "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
-            ),
-            "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
-        );
-    }
-}
-
 /// Reads `key` from a JSON object, falling back to a case-insensitive match: responses do
 /// not always use the casing the REST specs give.
 pub fn jget<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
@@ -156,4 +134,26 @@ pub fn jstr(v: &serde_json::Value, path: &[&str]) -> Option<String> {
         cur = jget(cur, k)?;
     }
     cur.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_user_casing_only_when_equal_ignoring_case() {
+        assert_eq!(keep_casing(Some("Identity"), "identity"), "Identity");
+        assert_eq!(keep_casing(Some("Identity"), "AccessKey"), "AccessKey");
+        assert_eq!(keep_casing(None, "AccessKey"), "AccessKey");
+        let user = vec!["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A".to_string()];
+        let remote = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a";
+        assert_eq!(keep_id_casing(&user, remote), user[0]);
+        assert_eq!(
+            keep_id_casing(
+                &user,
+                "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
+            ),
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
+        );
+    }
 }

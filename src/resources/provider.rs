@@ -197,7 +197,6 @@ impl Provider for AmlAuthProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::Provider as _;
     use crate::framework::schema::check_block;
 
     /// Terraform 1.15 refuses to load a provider whose schemas break its rules; check ours
