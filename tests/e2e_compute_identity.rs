@@ -495,7 +495,10 @@ resource "amlauth_compute_identity" "malformed_identity" {{
     let d = diag_for(&diags, "malformed_id");
     assert!(d["snippet"]["code"].as_str().unwrap().contains("compute_id"), "{d}");
     assert!(
-        d["detail"].as_str().unwrap().contains("Azure ML compute"),
+        d["detail"]
+            .as_str()
+            .unwrap()
+            .contains("computes/{compute}"),
         "{d}"
     );
 
@@ -511,7 +514,7 @@ resource "amlauth_compute_identity" "malformed_identity" {{
         d["detail"]
             .as_str()
             .unwrap()
-            .contains("user-assigned managed identity"),
+            .contains("userAssignedIdentities/{name}"),
         "{d}"
     );
 }
@@ -546,7 +549,7 @@ fn faults_during_apply(tf: Tf) {
         "action": {"kind": "status", "status": 429, "retryAfter": 1}}));
     emu.clear_journal();
     ws.apply();
-    assert_eq!(statuses(&emu, "PUT", &a), vec![429, 429, 429, 201]);
+    assert_eq!(statuses(&emu, "PUT", &a), vec![429, 429, 429, 200]);
     assert_state_matches(&ws, &emu, &a);
     emu.clear_faults();
 
