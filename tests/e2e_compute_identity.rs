@@ -121,7 +121,11 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, compute: &str) -> Value {
                 .iter()
                 .map(|s| s.as_str().unwrap().to_ascii_lowercase())
                 .collect();
-            assert_eq!(state_ids, lower_keys(remote), "state {v}\nemulator {stored}");
+            assert_eq!(
+                state_ids,
+                lower_keys(remote),
+                "state {v}\nemulator {stored}"
+            );
             let infos = v["user_assigned_identities"].as_object().expect("map");
             for (id, info) in infos {
                 let r = remote
@@ -143,14 +147,26 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, compute: &str) -> Value {
 /// Fields of a compute that ARM (not the caller) maintains, so they may differ after any PUT.
 const ARM_MAINTAINED: &[(&str, &str)] = &[
     ("/identity", "the field under test"),
-    ("/properties/modifiedOn", "stamped by the service on every write"),
+    (
+        "/properties/modifiedOn",
+        "stamped by the service on every write",
+    ),
     (
         "/properties/properties/allocationStateTransitionTime",
         "stamped by the service whenever the cluster is (re)evaluated, which every PUT does",
     ),
-    ("/systemData/lastModifiedAt", "ARM's audit record of the write"),
-    ("/systemData/lastModifiedBy", "ARM's audit record of the write"),
-    ("/systemData/lastModifiedByType", "ARM's audit record of the write"),
+    (
+        "/systemData/lastModifiedAt",
+        "ARM's audit record of the write",
+    ),
+    (
+        "/systemData/lastModifiedBy",
+        "ARM's audit record of the write",
+    ),
+    (
+        "/systemData/lastModifiedByType",
+        "ARM's audit record of the write",
+    ),
 ];
 
 fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
@@ -217,7 +233,10 @@ fn lifecycle(tf: Tf) {
     ws.apply();
     assert_eq!(calls(&emu, &a), seq(WRITE), "create");
     let first = assert_state_matches(&ws, &emu, &a);
-    assert_eq!(emu.resource(&a).unwrap()["identity"]["type"], "SystemAssigned");
+    assert_eq!(
+        emu.resource(&a).unwrap()["identity"]["type"],
+        "SystemAssigned"
+    );
     emu.clear_journal();
     ws.assert_no_changes();
     assert_eq!(calls(&emu, &a), seq(&["GET compute"]), "plan");
@@ -273,7 +292,10 @@ fn lifecycle(tf: Tf) {
         out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
         "{out}"
     );
-    assert!(out.stdout.contains("1 added, 0 changed, 1 destroyed"), "{out}");
+    assert!(
+        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{out}"
+    );
     assert_eq!(
         calls(&emu, &b),
         seq(&[
@@ -285,7 +307,11 @@ fn lifecycle(tf: Tf) {
         ]),
         "replace"
     );
-    assert_eq!(emu.resource(&a).unwrap(), after, "destroy left cluster-a alone");
+    assert_eq!(
+        emu.resource(&a).unwrap(),
+        after,
+        "destroy left cluster-a alone"
+    );
     assert_state_matches(&ws, &emu, &b);
     assert_eq!(ws.resource_values(ADDR)["id"], json!(b));
 }
@@ -318,7 +344,10 @@ fn drift_and_out_of_band_delete(tf: Tf) {
         "{out}"
     );
     ws.apply();
-    assert_eq!(emu.resource(&a).unwrap()["identity"]["type"], "SystemAssigned");
+    assert_eq!(
+        emu.resource(&a).unwrap()["identity"]["type"],
+        "SystemAssigned"
+    );
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
 
@@ -397,7 +426,8 @@ fn import_block_tf_1_15() {
     emu.clear_journal();
     let out = ws.apply();
     assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"),
+        out.stdout
+            .contains("1 imported, 0 added, 0 changed, 0 destroyed"),
         "{out}"
     );
     assert_eq!(calls(&emu, &a), seq(&["GET compute"]), "import block");
@@ -467,9 +497,15 @@ resource "amlauth_compute_identity" "malformed_identity" {{
     }
 
     let d = diag_for(&diags, "both");
-    assert!(d["snippet"]["code"].as_str().unwrap().contains("type"), "{d}");
+    assert!(
+        d["snippet"]["code"].as_str().unwrap().contains("type"),
+        "{d}"
+    );
     assert!(d["detail"].as_str().unwrap().contains("never both"), "{d}");
-    assert!(d["detail"].as_str().unwrap().contains("Azure ML rule"), "{d}");
+    assert!(
+        d["detail"].as_str().unwrap().contains("Azure ML rule"),
+        "{d}"
+    );
 
     // The attribute is absent: the error points at the block and names it.
     let d = diag_for(&diags, "user_without_ids");
@@ -490,15 +526,21 @@ resource "amlauth_compute_identity" "malformed_identity" {{
             .contains("user_assigned_identity_ids"),
         "{d}"
     );
-    assert!(d["detail"].as_str().unwrap().contains("UserAssigned"), "{d}");
+    assert!(
+        d["detail"].as_str().unwrap().contains("UserAssigned"),
+        "{d}"
+    );
 
     let d = diag_for(&diags, "malformed_id");
-    assert!(d["snippet"]["code"].as_str().unwrap().contains("compute_id"), "{d}");
     assert!(
-        d["detail"]
+        d["snippet"]["code"]
             .as_str()
             .unwrap()
-            .contains("computes/{compute}"),
+            .contains("compute_id"),
+        "{d}"
+    );
+    assert!(
+        d["detail"].as_str().unwrap().contains("computes/{compute}"),
         "{d}"
     );
 
@@ -545,8 +587,10 @@ fn faults_during_apply(tf: Tf) {
     ws.init();
 
     // A 429 storm on the PUT, each answer asking for a 1 s wait: the apply converges.
-    emu.fault(json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}));
+    emu.fault(
+        json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 3,
+        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
     emu.clear_journal();
     ws.apply();
     assert_eq!(statuses(&emu, "PUT", &a), vec![429, 429, 429, 200]);
@@ -554,8 +598,10 @@ fn faults_during_apply(tf: Tf) {
     emu.clear_faults();
 
     // 503s on the reads (before and after the PUT): retried, the apply converges.
-    emu.fault(json!({"method": "GET", "path": "*/computes/cluster-a", "times": 2,
-        "action": {"kind": "status", "status": 503}}));
+    emu.fault(
+        json!({"method": "GET", "path": "*/computes/cluster-a", "times": 2,
+        "action": {"kind": "status", "status": 503}}),
+    );
     ws.write_resources(&user_config(&a, &[emu::uai("uai-one")]));
     emu.clear_journal();
     ws.apply();
@@ -582,7 +628,10 @@ fn faults_during_apply(tf: Tf) {
 
     // Without faults the next apply converges to the configuration.
     ws.apply();
-    assert_eq!(emu.resource(&a).unwrap()["identity"]["type"], "SystemAssigned");
+    assert_eq!(
+        emu.resource(&a).unwrap()["identity"]["type"],
+        "SystemAssigned"
+    );
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
 }

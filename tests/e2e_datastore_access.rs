@@ -38,7 +38,11 @@ fn identity_config(datastore: &str, sdai: Option<&str>) -> String {
     let extra = sdai
         .map(|s| format!("  service_data_access_identity = \"{s}\""))
         .unwrap_or_default();
-    resource("this", datastore, &format!("  mode = \"identity\"\n{extra}"))
+    resource(
+        "this",
+        datastore,
+        &format!("  mode = \"identity\"\n{extra}"),
+    )
 }
 
 fn account_key_config(datastore: &str, key: &str, sdai: Option<&str>) -> String {
@@ -156,7 +160,10 @@ fn lifecycle(tf: Tf) {
     ));
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
-    assert!(out.stdout.contains("\"account_key\" -> \"identity\""), "{out}");
+    assert!(
+        out.stdout.contains("\"account_key\" -> \"identity\""),
+        "{out}"
+    );
     assert_secret_hidden(&out, K1);
     emu.clear_journal();
     let out = ws.apply();
@@ -171,7 +178,10 @@ fn lifecycle(tf: Tf) {
         (ctype.as_str(), sdai.as_str()),
         ("None", "WorkspaceSystemAssignedIdentity")
     );
-    assert!(private.is_null(), "no secret kept for identity access: {private}");
+    assert!(
+        private.is_null(),
+        "no secret kept for identity access: {private}"
+    );
     let v = assert_state_matches(&ws, &emu, &b);
     assert!(v["account_key"].is_null(), "{v}");
     ws.assert_no_changes();
@@ -219,13 +229,20 @@ fn lifecycle(tf: Tf) {
         out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
         "{out}"
     );
-    assert!(out.stdout.contains("1 added, 0 changed, 1 destroyed"), "{out}");
+    assert!(
+        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{out}"
+    );
     assert_eq!(
         calls(&emu, &l),
         seq(&["GET other-datastore", "GET datastore", "PUT datastore"]),
         "replace"
     );
-    assert_eq!(emu.stored(&b).unwrap(), blob_after, "destroy left blob_data alone");
+    assert_eq!(
+        emu.stored(&b).unwrap(),
+        blob_after,
+        "destroy left blob_data alone"
+    );
     let (ctype, sdai, _) = stored(&emu, &l);
     assert_eq!(
         (ctype.as_str(), sdai.as_str()),
@@ -393,7 +410,8 @@ fn import_command(tf: Tf) {
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.stdout.contains("amlauth_datastore_access.keyed will be updated in-place")
+        out.stdout
+            .contains("amlauth_datastore_access.keyed will be updated in-place")
             && out.stdout.contains("+ account_key")
             && out.stdout.contains("(sensitive value)")
             && out.stdout.contains("0 to add, 1 to change, 0 to destroy"),
@@ -444,7 +462,8 @@ fn import_block_tf_1_15() {
     emu.clear_journal();
     let out = ws.apply();
     assert!(
-        out.stdout.contains("2 imported, 0 added, 0 changed, 0 destroyed"),
+        out.stdout
+            .contains("2 imported, 0 added, 0 changed, 0 destroyed"),
         "{out}"
     );
     let mut journal = emu.arm_calls();
@@ -511,7 +530,12 @@ fn invalid_configurations(tf: Tf) {
     for d in &diags {
         assert_eq!(d["severity"], "error", "{d}");
     }
-    let code = |d: &Value| d["snippet"]["code"].as_str().unwrap_or_default().to_string();
+    let code = |d: &Value| {
+        d["snippet"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     let detail = |d: &Value| d["detail"].as_str().unwrap_or_default().to_string();
 
     // The secret is absent: the error points at the block and names the attribute.
@@ -558,7 +582,11 @@ fn invalid_configurations(tf: Tf) {
             && out.stderr.contains("mode = \"identity\""),
         "{out}"
     );
-    assert_eq!(emu.stored(&f).unwrap(), before, "the datastore is untouched");
+    assert_eq!(
+        emu.stored(&f).unwrap(),
+        before,
+        "the datastore is untouched"
+    );
     assert!(
         !emu.arm_calls().iter().any(|c| c.starts_with("PUT")),
         "no write was sent"
@@ -591,10 +619,14 @@ fn faults_during_apply(tf: Tf) {
 
     // A 429 storm on the read, each answer asking for a 1 s wait, then 503s on the PUT:
     // both retried, the apply converges.
-    emu.fault(json!({"method": "GET", "path": "*/datastores/blob_data", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}));
-    emu.fault(json!({"method": "PUT", "path": "*/datastores/blob_data", "times": 2,
-        "action": {"kind": "status", "status": 503}}));
+    emu.fault(
+        json!({"method": "GET", "path": "*/datastores/blob_data", "times": 3,
+        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
+    emu.fault(
+        json!({"method": "PUT", "path": "*/datastores/blob_data", "times": 2,
+        "action": {"kind": "status", "status": 503}}),
+    );
     emu.clear_journal();
     ws.apply();
     assert_eq!(statuses(&emu, "GET", &b), vec![429, 429, 429, 200]);

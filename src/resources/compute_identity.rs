@@ -479,7 +479,12 @@ mod tests {
             Field::Known(BTreeSet::from([written.to_string()])),
             "the user's spelling wins"
         );
-        assert!(s.user_assigned_identities.known().unwrap().contains_key(written));
+        assert!(
+            s.user_assigned_identities
+                .known()
+                .unwrap()
+                .contains_key(written)
+        );
     }
 
     #[test]
