@@ -454,7 +454,7 @@ fn diag_for<'d>(diags: &'d [Value], name: &str) -> &'d Value {
 }
 
 fn invalid_configurations(tf: Tf) {
-    let (ws, _emu) = setup(tf);
+    let (ws, emu) = setup(tf);
     let a = cluster_a();
     let one = emu::uai("uai-one");
     ws.write_resources(&format!(
@@ -559,6 +559,24 @@ resource "amlauth_compute_identity" "malformed_identity" {{
             .contains("userAssignedIdentities/{name}"),
         "{d}"
     );
+
+    // A compute type without managed identities (an attached VM): refused at apply, on
+    // `compute_id`, before anything is written.
+    let b = cluster_b();
+    emu.patch(&b, json!({"properties": {"computeType": "VirtualMachine"}}));
+    let before = emu.resource(&b).unwrap();
+    ws.write_resources(&system_config(&b));
+    emu.clear_journal();
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr.contains("Compute type has no managed identity")
+            && out.stderr.contains("VirtualMachine")
+            && out.stderr.contains(&format!("compute_id = \"{b}\"")),
+        "{out}"
+    );
+    assert_eq!(calls(&emu, &b), seq(&["GET compute"]), "no write");
+    assert_eq!(emu.resource(&b).unwrap(), before);
 }
 
 #[test]
