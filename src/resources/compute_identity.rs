@@ -7,8 +7,8 @@
 //! and put everything else back exactly as read.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` compute, `PUT` compute
-//! (200 + `Azure-AsyncOperation`, the compute exists), status polls until done, one `GET`: 4 calls when the first
-//! poll finds the operation done. Read: 1 `GET`. Delete: no call.
+//! (200 + `Azure-AsyncOperation`, as the compute exists), status polls until done, one `GET`:
+//! 4 calls when the first poll finds the operation done. Read: 1 `GET`. Delete: no call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
