@@ -7,8 +7,8 @@
 //! and put everything else back exactly as read.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` compute, `PUT` compute
-//! (201 + `Azure-AsyncOperation`), status polls until done, one `GET`: 4 calls when the first
-//! poll finds the operation done. Read: 1 `GET`. Delete: no call.
+//! (200 + `Azure-AsyncOperation`, as the compute exists), status polls until done, one `GET`:
+//! 4 calls when the first poll finds the operation done. Read: 1 `GET`. Delete: no call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -150,6 +150,23 @@ pub fn schema() -> Schema {
     Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
 }
 
+/// A user-assigned identity id the user did not write (after import, or attached out of
+/// band), with ARM's fixed segments in their documented casing. ARM answers the keys of
+/// `userAssignedIdentities` fully lower-cased; resource ids in configurations (and azurerm's
+/// `azurerm_user_assigned_identity.id`) spell `resourceGroups`, `Microsoft.ManagedIdentity`
+/// and `userAssignedIdentities` so. Names keep the casing Azure returned.
+fn canonical_uai_id(id: &str) -> String {
+    match uai_id(id) {
+        Ok(r) => ResourceId::new_user_assigned_identity(
+            r.subscription(),
+            r.resource_group().unwrap_or_default(),
+            r.name(),
+        )
+        .to_string(),
+        Err(_) => id.to_string(),
+    }
+}
+
 /// State from a compute body, keeping the user's spelling of ids.
 pub fn state_from_arm(body: &Json, user: &ComputeIdentityModel) -> ComputeIdentityModel {
     let known = user
@@ -157,7 +174,18 @@ pub fn state_from_arm(body: &Json, user: &ComputeIdentityModel) -> ComputeIdenti
         .known()
         .cloned()
         .unwrap_or_default();
-    let remote = RemoteIdentity::from_arm(body, &known);
+    let mut remote = RemoteIdentity::from_arm(body, &known);
+    remote.user_assigned = std::mem::take(&mut remote.user_assigned)
+        .into_iter()
+        .map(|(id, info)| {
+            let id = if known.contains(&id) {
+                id
+            } else {
+                canonical_uai_id(&id)
+            };
+            (id, info)
+        })
+        .collect();
     ComputeIdentityModel {
         id: user.id.clone(),
         compute_id: user.compute_id.clone(),
@@ -420,6 +448,43 @@ mod tests {
         expected["identity"] =
             json!({"type": "UserAssigned", "userAssignedIdentities": {"/u": {}}});
         assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn ids_not_written_by_the_user_get_arm_segment_casing() {
+        let lower = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/uai-one";
+        let body = json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            lower: {"principalId": "p", "clientId": "c"}}}});
+        let mut user = ComputeIdentityModel {
+            id: Field::Null,
+            compute_id: Field::Null,
+            type_: Field::Null,
+            user_assigned_identity_ids: Field::Null,
+            principal_id: Field::Null,
+            tenant_id: Field::Null,
+            user_assigned_identities: Field::Null,
+            timeouts: Field::Null,
+        };
+        let s = state_from_arm(&body, &user);
+        let canonical = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-one";
+        assert_eq!(
+            s.user_assigned_identity_ids,
+            Field::Known(BTreeSet::from([canonical.to_string()]))
+        );
+        let written = "/subscriptions/s/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/UAI-One";
+        user.user_assigned_identity_ids = Field::Known(BTreeSet::from([written.to_string()]));
+        let s = state_from_arm(&body, &user);
+        assert_eq!(
+            s.user_assigned_identity_ids,
+            Field::Known(BTreeSet::from([written.to_string()])),
+            "the user's spelling wins"
+        );
+        assert!(
+            s.user_assigned_identities
+                .known()
+                .unwrap()
+                .contains_key(written)
+        );
     }
 
     #[test]

@@ -304,27 +304,35 @@ pub fn mode_of(credentials_type: &str) -> String {
     }
 }
 
+/// An optional service principal URL in state. Left unset by the user, it stays unset even
+/// when Azure answers with its default (otherwise every plan would propose removing that
+/// default); set, or imported (no user block), it records Azure's value so drift shows.
+fn optional_url(user: Option<&Field<String>>, remote: Option<String>) -> Field<String> {
+    match (user, remote) {
+        (Some(Field::Null), _) => Field::Null,
+        (Some(u), Some(r)) => Field::Known(keep_casing(u.known().map(String::as_str), &r)),
+        (_, r) => r.into(),
+    }
+}
+
 /// State from a datastore body. Secrets are never in responses: they stay as in `user`.
 pub fn state_from_arm(body: &Json, user: &DatastoreAccessModel) -> DatastoreAccessModel {
     let props = jget(body, "properties").cloned().unwrap_or(Json::Null);
     let creds = jget(&props, "credentials").cloned().unwrap_or(Json::Null);
     let mode = mode_of(&jstr(&creds, &["credentialsType"]).unwrap_or_else(|| "None".into()));
     let has_sp = mode == "service_principal" || mode == "certificate";
+    let user_sp = user.service_principal.as_ref();
     let service_principal = has_sp.then(|| ServicePrincipal {
         tenant_id: jstr(&creds, &["tenantId"]).into(),
         client_id: jstr(&creds, &["clientId"]).into(),
-        authority_url: user
-            .service_principal
-            .as_ref()
-            .filter(|s| s.authority_url.is_known() || jstr(&creds, &["authorityUrl"]).is_none())
-            .map(|s| s.authority_url.clone())
-            .unwrap_or_else(|| jstr(&creds, &["authorityUrl"]).into()),
-        resource_url: user
-            .service_principal
-            .as_ref()
-            .filter(|s| s.resource_url.is_known() || jstr(&creds, &["resourceUrl"]).is_none())
-            .map(|s| s.resource_url.clone())
-            .unwrap_or_else(|| jstr(&creds, &["resourceUrl"]).into()),
+        authority_url: optional_url(
+            user_sp.map(|s| &s.authority_url),
+            jstr(&creds, &["authorityUrl"]),
+        ),
+        resource_url: optional_url(
+            user_sp.map(|s| &s.resource_url),
+            jstr(&creds, &["resourceUrl"]),
+        ),
     });
     let sdai = jstr(&props, &["serviceDataAccessAuthIdentity"]).unwrap_or_else(|| "None".into());
     let container = ["containerName", "filesystem", "fileShareName", "storeName"]
@@ -707,6 +715,35 @@ mod tests {
         m.secrets_wo[2] = Field::Known("s".into());
         assert_eq!(attrs(&m), vec!["service_principal"]);
         assert!(attrs(&model("identity")).is_empty());
+    }
+
+    #[test]
+    fn unset_service_principal_urls_ignore_azure_defaults() {
+        let body = json!({"properties": {"datastoreType": "AzureBlob", "credentials": {
+            "credentialsType": "ServicePrincipal", "tenantId": "t", "clientId": "c",
+            "authorityUrl": "https://login.microsoftonline.com", "resourceUrl": "https://storage.azure.com/"}}});
+        let mut user = model("service_principal");
+        user.service_principal = Some(ServicePrincipal {
+            tenant_id: Field::Known("t".into()),
+            client_id: Field::Known("c".into()),
+            authority_url: Field::Null,
+            resource_url: Field::Known("HTTPS://storage.azure.com/".into()),
+        });
+        let sp = state_from_arm(&body, &user).service_principal.unwrap();
+        assert_eq!(sp.authority_url, Field::Null, "unset stays unset");
+        assert_eq!(
+            sp.resource_url,
+            Field::Known("HTTPS://storage.azure.com/".into()),
+            "set keeps the user's spelling"
+        );
+        let imported = state_from_arm(&body, &model("identity"))
+            .service_principal
+            .unwrap();
+        assert_eq!(
+            imported.authority_url,
+            Field::Known("https://login.microsoftonline.com".into()),
+            "import records what Azure holds"
+        );
     }
 
     #[test]

@@ -1,0 +1,770 @@
+//! End-to-end: amlauth_datastore_access under real Terraform (1.0.3 and 1.15) against the
+//! emulator: mode switches with the stored credentials checked, replacement, drift,
+//! out-of-band delete, import, validation, faults, exact ARM calls, and that secrets never
+//! show (sensitive on 1.0.3, write-only on 1.15, where they never reach the state file).
+
+mod common;
+
+use common::emu::{self, Emu};
+use common::{Install, Tf, TfWorkspace};
+use serde_json::{Value, json};
+
+const ADDR: &str = "amlauth_datastore_access.this";
+
+fn setup(tf: Tf) -> (TfWorkspace, Emu) {
+    let mut ws = TfWorkspace::new(tf, Install::Plain);
+    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
+    ws.use_emulator(&emu);
+    (ws, emu)
+}
+
+fn blob() -> String {
+    emu::datastore("ws-one", "blob_data")
+}
+fn lake() -> String {
+    emu::datastore("ws-one", "lake_data")
+}
+fn files() -> String {
+    emu::datastore("ws-one", "files_data")
+}
+
+fn resource(name: &str, datastore: &str, body: &str) -> String {
+    format!(
+        "resource \"amlauth_datastore_access\" \"{name}\" {{\n  datastore_id = \"{datastore}\"\n{body}\n}}\n"
+    )
+}
+
+fn identity_config(datastore: &str, sdai: Option<&str>) -> String {
+    let extra = sdai
+        .map(|s| format!("  service_data_access_identity = \"{s}\""))
+        .unwrap_or_default();
+    resource(
+        "this",
+        datastore,
+        &format!("  mode = \"identity\"\n{extra}"),
+    )
+}
+
+fn account_key_config(datastore: &str, key: &str, sdai: Option<&str>) -> String {
+    let extra = sdai
+        .map(|s| format!("  service_data_access_identity = \"{s}\""))
+        .unwrap_or_default();
+    resource(
+        "this",
+        datastore,
+        &format!("  mode        = \"account_key\"\n  account_key = \"{key}\"\n{extra}"),
+    )
+}
+
+/// ARM calls with the datastore's id shortened to `datastore` (another one: `other-datastore`).
+fn calls(emu: &Emu, datastore: &str) -> Vec<String> {
+    emu.arm_calls()
+        .iter()
+        .map(|c| {
+            let (method, path) = c.split_once(' ').expect("METHOD path");
+            let what = if path.eq_ignore_ascii_case(datastore) {
+                "datastore"
+            } else if path.to_ascii_lowercase().contains("/datastores/") {
+                "other-datastore"
+            } else {
+                path
+            };
+            format!("{method} {what}")
+        })
+        .collect()
+}
+
+fn seq(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The emulator's record of a datastore: its credentials type, its
+/// `serviceDataAccessAuthIdentity` and the secret it keeps privately (if any).
+fn stored(emu: &Emu, id: &str) -> (String, String, Value) {
+    let r = emu.stored(id).expect("datastore exists");
+    let props = &r["body"]["properties"];
+    (
+        props["credentials"]["credentialsType"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        props["serviceDataAccessAuthIdentity"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        r["private"].clone(),
+    )
+}
+
+/// The state's mode and identity setting are what the emulator holds; so are the computed
+/// datastore fields.
+fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, id: &str) -> Value {
+    let v = ws.resource_values(ADDR);
+    let r = emu.resource(id).expect("datastore exists");
+    let props = &r["properties"];
+    let mode = match props["credentials"]["credentialsType"].as_str() {
+        Some("None") => "identity",
+        Some("AccountKey") => "account_key",
+        Some("Sas") => "sas",
+        Some("ServicePrincipal") => "service_principal",
+        other => panic!("unexpected credentials type {other:?}"),
+    };
+    assert_eq!(v["mode"], mode, "state {v}\nemulator {r}");
+    assert_eq!(
+        v["service_data_access_identity"], props["serviceDataAccessAuthIdentity"],
+        "state {v}\nemulator {r}"
+    );
+    assert_eq!(v["datastore_type"], props["datastoreType"]);
+    assert_eq!(v["account_name"], props["accountName"]);
+    v
+}
+
+fn assert_secret_hidden(out: &common::TfOutput, secret: &str) {
+    assert!(
+        !out.combined().contains(secret),
+        "the secret appears in the output of terraform {:?}",
+        out.args
+    );
+}
+
+fn lifecycle(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let b = blob();
+    const K1: &str = "a2V5LW9uZS1mb3ItdGhlLWUyZS10ZXN0";
+    const K2: &str = "a2V5LXR3by1mb3ItdGhlLWUyZS10ZXN0";
+    ws.write_resources(&account_key_config(&b, K1, None));
+    ws.init();
+
+    // Create with the sensitive account key: shown as sensitive, never in clear.
+    emu.clear_journal();
+    let out = ws.apply();
+    assert!(out.stdout.contains("(sensitive value)"), "{out}");
+    assert_secret_hidden(&out, K1);
+    assert_eq!(
+        calls(&emu, &b),
+        seq(&["GET datastore", "PUT datastore"]),
+        "create"
+    );
+    let (ctype, sdai, private) = stored(&emu, &b);
+    assert_eq!((ctype.as_str(), sdai.as_str()), ("AccountKey", "None"));
+    assert_eq!(private["key"], K1, "{private}");
+    assert_state_matches(&ws, &emu, &b);
+    emu.clear_journal();
+    ws.assert_no_changes();
+    assert_eq!(calls(&emu, &b), seq(&["GET datastore"]), "plan");
+
+    // account_key -> identity, with the workspace identity for service data access.
+    ws.write_resources(&identity_config(
+        &b,
+        Some("WorkspaceSystemAssignedIdentity"),
+    ));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("\"account_key\" -> \"identity\""),
+        "{out}"
+    );
+    assert_secret_hidden(&out, K1);
+    emu.clear_journal();
+    let out = ws.apply();
+    assert_secret_hidden(&out, K1);
+    assert_eq!(
+        calls(&emu, &b),
+        seq(&["GET datastore", "GET datastore", "PUT datastore"]),
+        "update"
+    );
+    let (ctype, sdai, private) = stored(&emu, &b);
+    assert_eq!(
+        (ctype.as_str(), sdai.as_str()),
+        ("None", "WorkspaceSystemAssignedIdentity")
+    );
+    assert!(
+        private.is_null(),
+        "no secret kept for identity access: {private}"
+    );
+    let v = assert_state_matches(&ws, &emu, &b);
+    assert!(v["account_key"].is_null(), "{v}");
+    ws.assert_no_changes();
+
+    // identity -> account_key (a new key), identity setting back to its default.
+    ws.write_resources(&account_key_config(&b, K2, None));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.stdout.contains("(sensitive value)"), "{out}");
+    assert_secret_hidden(&out, K2);
+    let out = ws.apply();
+    assert_secret_hidden(&out, K2);
+    let (ctype, sdai, private) = stored(&emu, &b);
+    assert_eq!((ctype.as_str(), sdai.as_str()), ("AccountKey", "None"));
+    assert_eq!(private["key"], K2, "{private}");
+    assert_state_matches(&ws, &emu, &b);
+    ws.assert_no_changes();
+
+    // Only the service data access identity changes; the key stays.
+    ws.write_resources(&account_key_config(
+        &b,
+        K2,
+        Some("WorkspaceSystemAssignedIdentity"),
+    ));
+    ws.apply();
+    let (ctype, sdai, private) = stored(&emu, &b);
+    assert_eq!(
+        (ctype.as_str(), sdai.as_str()),
+        ("AccountKey", "WorkspaceSystemAssignedIdentity")
+    );
+    assert_eq!(private["key"], K2, "{private}");
+    assert_state_matches(&ws, &emu, &b);
+    ws.assert_no_changes();
+    let blob_after = emu.stored(&b).unwrap();
+
+    // A changed datastore_id replaces; the old datastore keeps its credentials.
+    let l = lake();
+    ws.write_resources(&identity_config(
+        &l,
+        Some("WorkspaceSystemAssignedIdentity"),
+    ));
+    emu.clear_journal();
+    let out = ws.apply();
+    assert!(
+        out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{out}"
+    );
+    assert_eq!(
+        calls(&emu, &l),
+        seq(&["GET other-datastore", "GET datastore", "PUT datastore"]),
+        "replace"
+    );
+    assert_eq!(
+        emu.stored(&b).unwrap(),
+        blob_after,
+        "destroy left blob_data alone"
+    );
+    let (ctype, sdai, _) = stored(&emu, &l);
+    assert_eq!(
+        (ctype.as_str(), sdai.as_str()),
+        ("None", "WorkspaceSystemAssignedIdentity")
+    );
+    assert_state_matches(&ws, &emu, &l);
+}
+
+#[test]
+fn lifecycle_tf_1_0_3() {
+    lifecycle(Tf::V1_0_3);
+}
+
+#[test]
+fn lifecycle_tf_1_15() {
+    lifecycle(Tf::V1_15);
+}
+
+fn drift_and_out_of_band_delete(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let b = blob();
+    ws.write_resources(&identity_config(
+        &b,
+        Some("WorkspaceSystemAssignedIdentity"),
+    ));
+    ws.init();
+    ws.apply();
+
+    // Someone stores an account key again and turns the service identity off.
+    emu.patch(
+        &b,
+        json!({"properties": {
+            "credentials": {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey"}},
+            "serviceDataAccessAuthIdentity": "None"
+        }}),
+    );
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("\"account_key\" -> \"identity\"")
+            && out
+                .stdout
+                .contains("\"None\" -> \"WorkspaceSystemAssignedIdentity\"")
+            && out.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{out}"
+    );
+    ws.apply();
+    let (ctype, sdai, _) = stored(&emu, &b);
+    assert_eq!(
+        (ctype.as_str(), sdai.as_str()),
+        ("None", "WorkspaceSystemAssignedIdentity")
+    );
+    assert_state_matches(&ws, &emu, &b);
+    ws.assert_no_changes();
+
+    // Deleted out of band: the plan proposes to create it; the apply says what is missing.
+    emu.delete(&b);
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
+        "{out}"
+    );
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr.contains("Datastore not found") && out.stderr.contains("datastore_id"),
+        "{out}"
+    );
+}
+
+#[test]
+fn drift_and_out_of_band_delete_tf_1_0_3() {
+    drift_and_out_of_band_delete(Tf::V1_0_3);
+}
+
+#[test]
+fn drift_and_out_of_band_delete_tf_1_15() {
+    drift_and_out_of_band_delete(Tf::V1_15);
+}
+
+/// A service principal without `authority_url` / `resource_url`: Azure answers with its
+/// defaults, which must not show as a diff against the unset attributes.
+fn service_principal_defaults_from_azure(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let b = blob();
+    const SECRET: &str = "sp-secret-value-for-e2e";
+    ws.write_resources(&resource(
+        "this",
+        &b,
+        &format!(
+            "  mode          = \"service_principal\"\n  client_secret = \"{SECRET}\"\n  service_principal {{\n    tenant_id = \"{}\"\n    client_id = \"{}\"\n  }}",
+            emu::TENANT,
+            emu::CLIENT_ID
+        ),
+    ));
+    ws.init();
+    let out = ws.apply();
+    assert_secret_hidden(&out, SECRET);
+    let (ctype, _, private) = stored(&emu, &b);
+    assert_eq!(ctype, "ServicePrincipal");
+    assert_eq!(private["clientSecret"], SECRET);
+    let creds = &emu.resource(&b).unwrap()["properties"]["credentials"];
+    assert_eq!(creds["tenantId"], emu::TENANT);
+    assert_eq!(creds["clientId"], emu::CLIENT_ID);
+
+    // What Azure fills in when they are left out.
+    emu.patch(
+        &b,
+        json!({"properties": {"credentials": {
+            "authorityUrl": "https://login.microsoftonline.com",
+            "resourceUrl": "https://storage.azure.com/"
+        }}}),
+    );
+    ws.assert_no_changes();
+    let v = assert_state_matches(&ws, &emu, &b);
+    // A single nested block: an object in `show -json` (a one-element list on some versions).
+    let sp = match &v["service_principal"] {
+        Value::Array(items) => items[0].clone(),
+        other => other.clone(),
+    };
+    assert_eq!(sp["client_id"], emu::CLIENT_ID, "{v}");
+    assert!(sp["authority_url"].is_null(), "{v}");
+    assert!(sp["resource_url"].is_null(), "{v}");
+}
+
+#[test]
+fn service_principal_defaults_from_azure_tf_1_0_3() {
+    service_principal_defaults_from_azure(Tf::V1_0_3);
+}
+
+#[test]
+fn service_principal_defaults_from_azure_tf_1_15() {
+    service_principal_defaults_from_azure(Tf::V1_15);
+}
+
+/// `terraform import`: an identity-mode datastore imports to a no-change plan; a credential
+/// mode imports without its secret (Azure never returns it), so the next plan adds the
+/// configured sensitive secret, shown only as sensitive.
+fn import_command(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let (l, b) = (lake(), blob());
+    const KEY: &str = "a2V5LWZyb20tY29uZmlnLWFmdGVyLWltcG9ydA";
+    ws.write_resources(&format!(
+        "{}\n{}",
+        identity_config(&l, None),
+        resource(
+            "keyed",
+            &b,
+            &format!("  mode        = \"account_key\"\n  account_key = \"{KEY}\"")
+        )
+    ));
+    ws.init();
+
+    emu.clear_journal();
+    let out = ws.ok(&["import", "-input=false", "-no-color", ADDR, &l]);
+    assert!(out.stdout.contains("Import successful"), "{out}");
+    assert_eq!(calls(&emu, &l), seq(&["GET datastore"]), "import");
+    let v = assert_state_matches(&ws, &emu, &l);
+    assert_eq!(v["mode"], "identity");
+    assert_eq!(v["container_name"], "lake");
+
+    let keyed = "amlauth_datastore_access.keyed";
+    ws.ok(&["import", "-input=false", "-no-color", keyed, &b]);
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout
+            .contains("amlauth_datastore_access.keyed will be updated in-place")
+            && out.stdout.contains("+ account_key")
+            && out.stdout.contains("(sensitive value)")
+            && out.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{out}"
+    );
+    assert!(
+        !out.stdout.contains("amlauth_datastore_access.this will"),
+        "{out}"
+    );
+    assert_secret_hidden(&out, KEY);
+    let v = ws.resource_values(keyed);
+    assert_eq!(v["mode"], "account_key", "import recovers the mode: {v}");
+    assert!(v["account_key"].is_null(), "no secret after import: {v}");
+    assert_eq!(
+        stored(&emu, &b).2["key"],
+        "seeded-account-key",
+        "import and plan leave the stored key alone"
+    );
+}
+
+#[test]
+fn import_command_tf_1_0_3() {
+    import_command(Tf::V1_0_3);
+}
+
+#[test]
+fn import_command_tf_1_15() {
+    import_command(Tf::V1_15);
+}
+
+/// Import blocks: identity mode, and a write-only account key without `secret_wo_version`,
+/// both plan no changes afterwards, and the stored key is left alone.
+#[test]
+fn import_block_tf_1_15() {
+    let (ws, emu) = setup(Tf::V1_15);
+    let (l, b) = (lake(), blob());
+    let keyed = "amlauth_datastore_access.keyed";
+    ws.write_resources(&format!(
+        "import {{\n  to = {ADDR}\n  id = \"{l}\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}\n{}",
+        identity_config(&l, None),
+        resource(
+            "keyed",
+            &b,
+            "  mode           = \"account_key\"\n  account_key_wo = \"a2V5LXdyaXRlLW9ubHk\""
+        )
+    ));
+    ws.init();
+    emu.clear_journal();
+    let out = ws.apply();
+    assert!(
+        out.stdout
+            .contains("2 imported, 0 added, 0 changed, 0 destroyed"),
+        "{out}"
+    );
+    let mut journal = emu.arm_calls();
+    journal.sort();
+    let mut expected = vec![format!("GET {b}"), format!("GET {l}")];
+    expected.sort();
+    assert_eq!(journal, expected, "one read per imported datastore");
+    assert_state_matches(&ws, &emu, &l);
+    ws.assert_no_changes();
+    assert_eq!(stored(&emu, &b).2["key"], "seeded-account-key");
+}
+
+fn diagnostics(ws: &TfWorkspace) -> Vec<Value> {
+    let out = ws.run(&["validate", "-json", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    v["diagnostics"].as_array().cloned().unwrap_or_default()
+}
+
+fn diag_for<'d>(diags: &'d [Value], name: &str) -> &'d Value {
+    let header = format!("resource \"amlauth_datastore_access\" \"{name}\"");
+    let found: Vec<_> = diags
+        .iter()
+        .filter(|d| d["snippet"]["context"].as_str() == Some(header.as_str()))
+        .collect();
+    assert_eq!(found.len(), 1, "one diagnostic for {name}: {diags:#?}");
+    found[0]
+}
+
+fn invalid_configurations(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let b = blob();
+    let mut hcl = [
+        resource("no_secret", &b, "  mode = \"account_key\""),
+        resource(
+            "other_mode_secret",
+            &b,
+            "  mode      = \"account_key\"\n  account_key = \"a2V5\"\n  sas_token = \"sv=1&sig=x\"",
+        ),
+        resource(
+            "identity_with_key",
+            &b,
+            "  mode        = \"identity\"\n  account_key = \"a2V5\"",
+        ),
+        resource("bad_mode", &b, "  mode = \"AccountKey\""),
+        resource(
+            "malformed_id",
+            &emu::workspace("ws-one"),
+            "  mode = \"identity\"",
+        ),
+    ]
+    .join("\n");
+    if tf == Tf::V1_0_3 {
+        // Write-only attributes need Terraform 1.11.
+        hcl.push_str(&resource(
+            "write_only_on_old_terraform",
+            &b,
+            "  mode           = \"account_key\"\n  account_key_wo = \"a2V5\"",
+        ));
+    }
+    ws.write_resources(&hcl);
+    ws.init();
+    let diags = diagnostics(&ws);
+    for d in &diags {
+        assert_eq!(d["severity"], "error", "{d}");
+    }
+    let code = |d: &Value| {
+        d["snippet"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let detail = |d: &Value| d["detail"].as_str().unwrap_or_default().to_string();
+
+    // The secret is absent: the error points at the block and names the attribute.
+    let d = diag_for(&diags, "no_secret");
+    assert_eq!(d["summary"], "Missing secret", "{d}");
+    assert!(detail(d).contains("`account_key`"), "{d}");
+
+    let d = diag_for(&diags, "other_mode_secret");
+    assert_eq!(d["summary"], "Secret for another mode", "{d}");
+    assert!(code(d).contains("sas_token"), "{d}");
+
+    let d = diag_for(&diags, "identity_with_key");
+    assert!(code(d).contains("account_key"), "{d}");
+    assert!(detail(d).contains("mode = \"account_key\""), "{d}");
+
+    let d = diag_for(&diags, "bad_mode");
+    assert!(code(d).contains("mode"), "{d}");
+    assert!(detail(d).contains("account_key"), "{d}");
+
+    let d = diag_for(&diags, "malformed_id");
+    assert!(code(d).contains("datastore_id"), "{d}");
+    assert!(detail(d).contains("datastores/{datastore}"), "{d}");
+
+    let mut expected = 5;
+    if tf == Tf::V1_0_3 {
+        let d = diag_for(&diags, "write_only_on_old_terraform");
+        assert!(code(d).contains("account_key_wo"), "{d}");
+        assert!(detail(d).contains("Terraform 1.11"), "{d}");
+        expected += 1;
+    }
+    assert_eq!(diags.len(), expected, "{diags:#?}");
+
+    // Identity access on an Azure Files datastore: refused before anything changes, with an
+    // error on `mode` naming the datastore type.
+    let f = files();
+    let before = emu.stored(&f).unwrap();
+    ws.write_resources(&identity_config(&f, None));
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("Identity-based access not supported for this datastore")
+            && out.stderr.contains("AzureFile")
+            && out.stderr.contains("mode = \"identity\""),
+        "{out}"
+    );
+    assert_eq!(
+        emu.stored(&f).unwrap(),
+        before,
+        "the datastore is untouched"
+    );
+    assert!(
+        !emu.arm_calls().iter().any(|c| c.starts_with("PUT")),
+        "no write was sent"
+    );
+}
+
+#[test]
+fn invalid_configurations_tf_1_0_3() {
+    invalid_configurations(Tf::V1_0_3);
+}
+
+#[test]
+fn invalid_configurations_tf_1_15() {
+    invalid_configurations(Tf::V1_15);
+}
+
+fn statuses(emu: &Emu, method: &str, id: &str) -> Vec<u16> {
+    emu.journal()
+        .into_iter()
+        .filter(|e| e.method == method && e.path.eq_ignore_ascii_case(id))
+        .map(|e| e.status)
+        .collect()
+}
+
+fn faults_during_apply(tf: Tf) {
+    let (mut ws, emu) = setup(tf);
+    let b = blob();
+    ws.write_resources(&identity_config(&b, None));
+    ws.init();
+
+    // A 429 storm on the read, each answer asking for a 1 s wait, then 503s on the PUT:
+    // both retried, the apply converges.
+    emu.fault(
+        json!({"method": "GET", "path": "*/datastores/blob_data", "times": 3,
+        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
+    emu.fault(
+        json!({"method": "PUT", "path": "*/datastores/blob_data", "times": 2,
+        "action": {"kind": "status", "status": 503}}),
+    );
+    emu.clear_journal();
+    ws.apply();
+    assert_eq!(statuses(&emu, "GET", &b), vec![429, 429, 429, 200]);
+    assert_eq!(statuses(&emu, "PUT", &b), vec![503, 503, 200]);
+    assert_eq!(stored(&emu, &b).0, "None");
+    assert_state_matches(&ws, &emu, &b);
+    emu.clear_faults();
+
+    // The PUT keeps failing and retries are exhausted: the apply fails and the state still
+    // records what the datastore holds (identity), so the next plan retries the change.
+    ws.set_env("ARM_MAX_RETRIES", "1");
+    emu.fault(json!({"method": "PUT", "path": "*/datastores/blob_data",
+        "action": {"kind": "status", "status": 503, "message": "storage front end unavailable"}}));
+    ws.write_resources(&account_key_config(&b, "a2V5LWFmdGVyLWZhdWx0cw", None));
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("Failed to update the datastore credentials"),
+        "{out}"
+    );
+    assert_secret_hidden(&out, "a2V5LWFmdGVyLWZhdWx0cw");
+    assert_eq!(stored(&emu, &b).0, "None");
+    assert_state_matches(&ws, &emu, &b);
+    emu.clear_faults();
+
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    ws.apply();
+    let (ctype, _, private) = stored(&emu, &b);
+    assert_eq!(ctype, "AccountKey");
+    assert_eq!(private["key"], "a2V5LWFmdGVyLWZhdWx0cw");
+    assert_state_matches(&ws, &emu, &b);
+}
+
+#[test]
+fn faults_during_apply_tf_1_0_3() {
+    faults_during_apply(Tf::V1_0_3);
+}
+
+#[test]
+fn faults_during_apply_tf_1_15() {
+    faults_during_apply(Tf::V1_15);
+}
+
+/// Terraform 1.15, write-only account key: the value reaches the datastore but never the
+/// state file, the plan or the apply output; bumping `secret_wo_version` sends a new one.
+#[test]
+fn write_only_secret_never_stored_tf_1_15() {
+    let (ws, emu) = setup(Tf::V1_15);
+    let b = blob();
+    const S1: &str = "d3JpdGUtb25seS1zZWNyZXQtb25l";
+    const S2: &str = "d3JpdGUtb25seS1zZWNyZXQtdHdv";
+    let config = |secret: &str, version: i64| {
+        resource(
+            "this",
+            &b,
+            &format!(
+                "  mode              = \"account_key\"\n  account_key_wo    = \"{secret}\"\n  secret_wo_version = {version}"
+            ),
+        )
+    };
+    let state_file = ws.work_dir().join("terraform.tfstate");
+    let assert_state_clean = |secret: &str| {
+        let raw = std::fs::read_to_string(&state_file).expect("state file");
+        assert!(!raw.contains(secret), "the secret is in terraform.tfstate");
+        assert!(raw.contains("\"account_key_wo\": null"), "{raw}");
+    };
+
+    ws.write_resources(&config(S1, 1));
+    ws.init();
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.stdout.contains("(write-only attribute)"), "{out}");
+    assert_secret_hidden(&out, S1);
+    let out = ws.apply();
+    assert_secret_hidden(&out, S1);
+    assert_eq!(stored(&emu, &b).2["key"], S1);
+    assert_state_clean(S1);
+    let out = ws.ok(&["show", "-no-color"]);
+    assert_secret_hidden(&out, S1);
+
+    // Same version: nothing to do, whatever the write-only value says.
+    ws.write_resources(&config(S2, 1));
+    ws.assert_no_changes();
+    assert_eq!(stored(&emu, &b).2["key"], S1);
+
+    // New version: the new secret is sent.
+    ws.write_resources(&config(S2, 2));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("~ secret_wo_version") && l.ends_with("= 1 -> 2")),
+        "{out}"
+    );
+    assert_secret_hidden(&out, S2);
+    let out = ws.apply();
+    assert_secret_hidden(&out, S2);
+    assert_eq!(stored(&emu, &b).2["key"], S2);
+    assert_state_clean(S1);
+    assert_state_clean(S2);
+    ws.assert_no_changes();
+}
+
+/// Terraform 1.0.3 has no write-only attributes: the sensitive `account_key` is used, and
+/// plans and applies show it only as `(sensitive value)`.
+#[test]
+fn sensitive_secret_never_shown_tf_1_0_3() {
+    let (ws, emu) = setup(Tf::V1_0_3);
+    let b = blob();
+    const S1: &str = "c2Vuc2l0aXZlLXNlY3JldC1vbmU";
+    const S2: &str = "c2Vuc2l0aXZlLXNlY3JldC10d28";
+    ws.write_resources(&account_key_config(&b, S1, None));
+    ws.init();
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.stdout.contains("+ account_key "), "{out}");
+    assert!(out.stdout.contains("(sensitive value)"), "{out}");
+    assert_secret_hidden(&out, S1);
+    let out = ws.apply();
+    assert_secret_hidden(&out, S1);
+    assert_eq!(stored(&emu, &b).2["key"], S1);
+
+    // Rotating the key is a visible change of a sensitive value.
+    ws.write_resources(&account_key_config(&b, S2, None));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("~ account_key ") && out.stdout.contains("(sensitive value)"),
+        "{out}"
+    );
+    assert_secret_hidden(&out, S1);
+    assert_secret_hidden(&out, S2);
+    let out = ws.apply();
+    assert_secret_hidden(&out, S2);
+    assert_eq!(stored(&emu, &b).2["key"], S2);
+    let out = ws.ok(&["show", "-no-color"]);
+    assert_secret_hidden(&out, S2);
+}
