@@ -174,8 +174,4 @@ fn main() {
         .map(|_| rt.block_on(run_once(&bin, None)))
         .collect();
     report("plaintext (TF_DISABLE_PLUGIN_TLS)", &plain);
-    println!(
-        "note: while main.rs registers the stub provider, GetProviderSchema answers Unimplemented, \
-         so its figure is only the gRPC round-trip floor"
-    );
 }

@@ -23,11 +23,18 @@ pub fn validate_block(
             continue;
         }
         if a.write_only && !caps.write_only_attributes_allowed {
+            // By convention a write-only `x_wo` has a sensitive twin `x` older CLIs can use.
+            let twin = a
+                .name
+                .strip_suffix("_wo")
+                .filter(|t| block.get_attribute(t).is_some())
+                .map(|t| format!("use the sensitive `{t}` instead"))
+                .unwrap_or_else(|| "use a sensitive attribute of the same purpose instead".into());
             diags.push(
                 Diagnostic::error(
                     "Write-only attribute not supported by this Terraform",
                     format!(
-                        "`{}` is write-only, which needs Terraform 1.11 or later. With this Terraform version use the sensitive attribute of the same purpose instead.",
+                        "`{}` is write-only, which needs Terraform 1.11 or later. With this Terraform version {twin}.",
                         a.name
                     ),
                 )
