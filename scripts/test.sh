@@ -28,4 +28,9 @@ if [ -x emulator/tests/sdk/run.sh ]; then
   EMULATOR_BIN="$root/target/debug/amlauth-emulator" SDK_VENV="$root/.tools/venv-sdk" emulator/tests/sdk/run.sh
 fi
 
+step "quickstart (README) with Terraform 1.15 and 1.0.3"
+./scripts/quickstart.sh > "$root/.tools/quickstart-1.15.log" 2>&1 || { cat "$root/.tools/quickstart-1.15.log"; exit 1; }
+TF_VERSION=1.0.3 ./scripts/quickstart.sh > "$root/.tools/quickstart-1.0.3.log" 2>&1 || { cat "$root/.tools/quickstart-1.0.3.log"; exit 1; }
+grep -h "^==> quickstart finished" "$root"/.tools/quickstart-*.log
+
 step "all tests passed"

@@ -73,10 +73,19 @@ fn wrong_secret_is_reported_without_the_secret() {
         let out = ws.run(&["apply", "-auto-approve", "-no-color"]);
         assert_ne!(out.code, 0, "{out}");
         let text = out.combined();
-        assert!(text.to_lowercase().contains("secret"), "{tf:?}: the error names the method: {out}");
-        assert!(!text.contains(wrong), "{tf:?}: the secret leaked into the output");
+        assert!(
+            text.to_lowercase().contains("secret"),
+            "{tf:?}: the error names the method: {out}"
+        );
+        assert!(
+            !text.contains(wrong),
+            "{tf:?}: the secret leaked into the output"
+        );
         let log = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(!log.contains(wrong), "{tf:?}: the secret leaked into TF_LOG output");
+        assert!(
+            !log.contains(wrong),
+            "{tf:?}: the secret leaked into TF_LOG output"
+        );
         assert!(!log.contains(emu::CLIENT_SECRET));
     }
 }
