@@ -10,6 +10,11 @@ use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_acr_admin.this";
 
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn setup(tf: Tf) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
     let emu = Emu::start(emu::standard_seed(), ws.dir.path());
@@ -148,7 +153,11 @@ fn create_via_workspace(tf: Tf) {
 
     emu.clear_journal();
     ws.assert_no_changes();
-    assert_eq!(calls(&emu), strs(&["GET registry acre2eone"]), "plan: one GET");
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET registry acre2eone"]),
+        "plan: one GET"
+    );
 }
 
 #[test]
@@ -256,7 +265,10 @@ fn drift_and_out_of_band_delete(tf: Tf) {
         ]),
         "update by workspace_id: the registry kept in state, no workspace read"
     );
-    assert!(!admin_enabled(&emu, "acre2eone"), "apply repaired the drift");
+    assert!(
+        !admin_enabled(&emu, "acre2eone"),
+        "apply repaired the drift"
+    );
     ws.assert_no_changes();
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
@@ -295,7 +307,11 @@ fn terraform_import(tf: Tf) {
         &emu::registry("acre2eone"),
     ]);
     assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(&emu), strs(&["GET registry acre2eone"]), "import: one GET");
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET registry acre2eone"]),
+        "import: one GET"
+    );
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
 
@@ -352,7 +368,10 @@ fn import_block_tf_1_15() {
     );
     assert_eq!(calls(&emu), strs(&["GET registry acre2eone"]));
     let out = ws.apply();
-    assert!(out.stdout.contains("1 imported, 0 added, 0 changed"), "{out}");
+    assert!(
+        out.stdout.contains("1 imported, 0 added, 0 changed"),
+        "{out}"
+    );
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
 }
@@ -401,12 +420,13 @@ resource "amlauth_acr_admin" "neither" {{
     emu.clear_journal();
     let out = ws.run(&["validate", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    let text = out.combined();
+    let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
         let diags = diagnostics_for(&text, &format!("amlauth_acr_admin.{name}"));
         assert!(
-            diags.iter().any(|d| d.contains(attribute)
-                && words.iter().all(|w| d.contains(w))),
+            diags
+                .iter()
+                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
             "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
         );
     };
@@ -425,7 +445,7 @@ resource "amlauth_acr_admin" "neither" {{
 
     let out = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    assert!(out.combined().contains("exactly one of"), "{out}");
+    assert!(flat(&out.combined()).contains("exactly one of"), "{out}");
     assert!(calls(&emu).is_empty(), "no ARM call: {:?}", calls(&emu));
 }
 
@@ -453,8 +473,10 @@ fn faults_during_apply(tf: Tf) {
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
     emu.clear_journal();
-    emu.fault(json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}));
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 3,
+                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
     ws.apply();
     assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu));
     assert_eq!(
@@ -471,10 +493,14 @@ fn faults_during_apply(tf: Tf) {
     // 503s on the status poll and on the read back: retried, the apply converges.
     ws.write_resources(&by_workspace("ws-one", true));
     emu.clear_journal();
-    emu.fault(json!({"method": "GET", "path": "*/operationStatuses/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}));
-    emu.fault(json!({"method": "GET", "path": "*/registries/acre2eone", "skip": 1, "times": 1,
-                     "action": {"kind": "status", "status": 503}}));
+    emu.fault(
+        json!({"method": "GET", "path": "*/operationStatuses/*", "times": 2,
+                     "action": {"kind": "status", "status": 503}}),
+    );
+    emu.fault(
+        json!({"method": "GET", "path": "*/registries/acre2eone", "skip": 1, "times": 1,
+                     "action": {"kind": "status", "status": 503}}),
+    );
     apply_in_place(&ws);
     assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu));
     assert!(admin_enabled(&emu, "acre2eone"));
@@ -484,13 +510,15 @@ fn faults_during_apply(tf: Tf) {
 
     // The operation is accepted but ends Failed.
     ws.write_resources(&by_workspace("ws-one", false));
-    emu.fault(json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 1,
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 1,
                      "action": {"kind": "failAsync", "code": "InternalServerError",
-                                "message": "injected registry failure"}}));
+                                "message": "injected registry failure"}}),
+    );
     let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(
-        out.combined().contains("injected registry failure"),
+        flat(&out.combined()).contains("injected registry failure"),
         "Azure's message reaches the user:\n{out}"
     );
     emu.clear_faults();
@@ -519,7 +547,7 @@ fn workspace_without_registry(tf: Tf) {
     ws.init();
     let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    let text = out.combined();
+    let text = flat(&out.combined());
     assert!(
         text.contains("Workspace has no container registry yet")
             && text.contains("first image")

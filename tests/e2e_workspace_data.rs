@@ -24,6 +24,11 @@ fn seed() -> Value {
     seed
 }
 
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn setup(tf: Tf) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
     let emu = Emu::start(seed(), ws.dir.path());
@@ -167,7 +172,8 @@ fn missing_and_malformed(tf: Tf) {
     let out = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(
-        out.combined().contains("Workspace not found") && out.combined().contains("ws-missing"),
+        flat(&out.combined()).contains("Workspace not found")
+            && flat(&out.combined()).contains("ws-missing"),
         "{out}"
     );
 
@@ -178,7 +184,7 @@ fn missing_and_malformed(tf: Tf) {
     emu.clear_journal();
     let out = ws.run(&["validate", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    let text = out.combined();
+    let text = flat(&out.combined());
     assert!(
         text.contains("with data.amlauth_workspace.bad,")
             && text.contains("id =")

@@ -10,6 +10,11 @@ use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_identity.this";
 
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
     let emu = Emu::start(seed, ws.dir.path());
@@ -472,7 +477,10 @@ fn import_block_tf_1_15() {
     );
     assert_eq!(calls(&emu), strs(&["GET workspace ws-one"]));
     let out = ws.apply();
-    assert!(out.stdout.contains("1 imported, 0 added, 0 changed"), "{out}");
+    assert!(
+        out.stdout.contains("1 imported, 0 added, 0 changed"),
+        "{out}"
+    );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
 }
@@ -525,12 +533,13 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     emu.clear_journal();
     let out = ws.run(&["validate", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    let text = out.combined();
+    let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
         let diags = diagnostics_for(&text, &format!("amlauth_workspace_identity.{name}"));
         assert!(
-            diags.iter().any(|d| d.contains(attribute)
-                && words.iter().all(|w| d.contains(w))),
+            diags
+                .iter()
+                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
             "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
         );
     };
@@ -558,7 +567,7 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     // Plan refuses the same configuration before calling Azure.
     let out = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
-    assert!(out.combined().contains("Missing primary"), "{out}");
+    assert!(flat(&out.combined()).contains("Missing primary"), "{out}");
     assert!(calls(&emu).is_empty(), "no ARM call: {:?}", calls(&emu));
 }
 
@@ -586,8 +595,10 @@ fn faults_during_apply(tf: Tf) {
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
     emu.clear_journal();
-    emu.fault(json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}));
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 3,
+                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
     ws.apply();
     assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu));
     assert_eq!(
@@ -610,10 +621,14 @@ fn faults_during_apply(tf: Tf) {
         Some("Identity"),
     ));
     emu.clear_journal();
-    emu.fault(json!({"method": "GET", "path": "*/operationResults/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}));
-    emu.fault(json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
-                     "action": {"kind": "status", "status": 503}}));
+    emu.fault(
+        json!({"method": "GET", "path": "*/operationResults/*", "times": 2,
+                     "action": {"kind": "status", "status": 503}}),
+    );
+    emu.fault(
+        json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
+                     "action": {"kind": "status", "status": 503}}),
+    );
     apply_in_place(&ws);
     assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu));
     assert!(
@@ -634,13 +649,15 @@ fn faults_during_apply(tf: Tf) {
         Some("uai-one"),
         Some("AccessKey"),
     ));
-    emu.fault(json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 1,
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 1,
                      "action": {"kind": "failAsync", "code": "InternalServerError",
-                                "message": "injected identity failure"}}));
+                                "message": "injected identity failure"}}),
+    );
     let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(
-        out.combined().contains("injected identity failure"),
+        flat(&out.combined()).contains("injected identity failure"),
         "Azure's message reaches the user:\n{out}"
     );
     emu.clear_faults();
@@ -683,13 +700,13 @@ fn refused_downgrade(tf: Tf) {
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.combined().contains("Warning: Azure may refuse this identity change"),
+        flat(&out.combined()).contains("Warning: Azure may refuse this identity change"),
         "plan warns:\n{out}"
     );
     let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(
-        out.combined()
+        flat(&out.combined())
             .contains("from 'SystemAssigned,UserAssigned' to 'SystemAssigned' is not supported"),
         "the apply fails with Azure's message:\n{out}"
     );
