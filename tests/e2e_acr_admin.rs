@@ -158,6 +158,17 @@ fn create_via_workspace(tf: Tf) {
         strs(&["GET registry acre2eone"]),
         "plan: one GET"
     );
+
+    // Another workspace: replacement, not an update.
+    ws.write_resources(&by_workspace("ws-two", false));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("must be replaced")
+            && out.stdout.contains("forces replacement")
+            && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{out}"
+    );
 }
 
 #[test]
