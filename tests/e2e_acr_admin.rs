@@ -169,6 +169,17 @@ fn create_via_workspace(tf: Tf) {
             && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
         "{out}"
     );
+
+    // Destroy only stops managing: the admin account stays off, and no write reaches Azure.
+    emu.clear_journal();
+    ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET registry acre2eone"]),
+        "destroy: refresh only"
+    );
+    assert!(!admin_enabled(&emu, "acre2eone"));
+    assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
 }
 
 #[test]

@@ -211,6 +211,20 @@ fn create_then_no_changes(tf: Tf) {
         assert_eq!(entry["client_id"], client);
     }
     assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // Destroy only stops managing: the identity stays as it is, and no write reaches Azure.
+    let before = stored_ws(&emu, "ws-one");
+    emu.clear_journal();
+    ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET workspace ws-one"]),
+        "destroy: refresh only"
+    );
+    let after = stored_ws(&emu, "ws-one");
+    assert_eq!(after["identity"], before["identity"]);
+    assert_eq!(after["properties"], before["properties"]);
+    assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
 }
 
 #[test]
