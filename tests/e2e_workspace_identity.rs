@@ -1,57 +1,230 @@
-//! End-to-end: amlauth_workspace_identity under real Terraform against the emulator.
+//! End-to-end: amlauth_workspace_identity under real Terraform (1.0.3 and 1.15) against the
+//! emulator. Each scenario runs once per Terraform version, reusing one working directory
+//! for its sequence of steps.
 
 mod common;
 
 use common::emu::{self, Emu};
 use common::{Install, Tf, TfWorkspace};
+use serde_json::{Value, json};
 
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
+const ADDR: &str = "amlauth_workspace_identity.this";
+
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
+    let emu = Emu::start(seed, ws.dir.path());
     ws.use_emulator(&emu);
     (ws, emu)
 }
 
+fn setup(tf: Tf) -> (TfWorkspace, Emu) {
+    setup_with(tf, emu::standard_seed())
+}
+
+/// A resource block; `ids` and `primary` are identity names, `None` leaves the argument out.
+fn config(
+    workspace: &str,
+    type_: &str,
+    ids: &[&str],
+    primary: Option<&str>,
+    mode: Option<&str>,
+) -> String {
+    let mut body = format!(
+        "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"{type_}\"\n",
+        emu::workspace(workspace)
+    );
+    if !ids.is_empty() {
+        let list: Vec<String> = ids.iter().map(|i| format!("\"{}\"", emu::uai(i))).collect();
+        body.push_str(&format!(
+            "  user_assigned_identity_ids = [{}]\n",
+            list.join(", ")
+        ));
+    }
+    if let Some(p) = primary {
+        body.push_str(&format!(
+            "  primary_user_assigned_identity_id = \"{}\"\n",
+            emu::uai(p)
+        ));
+    }
+    if let Some(m) = mode {
+        body.push_str(&format!("  system_datastores_auth_mode = \"{m}\"\n"));
+    }
+    body.push_str("}\n");
+    body
+}
+
 fn both_identities_config() -> String {
-    format!(
-        r#"
-resource "amlauth_workspace_identity" "this" {{
-  workspace_id                      = "{ws}"
-  type                              = "SystemAssigned,UserAssigned"
-  user_assigned_identity_ids        = ["{one}", "{two}"]
-  primary_user_assigned_identity_id = "{one}"
-  system_datastores_auth_mode       = "Identity"
-}}
-"#,
-        ws = emu::workspace("ws-one"),
-        one = emu::uai("uai-one"),
-        two = emu::uai("uai-two"),
+    config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-one"),
+        Some("Identity"),
     )
 }
+
+/// ARM calls since the journal was last cleared, with paths shortened to what they address.
+fn calls(emu: &Emu) -> Vec<String> {
+    emu.arm_calls()
+        .into_iter()
+        .map(|line| {
+            let (method, path) = line.split_once(' ').unwrap_or((&line, ""));
+            let lower = path.to_ascii_lowercase();
+            let what = if lower.contains("/operationresults/") {
+                "operationResults".to_string()
+            } else if lower.contains("/operationstatuses/") {
+                "operationStatuses".to_string()
+            } else if let Some((_, name)) = lower.rsplit_once("/workspaces/") {
+                format!("workspace {name}")
+            } else {
+                path.to_string()
+            };
+            format!("{method} {what}")
+        })
+        .collect()
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn stored_ws(emu: &Emu, name: &str) -> Value {
+    emu.resource(&emu::workspace(name))
+        .unwrap_or_else(|| panic!("workspace {name} exists in the emulator"))
+}
+
+fn lower_set<'a>(ids: impl IntoIterator<Item = &'a str>) -> std::collections::BTreeSet<String> {
+    ids.into_iter().map(str::to_ascii_lowercase).collect()
+}
+
+/// The Terraform state of the resource says what the emulator holds.
+fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
+    let v = ws.resource_values(ADDR);
+    let stored = stored_ws(emu, name);
+    let ident = &stored["identity"];
+    let ctx = format!("state {v}\nemulator {stored}");
+    assert_eq!(v["type"], ident["type"], "{ctx}");
+    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
+    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    let remote_ids = ident["userAssignedIdentities"]
+        .as_object()
+        .map(|m| lower_set(m.keys().map(String::as_str)))
+        .unwrap_or_default();
+    let state_ids = v["user_assigned_identity_ids"]
+        .as_array()
+        .map(|a| lower_set(a.iter().filter_map(Value::as_str)))
+        .unwrap_or_default();
+    assert_eq!(state_ids, remote_ids, "{ctx}");
+    let remote_primary = stored["properties"]["primaryUserAssignedIdentity"]
+        .as_str()
+        .filter(|_| !remote_ids.is_empty())
+        .map(str::to_ascii_lowercase);
+    let state_primary = v["primary_user_assigned_identity_id"]
+        .as_str()
+        .map(str::to_ascii_lowercase);
+    assert_eq!(state_primary, remote_primary, "{ctx}");
+    assert_eq!(
+        v["system_datastores_auth_mode"], stored["properties"]["systemDatastoresAuthMode"],
+        "{ctx}"
+    );
+}
+
+fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
+    let r = emu.resource(&emu::uai(name)).expect("identity exists");
+    (
+        r["properties"]["principalId"].clone(),
+        r["properties"]["clientId"].clone(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// create, then no changes; ARM calls for create and read
 
 fn create_then_no_changes(tf: Tf) {
     let (ws, emu) = setup(tf);
     ws.write_resources(&both_identities_config());
     ws.init();
+    emu.clear_journal();
     ws.apply();
-    ws.assert_no_changes();
+    assert_eq!(
+        calls(&emu),
+        strs(&[
+            "PATCH workspace ws-one",
+            "GET operationResults",
+            "GET workspace ws-one"
+        ]),
+        "create: PATCH, one poll, one read"
+    );
 
-    let stored = emu
-        .resource(&emu::workspace("ws-one"))
-        .expect("workspace exists");
+    emu.clear_journal();
+    ws.assert_no_changes();
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET workspace ws-one"]),
+        "plan: one refresh GET"
+    );
+
+    let stored = stored_ws(&emu, "ws-one");
     assert_eq!(stored["identity"]["type"], "SystemAssigned,UserAssigned");
     assert_eq!(stored["properties"]["systemDatastoresAuthMode"], "Identity");
-    let attached = stored["identity"]["userAssignedIdentities"]
-        .as_object()
-        .expect("map");
-    assert_eq!(attached.len(), 2, "{stored}");
-
-    let v = ws.resource_values("amlauth_workspace_identity.this");
-    assert_eq!(v["principal_id"], stored["identity"]["principalId"]);
     assert_eq!(
-        v["user_assigned_identity_ids"].as_array().map(Vec::len),
-        Some(2)
+        lower_set(
+            stored["identity"]["userAssignedIdentities"]
+                .as_object()
+                .expect("map")
+                .keys()
+                .map(String::as_str)
+        ),
+        lower_set([emu::uai("uai-one").as_str(), emu::uai("uai-two").as_str()])
     );
+
+    let v = ws.resource_values(ADDR);
+    assert_eq!(v["id"], emu::workspace("ws-one"));
+    assert_eq!(v["principal_id"], stored["identity"]["principalId"]);
+    assert!(v["principal_id"].is_string(), "{v}");
+    // What the user wrote is kept although ARM answers the ids re-cased.
+    let mut ids: Vec<&str> = v["user_assigned_identity_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![emu::uai("uai-one"), emu::uai("uai-two")]);
+    assert_eq!(v["primary_user_assigned_identity_id"], emu::uai("uai-one"));
+    // The computed map carries each identity's principal and client ids.
+    let map = v["user_assigned_identities"].as_object().expect("map");
+    assert_eq!(map.len(), 2, "{v}");
+    for name in ["uai-one", "uai-two"] {
+        let (principal, client) = uai_principal(&emu, name);
+        let entry = map
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&emu::uai(name)))
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| panic!("{name} in {v}"));
+        assert_eq!(entry["principal_id"], principal);
+        assert_eq!(entry["client_id"], client);
+    }
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // Destroy only stops managing: the identity stays as it is, and no write reaches Azure.
+    let before = stored_ws(&emu, "ws-one");
+    emu.clear_journal();
+    ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET workspace ws-one"]),
+        "destroy: refresh only"
+    );
+    let after = stored_ws(&emu, "ws-one");
+    assert_eq!(after["identity"], before["identity"]);
+    assert_eq!(after["properties"], before["properties"]);
+    assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
 }
 
 #[test]
@@ -62,4 +235,508 @@ fn create_then_no_changes_tf_1_0_3() {
 #[test]
 fn create_then_no_changes_tf_1_15() {
     create_then_no_changes(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// every attribute updated in place; a new workspace_id replaces
+
+fn apply_in_place(ws: &TfWorkspace) {
+    let out = ws.apply();
+    assert!(
+        out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
+        "expected an in-place update:\n{out}"
+    );
+}
+
+fn updates_in_place(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned",
+        &[],
+        None,
+        Some("AccessKey"),
+    ));
+    ws.init();
+    ws.apply();
+    let principal = stored_ws(&emu, "ws-one")["identity"]["principalId"].clone();
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // type SA -> SA+UA (and the ids set appears).
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one"],
+        Some("uai-one"),
+        Some("AccessKey"),
+    ));
+    emu.clear_journal();
+    apply_in_place(&ws);
+    assert_eq!(
+        calls(&emu),
+        strs(&[
+            "GET workspace ws-one",
+            "PATCH workspace ws-one",
+            "GET operationResults",
+            "GET workspace ws-one"
+        ]),
+        "update: refresh, PATCH, one poll, one read"
+    );
+    let stored = stored_ws(&emu, "ws-one");
+    assert_eq!(stored["identity"]["type"], "SystemAssigned,UserAssigned");
+    assert_eq!(
+        stored["identity"]["principalId"], principal,
+        "the system-assigned principal survives"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // the ids set changes (one -> one, two).
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-one"),
+        Some("AccessKey"),
+    ));
+    apply_in_place(&ws);
+    let stored = stored_ws(&emu, "ws-one");
+    assert_eq!(
+        stored["identity"]["userAssignedIdentities"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(2),
+        "{stored}"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // the primary changes.
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-two"),
+        Some("AccessKey"),
+    ));
+    apply_in_place(&ws);
+    let stored = stored_ws(&emu, "ws-one");
+    assert!(
+        stored["properties"]["primaryUserAssignedIdentity"]
+            .as_str()
+            .is_some_and(|p| p.eq_ignore_ascii_case(&emu::uai("uai-two"))),
+        "{stored}"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // the datastore auth mode changes.
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-two"),
+        Some("UserDelegationSAS"),
+    ));
+    apply_in_place(&ws);
+    assert_eq!(
+        stored_ws(&emu, "ws-one")["properties"]["systemDatastoresAuthMode"],
+        "UserDelegationSAS"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    // another workspace: replacement, not an update.
+    ws.write_resources(&config(
+        "ws-two",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-two"),
+        Some("UserDelegationSAS"),
+    ));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("must be replaced")
+            && out.stdout.contains("forces replacement")
+            && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{out}"
+    );
+}
+
+#[test]
+fn updates_in_place_tf_1_0_3() {
+    updates_in_place(Tf::V1_0_3);
+}
+
+#[test]
+fn updates_in_place_tf_1_15() {
+    updates_in_place(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// out-of-band change and out-of-band delete
+
+fn drift_and_out_of_band_delete(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&both_identities_config());
+    ws.init();
+    ws.apply();
+
+    emu.patch(
+        &emu::workspace("ws-one"),
+        json!({"properties": {"systemDatastoresAuthMode": "AccessKey"}}),
+    );
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "drift must show in the plan:\n{out}");
+    assert!(
+        out.stdout.contains("\"AccessKey\" -> \"Identity\""),
+        "plan shows the auth mode going back:\n{out}"
+    );
+    ws.apply();
+    assert_eq!(
+        stored_ws(&emu, "ws-one")["properties"]["systemDatastoresAuthMode"],
+        "Identity",
+        "apply repaired the drift"
+    );
+    ws.assert_no_changes();
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+
+    emu.delete(&emu::workspace("ws-one"));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
+        "a workspace deleted out of band makes the plan propose a create:\n{out}"
+    );
+}
+
+#[test]
+fn drift_and_out_of_band_delete_tf_1_0_3() {
+    drift_and_out_of_band_delete(Tf::V1_0_3);
+}
+
+#[test]
+fn drift_and_out_of_band_delete_tf_1_15() {
+    drift_and_out_of_band_delete(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// import
+
+/// The standard fixture with ws-one already holding both identity kinds.
+fn seed_with_identities() -> Value {
+    let mut seed = emu::standard_seed();
+    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
+    ws["identity"] = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
+    ws["primaryUserAssignedIdentity"] = json!("uai-two");
+    ws["systemDatastoresAuthMode"] = json!("Identity");
+    seed
+}
+
+fn import_config() -> String {
+    config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-two"),
+        Some("Identity"),
+    )
+}
+
+fn terraform_import(tf: Tf) {
+    let (ws, emu) = setup_with(tf, seed_with_identities());
+    ws.write_resources(&import_config());
+    ws.init();
+    emu.clear_journal();
+    let out = ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        ADDR,
+        &emu::workspace("ws-one"),
+    ]);
+    assert!(out.stdout.contains("Import successful"), "{out}");
+    assert_eq!(
+        calls(&emu),
+        strs(&["GET workspace ws-one"]),
+        "import: one GET"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    ws.assert_no_changes();
+}
+
+#[test]
+fn terraform_import_tf_1_0_3() {
+    terraform_import(Tf::V1_0_3);
+}
+
+#[test]
+fn terraform_import_tf_1_15() {
+    terraform_import(Tf::V1_15);
+}
+
+/// `import` blocks exist from Terraform 1.5.
+#[test]
+fn import_block_tf_1_15() {
+    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    ws.write_resources(&format!(
+        "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
+        emu::workspace("ws-one"),
+        import_config()
+    ));
+    ws.init();
+    emu.clear_journal();
+    let (code, out) = ws.plan_code();
+    assert!(
+        out.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "exit {code}:\n{out}"
+    );
+    assert_eq!(calls(&emu), strs(&["GET workspace ws-one"]));
+    let out = ws.apply();
+    assert!(
+        out.stdout.contains("1 imported, 0 added, 0 changed"),
+        "{out}"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    ws.assert_no_changes();
+}
+
+// ---------------------------------------------------------------------------------------
+// invalid configurations
+
+/// The diagnostic blocks of `output` that concern `address`.
+fn diagnostics_for(output: &str, address: &str) -> Vec<String> {
+    output
+        .split("Error: ")
+        .skip(1)
+        .filter(|d| d.contains(&format!("with {address},")))
+        .map(str::to_string)
+        .collect()
+}
+
+fn invalid_configurations(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    let ws_one = emu::workspace("ws-one");
+    let one = emu::uai("uai-one");
+    ws.write_resources(&format!(
+        r#"
+resource "amlauth_workspace_identity" "ua_without_primary" {{
+  workspace_id               = "{ws_one}"
+  type                       = "UserAssigned"
+  user_assigned_identity_ids = ["{one}"]
+}}
+
+resource "amlauth_workspace_identity" "ids_with_system" {{
+  workspace_id               = "{ws_one}"
+  type                       = "SystemAssigned"
+  user_assigned_identity_ids = ["{one}"]
+}}
+
+resource "amlauth_workspace_identity" "malformed_id" {{
+  workspace_id = "/subscriptions/{sub}/resourceGroups/rg-e2e/providers/Microsoft.Storage/storageAccounts/st"
+  type         = "SystemAssigned"
+}}
+
+resource "amlauth_workspace_identity" "spaced_type" {{
+  workspace_id               = "{ws_one}"
+  type                       = "SystemAssigned, UserAssigned"
+  user_assigned_identity_ids = ["{one}"]
+}}
+"#,
+        sub = emu::SUB,
+    ));
+    ws.init();
+    emu.clear_journal();
+    let out = ws.run(&["validate", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    let text = flat(&out.combined());
+    let expect = |name: &str, attribute: &str, words: &[&str]| {
+        let diags = diagnostics_for(&text, &format!("amlauth_workspace_identity.{name}"));
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
+            "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
+        );
+    };
+    expect(
+        "ua_without_primary",
+        "primary_user_assigned_identity_id",
+        &["Missing primary"],
+    );
+    expect(
+        "ids_with_system",
+        "user_assigned_identity_ids",
+        &["need a UserAssigned type"],
+    );
+    expect(
+        "malformed_id",
+        "workspace_id",
+        &["Microsoft.MachineLearningServices/workspaces"],
+    );
+    expect(
+        "spaced_type",
+        "type",
+        &["\"SystemAssigned,UserAssigned\"", "not accepted as written"],
+    );
+
+    // Plan refuses the same configuration before calling Azure.
+    let out = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(flat(&out.combined()).contains("Missing primary"), "{out}");
+    assert!(calls(&emu).is_empty(), "no ARM call: {:?}", calls(&emu));
+}
+
+#[test]
+fn invalid_configurations_tf_1_0_3() {
+    invalid_configurations(Tf::V1_0_3);
+}
+
+#[test]
+fn invalid_configurations_tf_1_15() {
+    invalid_configurations(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// faults during apply
+
+fn status_count(emu: &Emu, status: u16) -> usize {
+    emu.journal().iter().filter(|e| e.status == status).count()
+}
+
+fn faults_during_apply(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&both_identities_config());
+    ws.init();
+
+    // A 429 storm on the PATCH, each answer asking to come back in a second.
+    emu.clear_journal();
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 3,
+                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
+    );
+    ws.apply();
+    assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu));
+    assert_eq!(
+        calls(&emu)
+            .iter()
+            .filter(|c| c.starts_with("PATCH"))
+            .count(),
+        4,
+        "three throttled PATCHes, then the one that went through"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    emu.clear_faults();
+
+    // 503s while polling and reading back: retried, the apply converges.
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one", "uai-two"],
+        Some("uai-two"),
+        Some("Identity"),
+    ));
+    emu.clear_journal();
+    emu.fault(
+        json!({"method": "GET", "path": "*/operationResults/*", "times": 2,
+                     "action": {"kind": "status", "status": 503}}),
+    );
+    emu.fault(
+        json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
+                     "action": {"kind": "status", "status": 503}}),
+    );
+    apply_in_place(&ws);
+    assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu));
+    assert!(
+        stored_ws(&emu, "ws-one")["properties"]["primaryUserAssignedIdentity"]
+            .as_str()
+            .is_some_and(|p| p.eq_ignore_ascii_case(&emu::uai("uai-two")))
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    ws.assert_no_changes();
+    emu.clear_faults();
+
+    // The operation is accepted but ends Failed: the apply fails with Azure's message and the
+    // state records what the workspace holds.
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned,UserAssigned",
+        &["uai-one"],
+        Some("uai-one"),
+        Some("AccessKey"),
+    ));
+    emu.fault(
+        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 1,
+                     "action": {"kind": "failAsync", "code": "InternalServerError",
+                                "message": "injected identity failure"}}),
+    );
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        flat(&out.combined()).contains("injected identity failure"),
+        "Azure's message reaches the user:\n{out}"
+    );
+    emu.clear_faults();
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    // A later apply converges.
+    ws.apply();
+    assert_eq!(
+        stored_ws(&emu, "ws-one")["properties"]["systemDatastoresAuthMode"],
+        "AccessKey"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+}
+
+#[test]
+fn faults_during_apply_tf_1_0_3() {
+    faults_during_apply(Tf::V1_0_3);
+}
+
+#[test]
+fn faults_during_apply_tf_1_15() {
+    faults_during_apply(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// SA+UA -> SA: warned at plan, refused by Azure at apply
+
+fn refused_downgrade(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&both_identities_config());
+    ws.init();
+    ws.apply();
+
+    ws.write_resources(&config(
+        "ws-one",
+        "SystemAssigned",
+        &[],
+        None,
+        Some("Identity"),
+    ));
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        flat(&out.combined()).contains("Warning: Azure may refuse this identity change"),
+        "plan warns:\n{out}"
+    );
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        flat(&out.combined())
+            .contains("from 'SystemAssigned,UserAssigned' to 'SystemAssigned' is not supported"),
+        "the apply fails with Azure's message:\n{out}"
+    );
+    assert_eq!(
+        stored_ws(&emu, "ws-one")["identity"]["type"],
+        "SystemAssigned,UserAssigned"
+    );
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+}
+
+#[test]
+fn refused_downgrade_tf_1_0_3() {
+    refused_downgrade(Tf::V1_0_3);
+}
+
+#[test]
+fn refused_downgrade_tf_1_15() {
+    refused_downgrade(Tf::V1_15);
 }

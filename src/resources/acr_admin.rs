@@ -3,8 +3,8 @@
 //!
 //! ARM calls: `PATCH` registry (201 + `Azure-AsyncOperation`, api-version
 //! [`ACR_API_VERSION`]), status polls until done, one `GET` of the registry (3 calls when the
-//! first poll finds the operation done); with `workspace_id`, one `GET` of the workspace
-//! first (4). Read: 1 `GET` (2 right after an import by workspace id). Delete: no call.
+//! first poll finds the operation done); a create with `workspace_id` first reads the
+//! workspace (4), later updates use the registry kept in state (3). Read: 1 `GET` (2 right after an import by workspace id). Delete: no call.
 //! Admin passwords are never read or stored.
 
 use async_trait::async_trait;

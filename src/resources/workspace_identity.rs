@@ -267,11 +267,15 @@ pub fn state_from_arm(ws: &Json, user: &WorkspaceIdentityModel) -> WorkspaceIden
     if let Some(p) = user.primary_user_assigned_identity_id.known() {
         known.insert(p.clone());
     }
-    let remote = RemoteIdentity::from_arm(ws, &known);
+    let mut remote = RemoteIdentity::from_arm(ws, &known);
+    remote.user_assigned = std::mem::take(&mut remote.user_assigned)
+        .into_iter()
+        .map(|(id, info)| (canonical_unless_known(&known, id), info))
+        .collect();
     let has_ua = has_user(&remote.type_);
     let primary = jstr(ws, &["properties", "primaryUserAssignedIdentity"])
         .filter(|_| has_ua)
-        .map(|p| keep_id_casing(&known, &p));
+        .map(|p| canonical_unless_known(&known, keep_id_casing(&known, &p)));
     let mode = jstr(ws, &["properties", "systemDatastoresAuthMode"]).map(|m| {
         keep_casing(
             user.system_datastores_auth_mode.known().map(String::as_str),
@@ -297,6 +301,26 @@ pub fn state_from_arm(ws: &Json, user: &WorkspaceIdentityModel) -> WorkspaceIden
         principal_id: remote.principal_id.into(),
         tenant_id: remote.tenant_id.into(),
         timeouts: user.timeouts.clone(),
+    }
+}
+
+/// An identity id the user has not written (after an import, or attached out of band) in
+/// ARM's canonical spelling: ARM answers these keys lower-cased, while users copy ids in the
+/// documented form (`resourceGroups/…/Microsoft.ManagedIdentity/userAssignedIdentities/…`),
+/// so an import followed by a plan would otherwise propose a casing-only change. Names keep
+/// the casing ARM returned.
+fn canonical_unless_known(known: &BTreeSet<String>, id: String) -> String {
+    if known.contains(&id) {
+        return id;
+    }
+    match uai_id(&id) {
+        Ok(p) => ResourceId::new_user_assigned_identity(
+            p.subscription(),
+            p.resource_group().unwrap_or_default(),
+            p.name(),
+        )
+        .to_string(),
+        Err(_) => id,
     }
 }
 
@@ -644,5 +668,27 @@ mod tests {
             Field::Known("Identity".into())
         );
         assert_eq!(s.principal_id, Field::Known("p".into()));
+    }
+
+    #[test]
+    fn ids_the_user_never_wrote_get_the_canonical_spelling() {
+        let mut user = model(BOTH, &[], None);
+        user.user_assigned_identity_ids = Field::Null;
+        let lower = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/one";
+        let canonical = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/one";
+        let ws = json!({"identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p",
+                          "userAssignedIdentities": {lower: {"principalId": "up", "clientId": "uc"}}},
+                        "properties": {"primaryUserAssignedIdentity": lower}});
+        let s = state_from_arm(&ws, &user);
+        assert_eq!(
+            s.user_assigned_identity_ids,
+            Field::Known([canonical.to_string()].into())
+        );
+        assert_eq!(
+            s.primary_user_assigned_identity_id,
+            Field::Known(canonical.into())
+        );
+        let map = s.user_assigned_identities.known().expect("map");
+        assert!(map.contains_key(canonical), "{map:?}");
     }
 }

@@ -1,0 +1,205 @@
+//! End-to-end: the amlauth_workspace data source under real Terraform (1.0.3 and 1.15)
+//! against the emulator: what it reads matches what the emulator holds.
+
+mod common;
+
+use common::emu::{self, Emu};
+use common::{Install, Tf, TfWorkspace};
+use serde_json::{Value, json};
+
+fn linked(kind: &str, name: &str) -> String {
+    format!("{}/providers/{kind}/{name}", emu::rg())
+}
+
+/// The standard fixture with ws-one holding both identity kinds and linked resources.
+fn seed() -> Value {
+    let mut seed = emu::standard_seed();
+    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
+    ws["identity"] = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
+    ws["primaryUserAssignedIdentity"] = json!("uai-two");
+    ws["systemDatastoresAuthMode"] = json!("Identity");
+    ws["storageAccount"] = json!(linked("Microsoft.Storage/storageAccounts", "ste2e"));
+    ws["keyVault"] = json!(linked("Microsoft.KeyVault/vaults", "kv-e2e"));
+    ws["applicationInsights"] = json!(linked("Microsoft.Insights/components", "ai-e2e"));
+    seed
+}
+
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn setup(tf: Tf) -> (TfWorkspace, Emu) {
+    let mut ws = TfWorkspace::new(tf, Install::Plain);
+    let emu = Emu::start(seed(), ws.dir.path());
+    ws.use_emulator(&emu);
+    (ws, emu)
+}
+
+fn data_values(ws: &TfWorkspace, name: &str) -> Value {
+    ws.resource_values(&format!("data.amlauth_workspace.{name}"))
+}
+
+fn same_id(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+fn reads_match_emulator(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&format!(
+        r#"
+data "amlauth_workspace" "one" {{
+  id = "{one}"
+}}
+
+data "amlauth_workspace" "two" {{
+  id = "{two}"
+}}
+"#,
+        one = emu::workspace("ws-one"),
+        two = emu::workspace("ws-two"),
+    ));
+    ws.init();
+    emu.clear_journal();
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 0, "data sources alone change nothing:\n{out}");
+    let mut reads: Vec<String> = emu.arm_calls();
+    reads.sort();
+    assert_eq!(
+        reads,
+        vec![
+            format!("GET {}", emu::workspace("ws-one")),
+            format!("GET {}", emu::workspace("ws-two")),
+        ],
+        "one GET per data source read"
+    );
+    ws.apply();
+
+    let v = data_values(&ws, "one");
+    let stored = emu.resource(&emu::workspace("ws-one")).expect("ws-one");
+    let ctx = format!("data {v}\nemulator {stored}");
+    let ident = &stored["identity"];
+    let props = &stored["properties"];
+    assert_eq!(v["id"], emu::workspace("ws-one"), "{ctx}");
+    assert_eq!(v["identity_type"], "SystemAssigned,UserAssigned", "{ctx}");
+    assert_eq!(v["identity_type"], ident["type"], "{ctx}");
+    assert!(v["principal_id"].is_string(), "{ctx}");
+    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
+    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    assert_eq!(v["system_datastores_auth_mode"], "Identity", "{ctx}");
+    assert!(
+        same_id(
+            &v["primary_user_assigned_identity_id"],
+            &json!(emu::uai("uai-two"))
+        ),
+        "{ctx}"
+    );
+    for (attr, prop) in [
+        ("storage_account_id", "storageAccount"),
+        ("key_vault_id", "keyVault"),
+        ("container_registry_id", "containerRegistry"),
+        ("application_insights_id", "applicationInsights"),
+    ] {
+        assert!(props[prop].is_string(), "{prop} seeded: {ctx}");
+        assert!(same_id(&v[attr], &props[prop]), "{attr}: {ctx}");
+    }
+    assert!(
+        same_id(
+            &v["container_registry_id"],
+            &json!(emu::registry("acre2eone"))
+        ),
+        "{ctx}"
+    );
+    let map = v["user_assigned_identities"].as_object().expect("map");
+    assert_eq!(map.len(), 2, "{ctx}");
+    for name in ["uai-one", "uai-two"] {
+        let uai = emu.resource(&emu::uai(name)).expect("identity");
+        let entry = map
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&emu::uai(name)))
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| panic!("{name}: {ctx}"));
+        assert_eq!(entry["principal_id"], uai["properties"]["principalId"]);
+        assert_eq!(entry["client_id"], uai["properties"]["clientId"]);
+    }
+
+    // A workspace with only a system-assigned identity and no registry yet.
+    let v = data_values(&ws, "two");
+    let stored = emu.resource(&emu::workspace("ws-two")).expect("ws-two");
+    assert_eq!(v["identity_type"], "SystemAssigned", "{v}");
+    assert_eq!(v["principal_id"], stored["identity"]["principalId"]);
+    assert_eq!(v["primary_user_assigned_identity_id"], Value::Null, "{v}");
+    assert_eq!(v["container_registry_id"], Value::Null, "{v}");
+    assert!(
+        v["user_assigned_identities"]
+            .as_object()
+            .is_none_or(|m| m.is_empty()),
+        "{v}"
+    );
+
+    // An out-of-band change shows at the next read.
+    emu.patch(
+        &emu::workspace("ws-one"),
+        json!({"properties": {"systemDatastoresAuthMode": "AccessKey"}}),
+    );
+    ws.apply();
+    assert_eq!(
+        data_values(&ws, "one")["system_datastores_auth_mode"],
+        "AccessKey"
+    );
+}
+
+#[test]
+fn reads_match_emulator_tf_1_0_3() {
+    reads_match_emulator(Tf::V1_0_3);
+}
+
+#[test]
+fn reads_match_emulator_tf_1_15() {
+    reads_match_emulator(Tf::V1_15);
+}
+
+fn missing_and_malformed(tf: Tf) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&format!(
+        "data \"amlauth_workspace\" \"gone\" {{\n  id = \"{}\"\n}}\n",
+        emu::workspace("ws-missing")
+    ));
+    ws.init();
+    let out = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        flat(&out.combined()).contains("Workspace not found")
+            && flat(&out.combined()).contains("ws-missing"),
+        "{out}"
+    );
+
+    ws.write_resources(&format!(
+        "data \"amlauth_workspace\" \"bad\" {{\n  id = \"{}\"\n}}\n",
+        emu::registry("acre2eone")
+    ));
+    emu.clear_journal();
+    let out = ws.run(&["validate", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    let text = flat(&out.combined());
+    assert!(
+        text.contains("with data.amlauth_workspace.bad,")
+            && text.contains("id =")
+            && text.contains("Microsoft.MachineLearningServices/workspaces"),
+        "the error names the attribute and what was expected:\n{out}"
+    );
+    assert!(emu.arm_calls().is_empty());
+}
+
+#[test]
+fn missing_and_malformed_tf_1_0_3() {
+    missing_and_malformed(Tf::V1_0_3);
+}
+
+#[test]
+fn missing_and_malformed_tf_1_15() {
+    missing_and_malformed(Tf::V1_15);
+}
