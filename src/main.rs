@@ -9,7 +9,9 @@ use amlauth::plugin::{self, Command, ProtocolVersion};
 use amlauth::resources::AmlAuthProvider;
 use tonic::service::Routes;
 
-#[tokio::main]
+// One thread: the provider is I/O-bound (ARM calls, gRPC), and every worker thread costs start-up
+// time and a malloc arena of resident memory in each of the several processes Terraform starts.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let opts = match Command::parse(std::env::args_os().skip(1)) {
         Ok(Command::Serve(opts)) => opts,
