@@ -21,7 +21,7 @@ use crate::value::path::AttributePath;
 
 use super::common::{
     ACR_API_VERSION, ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client,
-    id_validator, jget, jstr, keep_id_casing, parse_id, require_client,
+    failed_write, id_validator, jget, jstr, keep_id_casing, parse_id, require_client,
 };
 use super::workspace_identity::{id_identity_schema, identity_from_id};
 
@@ -196,16 +196,16 @@ impl AcrAdmin {
                 }),
             )
             .into()),
-            Err(e) => {
-                let diags: Diagnostics =
-                    azure_error("Failed to change the registry admin account", &e).into();
-                let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
-                let state = match client.get_json(&id, ACR_API_VERSION, &after).await {
-                    Ok(Some(reg)) => Some(Self::state(&planned, &registry, &reg)),
-                    _ => None,
-                };
-                Err(ApplyError { diags, state })
-            }
+            Err(e) => Err(failed_write(
+                ctx,
+                &client,
+                &id,
+                ACR_API_VERSION,
+                &planned.timeouts,
+                azure_error("Failed to change the registry admin account", &e).into(),
+                |reg| Self::state(&planned, &registry, reg),
+            )
+            .await),
         }
     }
 }

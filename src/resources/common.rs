@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::azure::{ArmClient, AzureError, CallContext, ResourceId, ResourceIdError};
 use crate::framework::timeouts::{self, Operation, Timeouts};
 use crate::framework::validators::EachString;
-use crate::framework::{Ctx, Diagnostic, Diagnostics, Field};
+use crate::framework::{ApplyError, Ctx, Diagnostic, Diagnostics, Field};
 use crate::value::path::AttributePath;
 
 use super::configure::ProviderData;
@@ -134,6 +134,25 @@ pub fn jstr(v: &serde_json::Value, path: &[&str]) -> Option<String> {
         cur = jget(cur, k)?;
     }
     cur.as_str().map(str::to_string)
+}
+
+/// A failed write as an [`ApplyError`] that still records what Azure now holds (one GET), so
+/// the state matches Azure and the next plan shows only the remaining difference.
+pub async fn failed_write<M>(
+    ctx: &Ctx,
+    client: &ArmClient,
+    id: &ResourceId,
+    api_version: &str,
+    timeouts: &Field<Timeouts>,
+    diags: Diagnostics,
+    to_state: impl FnOnce(&serde_json::Value) -> M,
+) -> ApplyError<M> {
+    let after = call_ctx(ctx, timeouts, Operation::Read);
+    let state = match client.get_json(id, api_version, &after).await {
+        Ok(Some(body)) => Some(to_state(&body)),
+        _ => None,
+    };
+    ApplyError { diags, state }
 }
 
 #[cfg(test)]

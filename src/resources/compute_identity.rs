@@ -26,8 +26,8 @@ use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
 use super::common::{
-    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, id_validator, jstr,
-    parse_id, require_client,
+    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
+    id_validator, jstr, parse_id, require_client,
 };
 use super::identity::{
     RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type, has_user,
@@ -269,16 +269,16 @@ impl ComputeIdentity {
             .await
         {
             Ok(body) => Ok(state_from_arm(&body, &planned)),
-            Err(e) => {
-                let diags: Diagnostics =
-                    azure_error("Failed to update the compute identity", &e).into();
-                let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
-                let state = match client.get_json(&id, ML_API_VERSION, &after).await {
-                    Ok(Some(b)) => Some(state_from_arm(&b, &planned)),
-                    _ => None,
-                };
-                Err(ApplyError { diags, state })
-            }
+            Err(e) => Err(failed_write(
+                ctx,
+                &client,
+                &id,
+                ML_API_VERSION,
+                &planned.timeouts,
+                azure_error("Failed to update the compute identity", &e).into(),
+                |b| state_from_arm(b, &planned),
+            )
+            .await),
         }
     }
 }

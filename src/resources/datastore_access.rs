@@ -28,8 +28,8 @@ use crate::value::Value;
 use crate::value::path::AttributePath;
 
 use super::common::{
-    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, id_validator, jget,
-    jstr, keep_casing, parse_id, require_client,
+    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
+    id_validator, jget, jstr, keep_casing, parse_id, require_client,
 };
 use super::workspace_identity::{id_identity_schema, identity_from_id};
 
@@ -449,16 +449,16 @@ impl DatastoreAccess {
                 .into()),
                 Err(e) => Err(azure_error("Failed to read the datastore back", &e).into()),
             },
-            Err(e) => {
-                let diags: Diagnostics =
-                    azure_error("Failed to update the datastore credentials", &e).into();
-                let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
-                let state = match client.get_json(&id, ML_API_VERSION, &after).await {
-                    Ok(Some(b)) => Some(state_from_arm(&b, &planned)),
-                    _ => None,
-                };
-                Err(ApplyError { diags, state })
-            }
+            Err(e) => Err(failed_write(
+                ctx,
+                &client,
+                &id,
+                ML_API_VERSION,
+                &planned.timeouts,
+                azure_error("Failed to update the datastore credentials", &e).into(),
+                |b| state_from_arm(b, &planned),
+            )
+            .await),
         }
     }
 }

@@ -25,8 +25,8 @@ use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
 use super::common::{
-    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, id_validator, jstr,
-    keep_casing, keep_id_casing, parse_id, require_client,
+    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
+    id_validator, jstr, keep_casing, keep_id_casing, parse_id, require_client,
 };
 use super::identity::{
     BOTH, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
@@ -356,17 +356,16 @@ impl WorkspaceIdentity {
         {
             Ok(ws) => Ok(state_from_arm(&ws, &planned)),
             Err(e) if e.is_not_found() => Err(not_found(&raw_id).into()),
-            Err(e) => {
-                let diags: Diagnostics =
-                    azure_error("Failed to update the workspace identity", &e).into();
-                // Record what Azure now holds so the next plan shows the remaining difference.
-                let after = call_ctx(ctx, &planned.timeouts, Operation::Read);
-                let state = match client.get_json(&id, ML_API_VERSION, &after).await {
-                    Ok(Some(ws)) => Some(state_from_arm(&ws, &planned)),
-                    _ => None,
-                };
-                Err(ApplyError { diags, state })
-            }
+            Err(e) => Err(failed_write(
+                ctx,
+                &client,
+                &id,
+                ML_API_VERSION,
+                &planned.timeouts,
+                azure_error("Failed to update the workspace identity", &e).into(),
+                |ws| state_from_arm(ws, &planned),
+            )
+            .await),
         }
     }
 }
