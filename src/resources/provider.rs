@@ -42,12 +42,12 @@ const STRING_SETTINGS: &[(&str, &str, bool)] = &[
     ),
     (
         "client_certificate_path",
-        "Path to a PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE_PATH`.",
+        "Path to a PEM file (certificate plus unencrypted RSA key) of the service principal; `.pfx` files must be converted. Env: `ARM_CLIENT_CERTIFICATE_PATH`.",
         false,
     ),
     (
         "client_certificate",
-        "Base64-encoded PKCS#12 certificate of the service principal. Env: `ARM_CLIENT_CERTIFICATE`.",
+        "The same PEM, base64-encoded. Env: `ARM_CLIENT_CERTIFICATE`.",
         true,
     ),
     (
