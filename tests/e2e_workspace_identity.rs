@@ -499,6 +499,36 @@ fn import_block_tf_1_15() {
     ws.assert_no_changes();
 }
 
+/// Resource identity (Terraform 1.12+): an `import` block by identity instead of id, and the
+/// identity recorded in state.
+#[test]
+fn import_block_by_identity_tf_1_15() {
+    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    ws.write_resources(&format!(
+        "import {{\n  to = {ADDR}\n  identity = {{\n    id = \"{}\"\n  }}\n}}\n{}",
+        emu::workspace("ws-one"),
+        import_config()
+    ));
+    ws.init();
+    let (_, out) = ws.plan_code();
+    assert!(
+        out.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{out}"
+    );
+    ws.apply();
+    assert_state_matches_emulator(&ws, &emu, "ws-one");
+    ws.assert_no_changes();
+    let state = std::fs::read_to_string(ws.work_dir().join("terraform.tfstate")).expect("state");
+    let state: Value = serde_json::from_str(&state).expect("state JSON");
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(
+        instance["identity"]["id"],
+        emu::workspace("ws-one"),
+        "{instance}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // invalid configurations
 
