@@ -278,8 +278,8 @@ impl Runtime {
                 }
                 return encode(&Value::Null, &e.ty);
             }
-            let pruned = prune_json_state(json_state, &e.ty).map_err(invalid_state)?;
-            let v = json::decode(&pruned, &e.ty).map_err(invalid_state)?;
+            let v = json::decode_ignoring_unknown_attributes(json_state, &e.ty)
+                .map_err(invalid_state)?;
             encode(&v, &e.ty)
         };
         match run() {
@@ -500,9 +500,8 @@ fn invalid_state(e: impl std::fmt::Display) -> Diagnostics {
 /// Decodes a wire value. Sensitive strings are registered with the log redactor on the way in.
 fn decode(raw: Option<&RawValue>, ty: &Type, block: &Block) -> Result<Value, Diagnostics> {
     let v = match raw {
-        Some(r) if !r.msgpack.is_empty() => msgpack::decode(&r.msgpack, ty),
-        Some(r) if !r.json.is_empty() => json::decode(&r.json, ty),
-        _ => Ok(Value::Null),
+        Some(r) => crate::value::decode_dynamic_value(&r.msgpack, &r.json, ty),
+        None => Ok(Value::Null),
     }
     .map_err(|e| {
         Diagnostics::from(Diagnostic::error(
@@ -599,32 +598,5 @@ fn nullify_unknowns(v: Value) -> Value {
                 .collect(),
         ),
         other => other,
-    }
-}
-
-/// Drops keys of the stored JSON object that the current schema no longer declares
-/// (Terraform does this itself only when the versions match).
-fn prune_json_state(raw: &[u8], ty: &Type) -> Result<Vec<u8>, serde_json::Error> {
-    let mut v: serde_json::Value = serde_json::from_slice(raw)?;
-    prune(&mut v, ty);
-    serde_json::to_vec(&v)
-}
-
-fn prune(v: &mut serde_json::Value, ty: &Type) {
-    match (v, ty) {
-        (serde_json::Value::Object(m), Type::Object(attrs)) => {
-            m.retain(|k, _| attrs.contains_key(k));
-            for (k, inner) in m.iter_mut() {
-                if let Some(t) = attrs.get(k) {
-                    prune(inner, t);
-                }
-            }
-        }
-        (serde_json::Value::Array(items), Type::List(t) | Type::Set(t)) => {
-            for i in items {
-                prune(i, t);
-            }
-        }
-        _ => {}
     }
 }

@@ -19,11 +19,7 @@ use std::sync::Arc;
 use tonic::service::Routes;
 
 use crate::framework::runtime::Runtime;
-use crate::plugin::ProtocolVersion;
-
-/// gRPC message size limit, both ways (Terraform's own client allows far more than tonic's
-/// 4 MiB default).
-pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+use crate::plugin::{MAX_MESSAGE_SIZE, ProtocolVersion};
 
 /// The provider service for the negotiated protocol, ready for the plugin host.
 pub fn routes(version: ProtocolVersion, runtime: Arc<Runtime>) -> Routes {
