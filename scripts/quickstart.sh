@@ -18,7 +18,7 @@ announce "installing Terraform CLIs (PyPI) if missing"
 tf=$root/.tools/bin/terraform-$tf_version
 
 announce "building terraform-provider-amlauth and amlauth-emulator"
-cargo build --quiet --bins
+cargo build --quiet --workspace --bins
 
 announce "installing the provider into a local filesystem mirror"
 pkg=$work/mirror/registry.terraform.io/amlauth/amlauth/0.1.0/linux_amd64
