@@ -33,4 +33,11 @@ step "quickstart (README) with Terraform 1.15 and 1.0.3"
 TF_VERSION=1.0.3 ./scripts/quickstart.sh > "$root/.tools/quickstart-1.0.3.log" 2>&1 || { cat "$root/.tools/quickstart-1.0.3.log"; exit 1; }
 grep -h "^==> quickstart finished" "$root"/.tools/quickstart-*.log
 
+step "release artefacts for five platforms (profile ${RELEASE_PROFILE:-ci-release}), installed as users do"
+# CI builds with the unoptimised ci-release profile (same code) to fit its time; real releases use
+# the release profile (docs/mirror.md).
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+RELEASE_PROFILE=${RELEASE_PROFILE:-ci-release} ./scripts/release.sh "$version"
+./scripts/install-test.sh "$version"
+
 step "all tests passed"

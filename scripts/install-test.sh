@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Installs the provider from the release artefacts in dist/ the way users do, with real
+# Terraform 1.15 and 1.0.3; nothing built by cargo is used directly.
+#
+#   scripts/release.sh 0.1.0 && scripts/install-test.sh 0.1.0
+#
+# 1. verifies SHA256SUMS.sig with the published key, each zip against SHA256SUMS, each zip's
+#    content (one binary with the right name) and each binary's format and CPU (ELF / Mach-O / PE,
+#    x86-64 / aarch64); the linux_amd64 binary prints the version;
+# 2. publishes dist/ into a provider network mirror (index.json, VERSION.json with zh: hashes,
+#    the zips), served over HTTPS on 127.0.0.1 with a test CA, and runs `terraform init` +
+#    `terraform validate` on examples/quickstart through a network_mirror block;
+# 3. runs `terraform providers lock -net-mirror … -platform=linux_amd64 -platform=darwin_arm64
+#    -platform=windows_amd64` and checks every lock-file hash against SHA256SUMS (zh:) and
+#    against the h1: hash of each zip's content;
+# 4. installs from a filesystem mirror holding the unpacked zip, init + validate;
+# 5. tampers with one byte of a zip, of SHA256SUMS and of the signature: each must be rejected
+#    (a tampered zip by Terraform itself, through the mirror's zh: hash).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+version=${1:-$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)}
+name=terraform-provider-amlauth
+dist=$root/dist
+tool=$root/scripts/release_tool.py
+work=${INSTALL_TEST_WORK:-$root/.tools/install-test}
+say() { printf '\n==> %s\n' "$*"; }
+fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
+passed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+
+sums=$dist/${name}_${version}_SHA256SUMS
+[ -f "$sums" ] || fail "$sums missing: run scripts/release.sh $version first"
+
+./scripts/install-terraform.sh >/dev/null
+rm -rf "$work"
+mkdir -p "$work"
+server_pid=
+cleanup() { [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+# --- 1. signature, checksums, contents -------------------------------------------------------
+say "verifying the signature and the checksums"
+export GNUPGHOME=$work/gnupg
+mkdir -p -m 700 "$GNUPGHOME"
+gpg --batch --quiet --import "$dist/${name}_${version}_signing-key.asc"
+verify_release() { # DIR: what a user or a mirror's publishing job runs before trusting DIR
+  gpg --batch --quiet --verify "$1/${name}_${version}_SHA256SUMS.sig" "$1/${name}_${version}_SHA256SUMS" 2>/dev/null &&
+    (cd "$1" && sha256sum --quiet --strict -c "${name}_${version}_SHA256SUMS")
+}
+verify_release "$dist" || fail "the release in dist/ does not verify"
+ok "SHA256SUMS.sig and SHA256SUMS verify"
+grep -q '"protocol_versions": \["6.0", "5.0"\]' "$dist/${name}_${version}_manifest.json" || fail "manifest protocol_versions"
+grep -q "  ${name}_${version}_manifest.json\$" "$sums" || fail "manifest not in SHA256SUMS"
+
+platforms=$(sed -n "s/^.*  ${name}_${version}_\([a-z0-9]*_[a-z0-9]*\)\.zip\$/\1/p" "$sums")
+echo "platforms in this release: $(echo $platforms)"
+for p in linux_amd64 darwin_arm64 windows_amd64; do
+  echo "$platforms" | grep -qx "$p" || fail "$p is needed by these tests but is not in the release"
+done
+for p in $platforms; do
+  ext=
+  [ "${p%%_*}" = windows ] && ext=.exe
+  listing=$(unzip -Z1 "$dist/${name}_${version}_$p.zip")
+  [ "$listing" = "${name}_v${version}$ext" ] || fail "$p.zip holds '$listing'"
+  mkdir -p "$work/unpacked/$p"
+  unzip -q -o "$dist/${name}_${version}_$p.zip" -d "$work/unpacked/$p"
+  python3 "$tool" check-binary "$work/unpacked/$p/$listing" "${p%%_*}" "${p##*_}"
+done
+ok "each zip holds exactly one binary, of the right format and CPU"
+got=$("$work/unpacked/linux_amd64/${name}_v$version" --version)
+[ "$got" = "$name $version" ] || fail "--version printed '$got'"
+ok "--version prints '$got'"
+
+# --- 2. network mirror over HTTPS ------------------------------------------------------------
+say "publishing dist/ into a network mirror and serving it over HTTPS"
+python3 "$tool" publish-mirror "$dist" "$version" "$work/mirror"
+(
+  cd "$work"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=install-test CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+    -keyout ca.key -out ca.pem 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout server.key -out server.csr 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile server.ext -out server.pem 2>/dev/null
+)
+python3 "$tool" serve "$work/mirror" "$work/server.pem" "$work/server.key" \
+  >"$work/server.out" 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^READY ' "$work/server.out" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "mirror server died"; }
+  sleep 0.1
+done
+url=$(awk '/^READY /{print $2; exit}' "$work/server.out")
+[ -n "$url" ] || fail "mirror server did not start"
+echo "mirror at $url"
+# Go (Terraform) on Linux trusts the CA bundle named here.
+export SSL_CERT_FILE=$work/ca.pem TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+unset TF_PLUGIN_CACHE_DIR
+
+tf_dir() { # NAME CLI-CONFIG-BODY: a fresh working directory with the quickstart config
+  local d=$work/$1
+  mkdir -p "$d"
+  cp examples/quickstart/*.tf "$d/"
+  printf '%s\n' "$2" >"$d/cli.tfrc"
+  echo "$d"
+}
+tf_in() { # DIR TF-VERSION ARGS...: run Terraform in DIR with that directory's CLI config
+  local d=$1 v=$2
+  shift 2
+  (cd "$d" && TF_CLI_CONFIG_FILE=$d/cli.tfrc TF_DATA_DIR=$d/.terraform \
+    "$root/.tools/bin/terraform-$v" "$@" -no-color)
+}
+lock_hashes() { # LOCKFILE: the hashes it records, one a line
+  grep -o '"\(h1\|zh\):[^"]*"' "$1" | tr -d '"' | sort
+}
+net_mirror_cfg="provider_installation {
+  network_mirror {
+    url = \"${url}\"
+  }
+}"
+want_zh() { sed -n "s/^\([0-9a-f]*\)  ${name}_${version}_$1\.zip\$/zh:\1/p" "$sums"; }
+
+for v in 1.15 1.0.3; do
+  say "Terraform $v: init from the network mirror, validate the quickstart"
+  d=$(tf_dir "net-$v" "$net_mirror_cfg")
+  tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1 || { cat "$d/init.log"; fail "init ($v) from the network mirror"; }
+  grep -q "Installed amlauth/amlauth v$version" "$d/init.log" || { cat "$d/init.log"; fail "init ($v) did not install v$version"; }
+  tf_in "$d" "$v" validate >"$d/validate.log" 2>&1 || { cat "$d/validate.log"; fail "validate ($v)"; }
+  grep -q "Success! The configuration is valid" "$d/validate.log" || { cat "$d/validate.log"; fail "validate ($v)"; }
+  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(want_zh linux_amd64)" || fail "lock ($v) lacks linux_amd64's zh: from SHA256SUMS"
+  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(python3 "$tool" h1 "$dist/${name}_${version}_linux_amd64.zip")" ||
+    fail "lock ($v) lacks linux_amd64's h1:"
+  ok "Terraform $v: init from the network mirror and validate"
+
+  say "Terraform $v: providers lock for three platforms against the network mirror"
+  d=$(tf_dir "lock-$v" "$net_mirror_cfg")
+  tf_in "$d" "$v" providers lock -net-mirror="$url" \
+    -platform=linux_amd64 -platform=darwin_arm64 -platform=windows_amd64 >"$d/lock.log" 2>&1 ||
+    { cat "$d/lock.log"; fail "providers lock ($v)"; }
+  expected=$(for p in linux_amd64 darwin_arm64 windows_amd64; do
+    want_zh "$p"
+    python3 "$tool" h1 "$dist/${name}_${version}_$p.zip"
+  done | sort)
+  got=$(lock_hashes "$d/.terraform.lock.hcl")
+  [ "$got" = "$expected" ] || { printf 'expected:\n%s\ngot:\n%s\n' "$expected" "$got"; fail "lock file hashes ($v)"; }
+  ok "Terraform $v: providers lock hashes = SHA256SUMS (zh:) + package contents (h1:) for 3 platforms"
+
+  say "Terraform $v: install from a filesystem mirror holding the unpacked zip"
+  fs=$work/fs-mirror/registry.terraform.io/amlauth/amlauth/$version/linux_amd64
+  mkdir -p "$fs"
+  cp "$work/unpacked/linux_amd64/${name}_v$version" "$fs/"
+  d=$(tf_dir "fs-$v" "provider_installation {
+  filesystem_mirror {
+    path = \"$work/fs-mirror\"
+  }
+}")
+  tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1 || { cat "$d/init.log"; fail "init ($v) from the filesystem mirror"; }
+  tf_in "$d" "$v" validate >"$d/validate.log" 2>&1 || { cat "$d/validate.log"; fail "validate ($v), filesystem mirror"; }
+  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(python3 "$tool" h1 "$dist/${name}_${version}_linux_amd64.zip")" ||
+    fail "filesystem-mirror lock ($v) h1: differs from the zip's"
+  ok "Terraform $v: filesystem mirror install and validate"
+done
+
+# --- 5. tampering ---------------------------------------------------------------------------
+flip_byte() { # FILE [OFFSET]: change one byte of FILE (default: the middle one)
+  python3 - "$@" <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+i = int(sys.argv[2]) if len(sys.argv) > 2 else len(data) // 2
+data[i] ^= 0x01
+open(path, "wb").write(bytes(data))
+PY
+}
+say "tampering: one byte of a zip, of SHA256SUMS, of the signature"
+t=$work/tampered
+cp -r "$dist" "$t-zip"
+flip_byte "$t-zip/${name}_${version}_linux_amd64.zip"
+! verify_release "$t-zip" >/dev/null 2>&1 || fail "a tampered zip passed sha256sum -c"
+! python3 "$tool" publish-mirror "$t-zip" "$version" "$t-mirror" 2>/dev/null || fail "publish-mirror took a tampered zip"
+ok "a zip with one byte changed fails the checksum check and is not published"
+
+cp -r "$dist" "$t-sums"
+flip_byte "$t-sums/${name}_${version}_SHA256SUMS" 0 # first hex digit of the first checksum
+cmp -s "$sums" "$t-sums/${name}_${version}_SHA256SUMS" && fail "SHA256SUMS not changed"
+! verify_release "$t-sums" >/dev/null 2>&1 || fail "a tampered SHA256SUMS passed the signature check"
+cp -r "$dist" "$t-sig"
+flip_byte "$t-sig/${name}_${version}_SHA256SUMS.sig"
+! verify_release "$t-sig" >/dev/null 2>&1 || fail "a tampered signature verified"
+ok "a changed SHA256SUMS or signature fails gpg --verify"
+
+# Terraform itself: the mirror announces the genuine zh: hash but serves a zip with one byte
+# changed (a compromised or corrupted mirror).
+cp "$t-zip/${name}_${version}_linux_amd64.zip" "$work/mirror/registry.terraform.io/amlauth/amlauth/"
+for v in 1.15 1.0.3; do
+  d=$(tf_dir "tampered-$v" "$net_mirror_cfg")
+  if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
+    cat "$d/init.log"
+    fail "Terraform $v installed a tampered zip"
+  fi
+  grep -q "checksum" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v failed, but not on the checksum"; }
+  ok "Terraform $v refuses the tampered zip: $(grep -m1 -o "doesn't match[^.]*" "$d/init.log" || true)"
+done
+
+say "install tests: $passed passed, 0 failed"
+echo "$passed passed, 0 failed"
