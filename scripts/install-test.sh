@@ -11,8 +11,10 @@
 #    the zips), served over HTTPS on 127.0.0.1 with a test CA, and runs `terraform init` +
 #    `terraform validate` on examples/quickstart through a network_mirror block;
 # 3. runs `terraform providers lock -net-mirror … -platform=linux_amd64 -platform=darwin_arm64
-#    -platform=windows_amd64` and checks every lock-file hash against SHA256SUMS (zh:) and
-#    against the h1: hash of each zip's content;
+#    -platform=windows_amd64`: Terraform verifies each zip against the mirror's zh: hash (the
+#    SHA256SUMS line) and the lock file must hold exactly the h1: hashes of those three zips
+#    (Terraform records only h1: for packages from a mirror: zh: is copied only from signed
+#    registry responses);
 # 4. installs from a filesystem mirror holding the unpacked zip, init + validate;
 # 5. tampers with one byte of a zip, of SHA256SUMS and of the signature: each must be rejected
 #    (a tampered zip by Terraform itself, through the mirror's zh: hash).
@@ -76,6 +78,12 @@ ok "--version prints '$got'"
 # --- 2. network mirror over HTTPS ------------------------------------------------------------
 say "publishing dist/ into a network mirror and serving it over HTTPS"
 python3 "$tool" publish-mirror "$dist" "$version" "$work/mirror"
+# The zh: hashes the mirror announces are SHA256SUMS, line for line.
+announced=$(python3 -c 'import json, sys
+for a in json.load(open(sys.argv[1]))["archives"].values():
+    print(a["hashes"][0][3:] + "  " + a["url"])' "$work/mirror/registry.terraform.io/amlauth/amlauth/$version.json" | sort)
+[ "$announced" = "$(grep '\.zip$' "$sums" | sort)" ] || fail "the mirror's zh: hashes differ from SHA256SUMS"
+ok "the mirror's $version.json announces exactly the SHA256SUMS hashes as zh:"
 (
   cd "$work"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=install-test CA" \
@@ -123,7 +131,7 @@ net_mirror_cfg="provider_installation {
     url = \"${url}\"
   }
 }"
-want_zh() { sed -n "s/^\([0-9a-f]*\)  ${name}_${version}_$1\.zip\$/zh:\1/p" "$sums"; }
+h1_of() { python3 "$tool" h1 "$dist/${name}_${version}_$1.zip"; }
 
 for v in 1.15 1.0.3; do
   say "Terraform $v: init from the network mirror, validate the quickstart"
@@ -132,23 +140,24 @@ for v in 1.15 1.0.3; do
   grep -q "Installed amlauth/amlauth v$version" "$d/init.log" || { cat "$d/init.log"; fail "init ($v) did not install v$version"; }
   tf_in "$d" "$v" validate >"$d/validate.log" 2>&1 || { cat "$d/validate.log"; fail "validate ($v)"; }
   grep -q "Success! The configuration is valid" "$d/validate.log" || { cat "$d/validate.log"; fail "validate ($v)"; }
-  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(want_zh linux_amd64)" || fail "lock ($v) lacks linux_amd64's zh: from SHA256SUMS"
-  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(python3 "$tool" h1 "$dist/${name}_${version}_linux_amd64.zip")" ||
-    fail "lock ($v) lacks linux_amd64's h1:"
-  ok "Terraform $v: init from the network mirror and validate"
+  # Terraform checked the zip against the mirror's zh: hash (= SHA256SUMS), then recorded the h1:
+  # hash of what it unpacked; hashes from an unsigned source (a mirror) are not copied into the
+  # lock file.
+  grep -q "v$version (verified checksum)" "$d/init.log" || { cat "$d/init.log"; fail "init ($v) did not verify the checksum"; }
+  [ "$(lock_hashes "$d/.terraform.lock.hcl")" = "$(h1_of linux_amd64)" ] ||
+    { cat "$d/.terraform.lock.hcl"; fail "lock ($v) hashes differ from the h1: of the released linux_amd64 zip"; }
+  ok "Terraform $v: init from the network mirror (checksum verified) and validate"
 
   say "Terraform $v: providers lock for three platforms against the network mirror"
   d=$(tf_dir "lock-$v" "$net_mirror_cfg")
   tf_in "$d" "$v" providers lock -net-mirror="$url" \
     -platform=linux_amd64 -platform=darwin_arm64 -platform=windows_amd64 >"$d/lock.log" 2>&1 ||
     { cat "$d/lock.log"; fail "providers lock ($v)"; }
-  expected=$(for p in linux_amd64 darwin_arm64 windows_amd64; do
-    want_zh "$p"
-    python3 "$tool" h1 "$dist/${name}_${version}_$p.zip"
-  done | sort)
+  [ "$(grep -c "(verified checksum)" "$d/lock.log")" = 3 ] || { cat "$d/lock.log"; fail "providers lock ($v): not 3 verified checksums"; }
+  expected=$(for p in linux_amd64 darwin_arm64 windows_amd64; do h1_of "$p"; done | sort)
   got=$(lock_hashes "$d/.terraform.lock.hcl")
   [ "$got" = "$expected" ] || { printf 'expected:\n%s\ngot:\n%s\n' "$expected" "$got"; fail "lock file hashes ($v)"; }
-  ok "Terraform $v: providers lock hashes = SHA256SUMS (zh:) + package contents (h1:) for 3 platforms"
+  ok "Terraform $v: providers lock for 3 platforms: each zip verified against its zh: (SHA256SUMS), lock = their h1:"
 
   say "Terraform $v: install from a filesystem mirror holding the unpacked zip"
   fs=$work/fs-mirror/registry.terraform.io/amlauth/amlauth/$version/linux_amd64
@@ -161,7 +170,7 @@ for v in 1.15 1.0.3; do
 }")
   tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1 || { cat "$d/init.log"; fail "init ($v) from the filesystem mirror"; }
   tf_in "$d" "$v" validate >"$d/validate.log" 2>&1 || { cat "$d/validate.log"; fail "validate ($v), filesystem mirror"; }
-  lock_hashes "$d/.terraform.lock.hcl" | grep -qx "$(python3 "$tool" h1 "$dist/${name}_${version}_linux_amd64.zip")" ||
+  [ "$(lock_hashes "$d/.terraform.lock.hcl")" = "$(h1_of linux_amd64)" ] ||
     fail "filesystem-mirror lock ($v) h1: differs from the zip's"
   ok "Terraform $v: filesystem mirror install and validate"
 done

@@ -61,12 +61,6 @@ fi
 export PATH=$venv/bin:$PATH
 say "$(cargo-zigbuild --version), zig $(python-zig version)"
 
-# Windows: aws-lc-sys assembles its x86-64 code with NASM; Debian's nasm if present, otherwise
-# the objects the crate ships pre-assembled.
-if ! command -v nasm >/dev/null 2>&1; then
-  export AWS_LC_SYS_PREBUILT_NASM=1
-fi
-
 # macOS: link against generated stubs of the two Apple frameworks the TLS stack uses (no macOS
 # SDK is reachable from here; see release_tool.py macos-stubs).
 stubs=$target_dir/macos-framework-stubs
@@ -96,6 +90,11 @@ for platform in $platforms; do
   fi
   extra=()
   case $platform in
+    windows_*)
+      # aws-lc-sys assembles its x86-64 code for Windows with NASM: Debian's nasm if installed,
+      # otherwise the objects the crate ships pre-assembled.
+      command -v nasm >/dev/null 2>&1 || extra=(env AWS_LC_SYS_PREBUILT_NASM=1)
+      ;;
     darwin_*)
       # shellcheck disable=SC2046
       python3 "$tool" macos-stubs "$stubs" $(crate_src security-framework-sys core-foundation-sys)
@@ -149,7 +148,12 @@ if [ -n "${RELEASE_GPG_KEY:-}" ]; then
 else
   # Throwaway key for tests: never published, regenerated only when missing.
   gpg_home=$target_dir/release-gnupg
-  if [ ! -s "$gpg_home/key-id" ]; then
+  validity=
+  if [ -s "$gpg_home/key-id" ]; then
+    validity=$(GNUPGHOME=$gpg_home gpg --batch --with-colons --list-keys "$(cat "$gpg_home/key-id")" 2>/dev/null |
+      awk -F: '/^pub/{print $2; exit}')
+  fi
+  if [ -z "$validity" ] || [ "$validity" = e ] || [ "$validity" = r ]; then # missing, expired, revoked
     rm -rf "$gpg_home"
     mkdir -p -m 700 "$gpg_home"
     GNUPGHOME=$gpg_home gpg --batch --quiet --passphrase '' --quick-gen-key \
