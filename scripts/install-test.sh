@@ -16,8 +16,12 @@
 #    (Terraform records only h1: for packages from a mirror: zh: is copied only from signed
 #    registry responses);
 # 4. installs from a filesystem mirror holding the unpacked zip, init + validate;
+# 4b. installs through the provider registry protocol (static answers on 127.0.0.1 standing in
+#    for registry.terraform.io): Terraform checks SHA256SUMS.sig itself, and the lock file holds
+#    every zh: hash of SHA256SUMS;
 # 5. tampers with one byte of a zip, of SHA256SUMS and of the signature: each must be rejected
-#    (a tampered zip by Terraform itself, through the mirror's zh: hash).
+#    (a tampered zip by Terraform itself through the mirror's zh: hash, a tampered signature by
+#    Terraform itself through the registry).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -70,18 +74,29 @@ for p in $platforms; do
   unzip -q -o "$dist/${name}_${version}_$p.zip" -d "$work/unpacked/$p"
   python3 "$tool" check-binary "$work/unpacked/$p/$listing" "${p%%_*}" "${p##*_}"
 done
-ok "each zip holds exactly one binary, of the right format and CPU"
+for p in $platforms; do
+  case $p in
+    linux_*)
+      newest=$(readelf -V --wide "$work/unpacked/$p/${name}_v$version" | grep -o 'Name: GLIBC_[0-9.]*' |
+        sed 's/.*GLIBC_//' | sort -uV | tail -n 1)
+      [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -n 1)" = 2.17 ] ||
+        fail "$p needs glibc $newest; releases target 2.17"
+      ;;
+  esac
+done
+ok "each zip holds exactly one binary, of the right format and CPU; Linux ones need glibc <= 2.17"
 got=$("$work/unpacked/linux_amd64/${name}_v$version" --version)
 [ "$got" = "$name $version" ] || fail "--version printed '$got'"
 ok "--version prints '$got'"
 
 # --- 2. network mirror over HTTPS ------------------------------------------------------------
 say "publishing dist/ into a network mirror and serving it over HTTPS"
-python3 "$tool" publish-mirror "$dist" "$version" "$work/mirror"
+www=$work/www
+python3 "$tool" publish-mirror "$dist" "$version" "$www/mirror"
 # The zh: hashes the mirror announces are SHA256SUMS, line for line.
 announced=$(python3 -c 'import json, sys
 for a in json.load(open(sys.argv[1]))["archives"].values():
-    print(a["hashes"][0][3:] + "  " + a["url"])' "$work/mirror/registry.terraform.io/amlauth/amlauth/$version.json" | sort)
+    print(a["hashes"][0][3:] + "  " + a["url"])' "$www/mirror/registry.terraform.io/amlauth/amlauth/$version.json" | sort)
 [ "$announced" = "$(grep '\.zip$' "$sums" | sort)" ] || fail "the mirror's zh: hashes differ from SHA256SUMS"
 ok "the mirror's $version.json announces exactly the SHA256SUMS hashes as zh:"
 (
@@ -95,7 +110,7 @@ ok "the mirror's $version.json announces exactly the SHA256SUMS hashes as zh:"
   openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
     -extfile server.ext -out server.pem 2>/dev/null
 )
-python3 "$tool" serve "$work/mirror" "$work/server.pem" "$work/server.key" \
+python3 "$tool" serve "$www" "$work/server.pem" "$work/server.key" \
   >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -103,9 +118,12 @@ for _ in $(seq 1 100); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "mirror server died"; }
   sleep 0.1
 done
-url=$(awk '/^READY /{print $2; exit}' "$work/server.out")
-[ -n "$url" ] || fail "mirror server did not start"
-echo "mirror at $url"
+base=$(awk '/^READY /{print $2; exit}' "$work/server.out")
+[ -n "$base" ] || fail "mirror server did not start"
+url=${base}mirror/
+echo "network mirror at $url"
+key_id=$(gpg --batch --with-colons --list-keys | awk -F: '/^pub/{print $5; exit}')
+python3 "$tool" publish-registry "$dist" "$version" "$www" "${base%/}" "$key_id"
 # Go (Terraform) on Linux trusts the CA bundle named here.
 export SSL_CERT_FILE=$work/ca.pem TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 unset TF_PLUGIN_CACHE_DIR
@@ -133,7 +151,28 @@ net_mirror_cfg="provider_installation {
 }"
 h1_of() { python3 "$tool" h1 "$dist/${name}_${version}_$1.zip"; }
 
+# The public registry's address, answered by the static registry on 127.0.0.1 (a CLI `host` block
+# overrides service discovery): the same code path as `terraform init` against a real registry.
+registry_cfg="host \"registry.terraform.io\" {
+  services = {
+    \"providers.v1\" = \"${base}v1/providers/\"
+  }
+}"
+all_zh() { sed -n "s/^\([0-9a-f]*\)  ${name}_${version}_.*\.zip\$/zh:\1/p" "$sums"; }
+
 for v in 1.15 1.0.3; do
+  say "Terraform $v: init through the registry protocol (Terraform checks the signature)"
+  d=$(tf_dir "registry-$v" "$registry_cfg")
+  tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1 || { cat "$d/init.log"; fail "init ($v) from the registry"; }
+  grep -q "v$version (self-signed, key ID ${key_id})" "$d/init.log" ||
+    { cat "$d/init.log"; fail "init ($v): no signature verified with key $key_id"; }
+  tf_in "$d" "$v" validate >"$d/validate.log" 2>&1 || { cat "$d/validate.log"; fail "validate ($v), registry"; }
+  # From a signed SHA256SUMS Terraform records every zh: in it, plus the h1: of what it unpacked.
+  expected=$( (all_zh; h1_of linux_amd64) | sort)
+  got=$(lock_hashes "$d/.terraform.lock.hcl")
+  [ "$got" = "$expected" ] || { printf 'expected:\n%s\ngot:\n%s\n' "$expected" "$got"; fail "registry lock file hashes ($v)"; }
+  ok "Terraform $v: registry install, signature checked, lock = every zh: of SHA256SUMS + h1:"
+
   say "Terraform $v: init from the network mirror, validate the quickstart"
   d=$(tf_dir "net-$v" "$net_mirror_cfg")
   tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1 || { cat "$d/init.log"; fail "init ($v) from the network mirror"; }
@@ -205,7 +244,7 @@ ok "a changed SHA256SUMS or signature fails gpg --verify"
 
 # Terraform itself: the mirror announces the genuine zh: hash but serves a zip with one byte
 # changed (a compromised or corrupted mirror).
-cp "$t-zip/${name}_${version}_linux_amd64.zip" "$work/mirror/registry.terraform.io/amlauth/amlauth/"
+cp "$t-zip/${name}_${version}_linux_amd64.zip" "$www/mirror/registry.terraform.io/amlauth/amlauth/"
 for v in 1.15 1.0.3; do
   d=$(tf_dir "tampered-$v" "$net_mirror_cfg")
   if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
@@ -214,6 +253,18 @@ for v in 1.15 1.0.3; do
   fi
   grep -q "checksum" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v failed, but not on the checksum"; }
   ok "Terraform $v refuses the tampered zip: $(grep -m1 -o "doesn't match[^.]*" "$d/init.log" || true)"
+done
+
+# Terraform itself: the registry serves a signature with one byte changed.
+flip_byte "$www/files/$version/${name}_${version}_SHA256SUMS.sig"
+for v in 1.15 1.0.3; do
+  d=$(tf_dir "tampered-sig-$v" "$registry_cfg")
+  if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
+    cat "$d/init.log"
+    fail "Terraform $v installed a release whose signature does not match"
+  fi
+  grep -qi "signature" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v failed, but not on the signature"; }
+  ok "Terraform $v refuses a registry release whose SHA256SUMS signature does not match"
 done
 
 say "install tests: $passed passed, 0 failed"

@@ -104,10 +104,14 @@ for platform in $platforms; do
         "CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=-Clink-arg=-F$stubs")
       ;;
   esac
-  say "building $platform ($triple, profile $profile)"
+  # glibc 2.17 (RHEL 7 and later, Rust's own minimum): Zig links against that version's symbols
+  # instead of the newest, so the binary runs on the old distributions enterprise agents use.
+  zig_target=$triple
+  case $triple in *-linux-gnu) zig_target=$triple.2.17 ;; esac
+  say "building $platform ($zig_target, profile $profile)"
   start=$(date +%s)
   if ! "${extra[@]}" nice -n 10 cargo zigbuild --locked --quiet --profile "$profile" \
-      --bin "$name" --target "$triple" >"$log" 2>&1; then
+      --bin "$name" --target "$zig_target" >"$log" 2>&1; then
     say "cannot build $platform: cargo zigbuild failed (last lines of $log):"
     tail -n 15 "$log" | sed 's/^/    /'
     failed+=("$platform")
@@ -146,8 +150,9 @@ if [ -n "${RELEASE_GPG_KEY:-}" ]; then
   key=$RELEASE_GPG_KEY
   gpg_home=${GNUPGHOME:-$HOME/.gnupg}
 else
-  # Throwaway key for tests: never published, regenerated only when missing.
-  gpg_home=$target_dir/release-gnupg
+  # Throwaway key for tests: never published, regenerated only when missing or expired. RSA, as
+  # the Terraform Registry requires and as Terraform 1.0.3's OpenPGP code can verify.
+  gpg_home=$target_dir/release-gnupg-rsa
   validity=
   if [ -s "$gpg_home/key-id" ]; then
     validity=$(GNUPGHOME=$gpg_home gpg --batch --with-colons --list-keys "$(cat "$gpg_home/key-id")" 2>/dev/null |
@@ -157,7 +162,7 @@ else
     rm -rf "$gpg_home"
     mkdir -p -m 700 "$gpg_home"
     GNUPGHOME=$gpg_home gpg --batch --quiet --passphrase '' --quick-gen-key \
-      "amlauth release test key (throwaway) <release-test@amlauth.invalid>" ed25519 sign 1d
+      "amlauth release test key (throwaway) <release-test@amlauth.invalid>" rsa3072 sign 1d
     GNUPGHOME=$gpg_home gpg --batch --list-keys --with-colons | awk -F: '/^fpr/{print $10; exit}' >"$gpg_home/key-id"
   fi
   key=$(cat "$gpg_home/key-id")

@@ -6,6 +6,8 @@
   h1 ZIP                               Terraform's "h1:" hash of the package inside ZIP
   check-binary FILE OS ARCH            the file is an executable of that format and CPU
   publish-mirror DIST VERSION MIRROR   verify SHA256SUMS, lay out a provider network mirror
+  publish-registry DIST VERSION ROOT BASE_URL KEY_ID
+                                       static answers of the provider registry protocol
   serve ROOT CERT KEY                  static HTTPS server on 127.0.0.1; prints "READY <url>"
 """
 
@@ -185,9 +187,55 @@ def cmd_publish_mirror(dist, version, mirror):
     print(f"published {version} for {', '.join(sorted(archives))}")
 
 
+def cmd_publish_registry(dist, version, root, base_url, key_id):
+    """A static copy of what a Terraform registry answers for this provider (the provider registry
+    protocol, under BASE_URL/v1/providers/): Terraform itself then checks SHA256SUMS.sig against
+    the key the registry names, and each zip against SHA256SUMS."""
+    sums_name = f"{PROVIDER}_{version}_SHA256SUMS"
+    sums = read_sums(os.path.join(dist, sums_name))
+    with open(os.path.join(dist, f"{PROVIDER}_{version}_signing-key.asc"), encoding="utf-8") as f:
+        armor = f.read()
+    files = os.path.join(root, "files", version)
+    os.makedirs(files, exist_ok=True)
+    for name in list(sums) + [sums_name, sums_name + ".sig"]:
+        with open(os.path.join(dist, name), "rb") as src, open(os.path.join(files, name), "wb") as dst:
+            dst.write(src.read())
+    base = base_url.rstrip("/")
+    api = os.path.join(root, "v1", "providers", "amlauth", "amlauth")
+    platforms = []
+    pattern = re.compile(rf"^{re.escape(PROVIDER)}_{re.escape(version)}_([a-z0-9]+)_([a-z0-9]+)\.zip$")
+    for name, digest in sorted(sums.items()):
+        m = pattern.match(name)
+        if not m:
+            continue
+        os_, arch = m.groups()
+        platforms.append({"os": os_, "arch": arch})
+        out = os.path.join(api, version, "download", os_)
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, arch), "w", encoding="utf-8") as f:
+            json.dump({
+                "protocols": ["6.0", "5.0"], "os": os_, "arch": arch, "filename": name,
+                "download_url": f"{base}/files/{version}/{name}",
+                "shasums_url": f"{base}/files/{version}/{sums_name}",
+                "shasums_signature_url": f"{base}/files/{version}/{sums_name}.sig",
+                "shasum": digest,
+                "signing_keys": {"gpg_public_keys": [{"key_id": key_id, "ascii_armor": armor}]},
+            }, f, indent=2)
+    with open(os.path.join(api, "versions"), "w", encoding="utf-8") as f:
+        json.dump({"versions": [{"version": version, "protocols": ["6.0", "5.0"],
+                                 "platforms": platforms}]}, f, indent=2)
+    print(f"registry answers for {version} under {base}/v1/providers/amlauth/amlauth/")
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".json": "application/json", ".zip": "application/zip"}
+
+    def guess_type(self, path):
+        # The registry protocol's documents have no extension (…/versions, …/download/linux/amd64).
+        if "/v1/" in path and not os.path.splitext(path)[1]:
+            return "application/json"
+        return super().guess_type(path)
 
     def log_message(self, fmt, *args):
         sys.stderr.write("mirror: " + (fmt % args) + "\n")
@@ -209,6 +257,7 @@ COMMANDS = {
     "h1": cmd_h1,
     "check-binary": cmd_check_binary,
     "publish-mirror": cmd_publish_mirror,
+    "publish-registry": cmd_publish_registry,
     "serve": cmd_serve,
 }
 
