@@ -136,10 +136,29 @@ def binary_kind(path):
     raise ValueError(f"unknown format (first bytes {head[:4].hex()})")
 
 
+LC_CODE_SIGNATURE = 0x1D
+
+
+def macho_has_signature(path):
+    with open(path, "rb") as f:
+        data = f.read(1 << 16)
+    ncmds = struct.unpack_from("<I", data, 16)[0]
+    off = 32  # mach_header_64
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<II", data, off)
+        if cmd == LC_CODE_SIGNATURE:
+            return True
+        off += size
+    return False
+
+
 def cmd_check_binary(path, want_os, want_arch):
     got = binary_kind(path)
     if got != (want_os, want_arch, "executable"):
         sys.exit(f"{path}: expected a {want_os}_{want_arch} executable, found {got}")
+    # macOS on Apple silicon kills any arm64 binary without at least an ad-hoc code signature.
+    if want_os == "darwin" and want_arch == "arm64" and not macho_has_signature(path):
+        sys.exit(f"{path}: arm64 Mach-O without a code signature; macOS would refuse to run it")
     print(f"{os.path.basename(path)}: {want_os}_{want_arch} executable")
 
 

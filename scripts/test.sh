@@ -37,6 +37,14 @@ step "release artefacts for five platforms (profile ${RELEASE_PROFILE:-ci-releas
 # CI builds with the unoptimised ci-release profile (same code) to fit its time; real releases use
 # the release profile (docs/mirror.md).
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+missing=()
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
 RELEASE_PROFILE=${RELEASE_PROFILE:-ci-release} ./scripts/release.sh "$version"
 ./scripts/install-test.sh "$version"
 
