@@ -33,7 +33,7 @@ step "quickstart (README) with Terraform 1.15 and 1.0.3"
 TF_VERSION=1.0.3 ./scripts/quickstart.sh > "$root/.tools/quickstart-1.0.3.log" 2>&1 || { cat "$root/.tools/quickstart-1.0.3.log"; exit 1; }
 grep -h "^==> quickstart finished" "$root"/.tools/quickstart-*.log
 
-step "release artefacts for five platforms (profile ${RELEASE_PROFILE:-ci-release}), installed as users do"
+step "release artefacts (profile ${RELEASE_PROFILE:-ci-release}), installed as users do"
 # CI builds with the unoptimised ci-release profile (same code) to fit its time; real releases use
 # the release profile (docs/mirror.md).
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
@@ -45,7 +45,11 @@ command -v readelf >/dev/null 2>&1 || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
-RELEASE_PROFILE=${RELEASE_PROFILE:-ci-release} ./scripts/release.sh "$version"
+# windows_amd64 is left out until the plugin host can serve on Windows (it is Unix-socket only
+# today; docs/mirror.md): release.sh would spend minutes building its dependencies only to fail.
+RELEASE_PROFILE=${RELEASE_PROFILE:-ci-release} \
+  RELEASE_TARGETS=${RELEASE_TARGETS:-linux_amd64 linux_arm64 darwin_amd64 darwin_arm64} \
+  ./scripts/release.sh "$version"
 ./scripts/install-test.sh "$version"
 
 step "all tests passed"
