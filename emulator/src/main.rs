@@ -62,6 +62,9 @@ struct Cli {
     /// Largest request body accepted (bytes); larger gets 413.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long, default_value_t = 30)]
+    header_read_timeout_secs: u64,
     /// Secret the managed-identity endpoint expects in X-IDENTITY-HEADER.
     #[arg(long, default_value = "emulator-identity-header")]
     identity_header: String,
@@ -136,6 +139,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         token_lifetime: Duration::from_secs(cli.token_lifetime),
         retry_after_secs: cli.retry_after,
         max_body_bytes: cli.max_body_bytes,
+        header_read_timeout: Duration::from_secs(cli.header_read_timeout_secs.max(1)),
         identity_header: cli.identity_header.clone(),
         subscriptions: cli.subscriptions.clone(),
         state_file: cli.state.clone(),
