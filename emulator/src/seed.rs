@@ -170,6 +170,13 @@ pub struct SeedCompute {
     /// Identity short-hand.
     #[serde(default)]
     pub identity: Option<Value>,
+    /// `disableLocalAuth` (default `true`: what the ML SDK sends for a cluster without SSH
+    /// settings, on create and on every `begin_update`).
+    #[serde(default)]
+    pub disable_local_auth: Option<bool>,
+    /// `vmPriority` (`Dedicated` or `LowPriority`; unset by default).
+    #[serde(default)]
+    pub vm_priority: Option<String>,
 }
 
 /// A datastore.
@@ -417,6 +424,17 @@ fn apply_group(
             }));
             if let Some(id) = &c.identity {
                 body.insert("identity".into(), identity_value(&scope, id));
+            }
+            if let Some(Value::Object(props)) = body.get_mut("properties") {
+                props.insert(
+                    "disableLocalAuth".into(),
+                    json!(c.disable_local_auth.unwrap_or(true)),
+                );
+                if let (Some(p), Some(Value::Object(inner))) =
+                    (&c.vm_priority, props.get_mut("properties"))
+                {
+                    inner.insert("vmPriority".into(), json!(p));
+                }
             }
             let res = compute::seed(app, state, &ws_id, &c.name, &body)?;
             state.put(res);

@@ -331,6 +331,16 @@ fn route(app: &Arc<App>, surface: Surface, inbound: Inbound<'_>) -> Response<Bod
             auth::openid_configuration(app, tenant)
         }
         ["common" | "organizations", "discovery", "instance"] => auth::instance_discovery(app),
+        ["v1.0", "directoryObjects", "getByIds"] => {
+            crate::resources::graph::get_by_ids(app, &method, headers, &body)
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+        ["metadata", "endpoints"] => crate::resources::cloud::metadata_endpoints(
+            app,
+            &method,
+            query.get("api-version").map(String::as_str),
+        )
+        .unwrap_or_else(IntoResponse::into_response),
         _ => arm::handle(app, method, path, query, headers, body, faults),
     }
 }

@@ -238,6 +238,9 @@ pub struct State {
     pub certificate_clients: Vec<CertificateClient>,
     /// Extra principal object ids role assignments may name.
     pub principals: Vec<String>,
+    /// Workspace keys (`listKeys`) by lower-cased workspace id, generated on first use and
+    /// replaced by `resyncKeys`; kept apart from the body so that updates do not rotate them.
+    pub workspace_keys: BTreeMap<String, Value>,
 }
 
 impl State {
