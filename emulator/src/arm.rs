@@ -568,7 +568,29 @@ mod tests {
             })
         );
         assert_eq!(parse_route("/nope"), None);
-        assert_eq!(parse_route("/subscriptions"), None);
+        assert_eq!(parse_route("/subscriptions"), Some(Route::SubscriptionList));
+        assert_eq!(parse_route("/Tenants"), Some(Route::Tenants));
+        assert_eq!(
+            parse_route("/subscriptions/S/resourceGroups/rg/Resources"),
+            Some(Route::Resources("S".into(), Some("rg".into())))
+        );
+        // A role definition under a resource scope is not taken for a child resource type.
+        assert_eq!(
+            parse_route(
+                "/subscriptions/S/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/r/providers/Microsoft.Authorization/roleDefinitions/g"
+            ),
+            Some(Route::RoleDefinitions {
+                sub: Some("S".into()),
+                name: Some("g".into())
+            })
+        );
+        assert_eq!(
+            parse_route("/providers/Microsoft.Authorization/roleDefinitions"),
+            Some(Route::RoleDefinitions {
+                sub: None,
+                name: None
+            })
+        );
     }
 
     #[test]
