@@ -30,34 +30,22 @@ venv "$tools/venv-azure-cli" "$here/requirements-cli.txt" "import azure.cli.core
 venv "$tools/venv-azure-ai-ml" "$here/requirements-ml.txt" "import azure.ai.ml, azure.identity"
 echo "client virtualenvs ready in $(( $(date +%s) - start )) s"
 
-if [[ -z "${EMULATOR_BIN:-}" ]]; then
-    (cd "$repo" && cargo build --quiet -p amlauth-emulator --bin amlauth-emulator)
-    EMULATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/amlauth-emulator"
-fi
-[[ -x "$EMULATOR_BIN" ]] || { echo "emulator binary not found: $EMULATOR_BIN" >&2; exit 1; }
+# shellcheck source=../emulator-process.sh
+source "$here/../emulator-process.sh"
+ensure_emulator_bin "$repo"
 
 work="$(mktemp -d)"
 emu_pid=""
 cleanup() {
-    if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
-        kill "$emu_pid" 2>/dev/null || true
-        wait "$emu_pid" 2>/dev/null || true
-    fi
+    stop_emulator
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 # --print-env writes ca-bundle.pem (system roots + the emulator CA) and points SSL_CERT_FILE
 # and REQUESTS_CA_BUNDLE at it: that is all the clients need to trust the emulator.
-"$EMULATOR_BIN" --seed "$here/seed.json" --ca-out "$work/ca.pem" --print-env --operation-ms 300 \
-    > "$work/stdout" 2> "$work/stderr" &
-emu_pid=$!
-for _ in $(seq 1 100); do
-    if grep -q '^export REQUESTS_CA_BUNDLE=' "$work/stdout" 2>/dev/null; then break; fi
-    if ! kill -0 "$emu_pid" 2>/dev/null; then cat "$work/stderr" >&2; echo "emulator exited early" >&2; exit 1; fi
-    sleep 0.1
-done
-grep -q '^export REQUESTS_CA_BUNDLE=' "$work/stdout" || { echo "emulator did not become ready" >&2; exit 1; }
+start_emulator "$work" "export REQUESTS_CA_BUNDLE=" \
+    --seed "$here/seed.json" --ca-out "$work/ca.pem" --print-env --operation-ms 300
 eval "$(grep '^export ' "$work/stdout")"
 
 export BASE="$ARM_RESOURCE_MANAGER_ENDPOINT"
