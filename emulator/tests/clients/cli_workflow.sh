@@ -48,6 +48,11 @@ ra="$("$AZ" role assignment create --role AcrPull --assignee-object-id "$princip
     --assignee-principal-type ServicePrincipal --scope "$acr_id" \
     --query "[principalId, roleDefinitionId, scope]" -o tsv | tr '\t\n' '  ')"
 expect_eq "$ra" "$principal /subscriptions/$SUBSCRIPTION/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d $acr_id " "role assignment"
+# Again: the service answers 409 RoleAssignmentExists and the CLI shows the existing one.
+first="$("$AZ" role assignment list --scope "$acr_id" --query "[?principalId=='$principal'].name" -o tsv)"
+again="$("$AZ" role assignment create --role AcrPull --assignee-object-id "$principal" \
+    --assignee-principal-type ServicePrincipal --scope "$acr_id" --query name -o tsv)"
+expect_eq "$again" "$first" "repeated role assignment create"
 listed="$("$AZ" role assignment list --scope "$acr_id" \
     --query "[?principalId=='$principal'].[roleDefinitionName, scope]" -o tsv | tr '\t\n' '  ')"
 expect_eq "$listed" "AcrPull $acr_id " "role assignment list"
