@@ -243,30 +243,25 @@ flip_byte "$t-sig/${name}_${version}_SHA256SUMS.sig"
 ! verify_release "$t-sig" >/dev/null 2>&1 || fail "a tampered signature verified"
 ok "a changed SHA256SUMS or signature fails gpg --verify"
 
+init_must_fail() { # NAME CLI-CONFIG WORD WHAT: init fails with WORD in its error, in both CLIs
+  local v d
+  for v in 1.15 1.0.3; do
+    d=$(tf_dir "$1-$v" "$2")
+    if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
+      cat "$d/init.log"
+      fail "Terraform $v installed $4"
+    fi
+    grep -qi "$3" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v refused $4, but not on the $3"; }
+    ok "Terraform $v refuses $4 ($(grep -m1 -i -o "$3.*" "$d/init.log"))"
+  done
+}
 # Terraform itself: the mirror announces the genuine zh: hash but serves a zip with one byte
-# changed (a compromised or corrupted mirror).
+# changed (a compromised or corrupted mirror) ...
 cp "$t-zip/${name}_${version}_linux_amd64.zip" "$www/mirror/registry.terraform.io/amlauth/amlauth/"
-for v in 1.15 1.0.3; do
-  d=$(tf_dir "tampered-$v" "$net_mirror_cfg")
-  if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
-    cat "$d/init.log"
-    fail "Terraform $v installed a tampered zip"
-  fi
-  grep -q "checksum" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v failed, but not on the checksum"; }
-  ok "Terraform $v refuses the tampered zip: $(grep -m1 -o "doesn't match[^.]*" "$d/init.log" || true)"
-done
-
-# Terraform itself: the registry serves a signature with one byte changed.
+init_must_fail tampered-zip "$net_mirror_cfg" checksum "a zip with one byte changed from a network mirror"
+# ... and a registry serves a signature with one byte changed.
 flip_byte "$www/files/$version/${name}_${version}_SHA256SUMS.sig"
-for v in 1.15 1.0.3; do
-  d=$(tf_dir "tampered-sig-$v" "$registry_cfg")
-  if tf_in "$d" "$v" init -input=false >"$d/init.log" 2>&1; then
-    cat "$d/init.log"
-    fail "Terraform $v installed a release whose signature does not match"
-  fi
-  grep -qi "signature" "$d/init.log" || { cat "$d/init.log"; fail "Terraform $v failed, but not on the signature"; }
-  ok "Terraform $v refuses a registry release whose SHA256SUMS signature does not match"
-done
+init_must_fail tampered-sig "$registry_cfg" signature "a registry release whose SHA256SUMS signature does not match"
 
 say "install tests: $passed passed, 0 failed"
 echo "$passed passed, 0 failed"
