@@ -97,7 +97,11 @@ for platform in $platforms; do
       ;;
     darwin_*)
       # shellcheck disable=SC2046
-      python3 "$tool" macos-stubs "$stubs" $(crate_src security-framework-sys core-foundation-sys)
+      if ! python3 "$tool" macos-stubs "$stubs" $(crate_src security-framework-sys core-foundation-sys) >"$log" 2>&1; then
+        say "cannot build $platform: no framework stubs ($(tail -n 1 "$log"))"
+        failed+=("$platform")
+        continue
+      fi
       # macOS 11 (the first with arm64) as the oldest supported, for both CPUs; Zig's own default
       # would be the newest macOS.
       extra=(env MACOSX_DEPLOYMENT_TARGET=11.0
