@@ -44,7 +44,11 @@ sums=$dist/${name}_${version}_SHA256SUMS
 rm -rf "$work"
 mkdir -p "$work"
 server_pid=
-cleanup() { [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true; }
+cleanup() {
+  [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+  # gpg starts an agent for the test keyring; it must not outlive the test.
+  gpgconf --homedir "$work/gnupg" --kill gpg-agent 2>/dev/null || true
+}
 trap cleanup EXIT
 
 # --- 1. signature, checksums, contents -------------------------------------------------------

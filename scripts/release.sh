@@ -175,6 +175,8 @@ GNUPGHOME=$gpg_home gpg --batch --yes --quiet --local-user "$key" \
   --output "$dist/${name}_${version}_SHA256SUMS.sig" --detach-sign "$dist/${name}_${version}_SHA256SUMS"
 # The public half, for whoever verifies the signature (a registry, a mirror's publishing job).
 GNUPGHOME=$gpg_home gpg --batch --yes --armor --output "$dist/${name}_${version}_signing-key.asc" --export "$key"
+# The throwaway keyring's agent is ours to stop; a caller's own agent is left alone.
+[ -n "${RELEASE_GPG_KEY:-}" ] || gpgconf --homedir "$gpg_home" --kill gpg-agent 2>/dev/null || true
 
 say "dist/ for $version:"
 (cd "$dist" && ls -l "${name}_${version}"_*)
