@@ -87,10 +87,15 @@ impl ClientAssertion for GitHubAssertion {
             .send()
             .await
             .map_err(|e| {
-                cred_err(format!(
-                    "requesting an ID token from {shown} failed: {}",
-                    e.without_url()
-                ))
+                let e = e.without_url();
+                cred_err(match super::error::tls_failure(&e) {
+                    Some(reason) => super::error::TlsFailure {
+                        host: shown.clone(),
+                        reason,
+                    }
+                    .to_string(),
+                    None => format!("requesting an ID token from {shown} failed: {e}"),
+                })
             })?;
         let status = resp.status();
         if !status.is_success() {
