@@ -174,6 +174,15 @@ fn chain(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> Cr
     )
 }
 
+/// The chain's error for one token request (the request must fail).
+async fn token_error(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> String {
+    chain(cfg, vars, az)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 #[tokio::test]
 async fn client_secret_over_tls_and_cached() {
     let (server, sts) = sts_server().await;
@@ -535,11 +544,7 @@ async fn nothing_works_lists_every_method_without_secrets() {
         use_cli: Some(false),
         ..Default::default()
     };
-    let e = chain(&none, &[], None)
-        .token(SCOPE, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = token_error(&none, &[], None).await;
     assert!(
         e.contains("no authentication method is configured")
             && e.contains("Azure CLI: not used: use_cli is false"),
@@ -756,11 +761,7 @@ async fn real_entra_error_body_on_every_service_principal_path() {
         ),
     ];
     for (name, cfg) in cases {
-        let e = chain(&cfg, &[], None)
-            .token(SCOPE, false)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = token_error(&cfg, &[], None).await;
         assert!(e.contains(name), "{name}: {e}");
         assert_entra_message(&e);
         assert!(!e.contains(SECRET), "{e}");
@@ -780,11 +781,7 @@ async fn token_request_retries_follow_max_retries() {
             max_retries: Some(retries),
             ..base_config(&server)
         };
-        let e = chain(&cfg, &[], None)
-            .token(SCOPE, false)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = token_error(&cfg, &[], None).await;
         assert_eq!(
             count.load(Ordering::SeqCst),
             expected,
@@ -826,11 +823,7 @@ async fn managed_identity_error_bodies_are_shown() {
         msi_endpoint: Some(format!("http://127.0.0.1:{}/imds", addr.port())),
         ..Default::default()
     };
-    let e = chain(&imds, &[], None)
-        .token(SCOPE, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = token_error(&imds, &[], None).await;
     assert!(
         e.contains("Identity not found") && e.contains("invalid_request"),
         "{e}"
@@ -841,7 +834,7 @@ async fn managed_identity_error_bodies_are_shown() {
         ..Default::default()
     };
     let endpoint = format!("http://127.0.0.1:{}/appsvc", addr.port());
-    let e = chain(
+    let e = token_error(
         &appsvc,
         &[
             ("IDENTITY_ENDPOINT", &endpoint),
@@ -849,10 +842,7 @@ async fn managed_identity_error_bodies_are_shown() {
         ],
         None,
     )
-    .token(SCOPE, false)
-    .await
-    .unwrap_err()
-    .to_string();
+    .await;
     assert!(
         e.contains("Unable to load the proper Managed Identity.")
             && e.contains("7c2e0d1a-0000-4000-8000-000000000abc"),
@@ -872,11 +862,7 @@ async fn azure_cli_entra_error_is_shown() {
         ),
         ..Default::default()
     });
-    let e = chain(&AuthConfig::default(), &[], Some(az))
-        .token(SCOPE, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = token_error(&AuthConfig::default(), &[], Some(az)).await;
     assert!(
         e.contains("AADSTS700082: The refresh token has expired")
             && e.contains("22222222-0000-0000-0000-000000000002")
@@ -903,11 +889,7 @@ async fn tls_failures_at_the_token_endpoint_are_not_retried() {
             // Unknown issuer: the server's certificate is not trusted at all.
             cfg.ca_bundle = None;
         }
-        let e = chain(&cfg, &[], None)
-            .token(SCOPE, false)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = token_error(&cfg, &[], None).await;
         assert_eq!(
             server.accepts.load(Ordering::SeqCst),
             1,

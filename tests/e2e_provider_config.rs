@@ -57,6 +57,19 @@ fn unknown_provider_config_at_plan_tf_1_15() {
     unknown_provider_config_at_plan(Tf::V1_15);
 }
 
+/// Applies one registry setting, which needs a token, and expects the apply to fail.
+fn failing_apply(ws: &TfWorkspace) -> (common::TfOutput, String) {
+    ws.write_resources(&format!(
+        "resource \"amlauth_acr_admin\" \"a\" {{\n  registry_id = \"{}\"\n  enabled = false\n}}\n",
+        emu::registry("acre2eone")
+    ));
+    ws.init();
+    let out = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(out.code, 0, "{out}");
+    let text = out.combined();
+    (out, text)
+}
+
 /// A wrong client secret fails with one clear diagnostic that never shows the secret.
 #[test]
 fn wrong_secret_is_reported_without_the_secret() {
@@ -69,14 +82,7 @@ fn wrong_secret_is_reported_without_the_secret() {
         let log = ws.dir.path().join("tf.log");
         ws.set_env("TF_LOG", "TRACE");
         ws.set_env("TF_LOG_PATH", &log.display().to_string());
-        ws.write_resources(&format!(
-            "resource \"amlauth_acr_admin\" \"a\" {{\n  registry_id = \"{}\"\n  enabled = false\n}}\n",
-            emu::registry("acre2eone")
-        ));
-        ws.init();
-        let out = ws.run(&["apply", "-auto-approve", "-no-color"]);
-        assert_ne!(out.code, 0, "{out}");
-        let text = out.combined();
+        let (out, text) = failing_apply(&ws);
         assert!(
             text.to_lowercase().contains("secret"),
             "{tf:?}: the error names the method: {out}"
@@ -122,22 +128,12 @@ fn token_endpoint_failure(tf: Tf, cert_is_ca: Option<bool>) -> String {
     let emu = Emu::start(emu::standard_seed(), ws.dir.path());
     ws.use_emulator(&emu);
     ws.set_env("ARM_AUTHORITY_HOST", &sts.url());
-    match cert_is_ca {
-        // The token endpoint's certificate is trusted (and valid): Entra's answer is shown.
-        None => ws.set_env("ARM_CA_BUNDLE", &sts.ca_file.display().to_string()),
-        // Unknown issuer: only the emulator's CA is trusted.
-        Some(false) => {}
-        // Trusted, but a CA certificate presented as the server's own.
-        Some(true) => ws.set_env("ARM_CA_BUNDLE", &sts.ca_file.display().to_string()),
+    // Trusted for Entra's answer (None) and for the CA-as-server certificate (Some(true));
+    // with Some(false) only the emulator's CA is trusted: unknown issuer.
+    if cert_is_ca != Some(false) {
+        ws.set_env("ARM_CA_BUNDLE", &sts.ca_file.display().to_string());
     }
-    ws.write_resources(&format!(
-        "resource \"amlauth_acr_admin\" \"a\" {{\n  registry_id = \"{}\"\n  enabled = false\n}}\n",
-        emu::registry("acre2eone")
-    ));
-    ws.init();
-    let out = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let text = out.combined();
+    let (out, text) = failing_apply(&ws);
     assert!(!text.contains(emu::CLIENT_SECRET), "{tf:?}: secret shown");
     if cert_is_ca.is_some() {
         // One handshake per token request the apply makes (the write and its read-back

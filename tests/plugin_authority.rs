@@ -85,7 +85,7 @@ async fn health_check_with_authority(socket: &std::path::Path, authority: &str) 
 
 #[tokio::test]
 async fn authority_as_go_grpc_sends_it_is_served() {
-    let mut p = Plugin::terraform_like("6", None);
+    let p = Plugin::terraform_like("6", None);
     let hs = p.handshake();
     for authority in ["localhost", "unix", "127.0.0.1:1234"] {
         assert_eq!(
@@ -94,7 +94,6 @@ async fn authority_as_go_grpc_sends_it_is_served() {
             "{authority}"
         );
     }
-    drop(p.wait_exit(Duration::ZERO));
 }
 
 /// The documented limitation: a percent-encoded socket path as `:authority` is refused by
@@ -102,11 +101,10 @@ async fn authority_as_go_grpc_sends_it_is_served() {
 /// update docs/architecture.md.
 #[tokio::test]
 async fn percent_encoded_socket_path_authority_is_refused_by_h2() {
-    let mut p = Plugin::terraform_like("6", None);
+    let p = Plugin::terraform_like("6", None);
     let hs = p.handshake();
     assert_eq!(
         health_check_with_authority(&hs.addr, "tmp%2Fplugin123").await,
         Outcome::Reset(1)
     );
-    drop(p.wait_exit(Duration::ZERO));
 }

@@ -94,14 +94,9 @@ impl ClientAssertion for GitHubAssertion {
             .await
             .map_err(|e| {
                 let e = e.without_url();
-                cred_err(match super::error::tls_failure(&e) {
-                    Some(reason) => super::error::TlsFailure {
-                        host: shown.clone(),
-                        reason,
-                    }
-                    .to_string(),
-                    None => format!("requesting an ID token from {shown} failed: {e}"),
-                })
+                cred_err(super::error::tls_or_else(&shown, &e, || {
+                    format!("requesting an ID token from {shown} failed: {e}")
+                }))
             })?;
         let status = resp.status();
         if !status.is_success() {

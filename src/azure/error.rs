@@ -213,6 +213,23 @@ pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<Strin
     None
 }
 
+/// A failed request in words: the TLS reason with the `ca_bundle` hint when the failure is
+/// one, else `other()`.
+pub(crate) fn tls_or_else(
+    host: &str,
+    e: &(dyn std::error::Error + 'static),
+    other: impl FnOnce() -> String,
+) -> String {
+    match tls_failure(e) {
+        Some(reason) => TlsFailure {
+            host: host.to_string(),
+            reason,
+        }
+        .to_string(),
+        None => other(),
+    }
+}
+
 fn describe_rustls(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     match e {

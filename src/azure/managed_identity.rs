@@ -84,14 +84,9 @@ impl TokenCredential for ManagedIdentity {
         }
         let resp = req.send().await.map_err(|e| {
             let e = e.without_url();
-            cred_err(match super::error::tls_failure(&e) {
-                Some(reason) => super::error::TlsFailure {
-                    host: shown.clone(),
-                    reason,
-                }
-                .to_string(),
-                None => format!("managed identity endpoint {shown} unreachable: {e}"),
-            })
+            cred_err(super::error::tls_or_else(&shown, &e, || {
+                format!("managed identity endpoint {shown} unreachable: {e}")
+            }))
         })?;
         let status = resp.status();
         if !status.is_success() {
