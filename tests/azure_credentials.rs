@@ -552,19 +552,27 @@ async fn nothing_works_lists_every_method_without_secrets() {
     );
 }
 
-/// The token endpoint checks the assertion like Entra ID would: RS256 signature by the
-/// certificate's key, SHA-256 thumbprint, audience, issuer and subject.
-#[tokio::test]
-async fn client_certificate_signs_a_verifiable_assertion() {
-    use base64::Engine as _;
+/// An RSA client certificate with its key, written as one PEM file in `dir`.
+fn rsa_client_pem(
+    dir: &std::path::Path,
+) -> (rcgen::KeyPair, rcgen::Certificate, std::path::PathBuf) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
     let cert = rcgen::CertificateParams::new(vec!["amlauth-test".to_string()])
         .unwrap()
         .self_signed(&key)
         .unwrap();
+    let path = dir.join("client.pem");
+    std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    (key, cert, path)
+}
+
+/// The token endpoint checks the assertion like Entra ID would: RS256 signature by the
+/// certificate's key, SHA-256 thumbprint, audience, issuer and subject.
+#[tokio::test]
+async fn client_certificate_signs_a_verifiable_assertion() {
+    use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
-    let pem_path = dir.path().join("client.pem");
-    std::fs::write(&pem_path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    let (key, cert, pem_path) = rsa_client_pem(dir.path());
 
     let (server, sts) = sts_server().await;
     let cfg = AuthConfig {
@@ -709,14 +717,8 @@ fn assert_entra_message(e: &str) {
 #[tokio::test]
 async fn real_entra_error_body_on_every_service_principal_path() {
     let (server, count) = fixed_sts(401, REAL_INVALID_CLIENT).await;
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["amlauth-test".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("client.pem");
-    std::fs::write(&pem, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    let (_, _, pem) = rsa_client_pem(dir.path());
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "file-jwt").unwrap();
     let cases: Vec<(&str, AuthConfig)> = vec![
