@@ -32,6 +32,9 @@ pub struct Ctx {
     pub cancel: CancellationToken,
     pub capabilities: ClientCapabilities,
     warnings: Arc<Mutex<Diagnostics>>,
+    /// Set by a read that finds the object's last operation failed (see
+    /// [`super::lifecycle::FailedMark`]).
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 impl Ctx {
@@ -45,6 +48,7 @@ impl Ctx {
             cancel,
             capabilities,
             warnings: Arc::default(),
+            failed: Arc::default(),
         }
     }
 
@@ -67,6 +71,18 @@ impl Ctx {
         if let Ok(mut w) = self.warnings.lock() {
             w.push(d);
         }
+    }
+
+    /// Records that Azure reports the object's last operation failed (`reason` says how), so
+    /// the next plan applies the configuration again even when the values already match.
+    pub fn report_failed(&self, reason: impl Into<String>) {
+        if let Ok(mut f) = self.failed.lock() {
+            *f = Some(reason.into());
+        }
+    }
+
+    pub(crate) fn take_failed(&self) -> Option<String> {
+        self.failed.lock().ok().and_then(|mut f| f.take())
     }
 
     pub(crate) fn take_warnings(&self) -> Diagnostics {

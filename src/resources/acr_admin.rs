@@ -76,10 +76,11 @@ pub fn schema() -> Schema {
              the registry it creates; the secure setup disables it and pulls images with managed identities. \
              Destroying this resource leaves the setting as it is.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The registry's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The registry's ARM id."))
         .attribute(
             Attribute::string("registry_id")
                 .optional()
+                .arm_id()
                 .computed()
                 .requires_replace()
                 .use_state_for_unknown()
@@ -92,6 +93,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("workspace_id")
                 .optional()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML workspace", ws_id))
                 .describe("ARM id of an Azure ML workspace whose container registry to manage."),

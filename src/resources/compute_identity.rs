@@ -27,7 +27,7 @@ use crate::value::{Type, Value};
 
 use super::common::{
     ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
-    id_validator, jstr, parse_id, require_client,
+    id_validator, jstr, note_provisioning_state, parse_id, require_client,
 };
 use super::identity::{
     RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type, has_user,
@@ -120,10 +120,11 @@ pub fn schema() -> Schema {
              or one or more user-assigned identities. The compute is updated with a full read-modify-write; \
              every other setting is kept. Destroying this resource leaves the compute as it is.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The compute's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The compute's ARM id."))
         .attribute(
             Attribute::string("compute_id")
                 .required()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML compute", compute_id))
                 .describe("ARM id of the compute (`…/workspaces/{ws}/computes/{name}`). Changing it replaces the resource."),
@@ -137,6 +138,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string_set("user_assigned_identity_ids")
                 .optional()
+                .arm_id()
                 .validate(id_validator("a user-assigned managed identity", uai_id))
                 .describe("ARM ids of the user-assigned identities. Required with `UserAssigned`, not allowed otherwise."),
         )
@@ -145,6 +147,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::new("user_assigned_identities", Type::Map(Box::new(UserIdentityInfo::value_type())))
                 .computed()
+                .arm_id()
                 .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
         );
     Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
@@ -394,7 +397,10 @@ impl Resource for ComputeIdentity {
             )
             .await
         {
-            Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
+            Ok(Some(b)) => {
+                note_provisioning_state(ctx, &b, "compute");
+                Ok(Some(state_from_arm(&b, &state)))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the compute", &e).into()),
         }

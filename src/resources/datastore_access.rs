@@ -174,10 +174,11 @@ pub fn schema() -> Schema {
              SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
              created or deleted; destroying this resource leaves its credentials as they are.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The datastore's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The datastore's ARM id."))
         .attribute(
             Attribute::string("datastore_id")
                 .required()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML datastore", datastore_id))
                 .describe("ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
