@@ -30,8 +30,8 @@ use super::common::{
     id_validator, jstr, note_provisioning_state, parse_id, require_client,
 };
 use super::identity::{
-    RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type, has_user,
-    identity_body, same_ids,
+    NONE, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type,
+    has_user, identity_body, same_ids,
 };
 use super::workspace_identity::{id_identity_schema, identity_from_id};
 
@@ -93,7 +93,7 @@ pub struct ComputeIdentity;
 
 fn check_type(v: &Value) -> Result<(), String> {
     let Some(t) = v.as_str() else { return Ok(()) };
-    if t == SYSTEM_ASSIGNED || t == USER_ASSIGNED {
+    if t == SYSTEM_ASSIGNED || t == USER_ASSIGNED || t == NONE {
         return Ok(());
     }
     if canonical_type(t) == super::identity::BOTH {
@@ -104,11 +104,11 @@ fn check_type(v: &Value) -> Result<(), String> {
         );
     }
     match canonical_type(t).as_str() {
-        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED) => {
+        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED | NONE) => {
             Err(format!("\"{t}\" is not accepted as written: use \"{c}\"."))
         }
         _ => Err(format!(
-            "\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\"."
+            "\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\", \"None\"."
         )),
     }
 }
@@ -132,8 +132,10 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("type")
                 .required()
-                .validate(Check::new("`SystemAssigned` or `UserAssigned`", check_type))
-                .describe("`SystemAssigned` or `UserAssigned`; a cluster never has both."),
+                .validate(Check::new("`SystemAssigned`, `UserAssigned` or `None`", check_type))
+                .describe(
+                    "`SystemAssigned`, `UserAssigned` or `None` (removes the identity); a cluster never has both kinds.",
+                ),
         )
         .attribute(
             Attribute::string_set("user_assigned_identity_ids")
@@ -316,6 +318,12 @@ impl Resource for ComputeIdentity {
                 "Missing user-assigned identities",
                 "`type = \"UserAssigned\"` needs at least one id in `user_assigned_identity_ids`.",
             );
+        } else if t == NONE && ids.known().is_some_and(|s| !s.is_empty()) {
+            diags.attribute_error(
+                path,
+                "User-assigned identities need type UserAssigned",
+                "`type = \"None\"` removes every identity from the compute: remove `user_assigned_identity_ids` or use `type = \"UserAssigned\"`.",
+            );
         } else if t == SYSTEM_ASSIGNED && ids.known().is_some_and(|s| !s.is_empty()) {
             diags.attribute_error(
                 path,
@@ -329,7 +337,7 @@ impl Resource for ComputeIdentity {
         &self,
         req: PlanRequest<'_, Self::Model>,
         planned: &mut Self::Model,
-        _resp: &mut PlanResponse,
+        resp: &mut PlanResponse,
     ) {
         let c = req.config;
         if let Field::Known(w) = &c.compute_id {
@@ -352,11 +360,23 @@ impl Resource for ComputeIdentity {
                     &ids,
                 )
         });
-        if has_user(t) {
+        if has_user(t) || t == NONE {
             planned.principal_id = Field::Null;
             planned.tenant_id = Field::Null;
-        } else {
+        }
+        if !has_user(t) {
             planned.user_assigned_identities = Field::Null;
+        }
+        if t == NONE && !prior.is_some_and(|p| p.type_.known().map(String::as_str) == Some(NONE)) {
+            resp.diags.push(
+                Diagnostic::warning(
+                    "The compute will have no managed identity",
+                    "`type = \"None\"` removes the compute's managed identity: role assignments to its principal \
+                     stop working, and jobs on the compute can no longer reach Key Vault, datastores or the \
+                     container registry with it.",
+                )
+                .at(AttributePath::root().attr("type")),
+            );
         }
         if unchanged && let Some(p) = prior {
             planned.principal_id = p.principal_id.clone();
@@ -503,5 +523,11 @@ mod tests {
                 .contains("use \"SystemAssigned\"")
         );
         assert!(check_type(&Value::String("UserAssigned".into())).is_ok());
+        assert!(check_type(&Value::String("None".into())).is_ok());
+        assert!(
+            check_type(&Value::String("none".into()))
+                .unwrap_err()
+                .contains("use \"None\"")
+        );
     }
 }
