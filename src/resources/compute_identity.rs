@@ -367,7 +367,7 @@ impl Resource for ComputeIdentity {
         if !has_user(t) {
             planned.user_assigned_identities = Field::Null;
         }
-        if t == NONE && !prior.is_some_and(|p| p.type_.known().map(String::as_str) == Some(NONE)) {
+        if t == NONE && prior.is_none_or(|p| p.type_.known().map(String::as_str) != Some(NONE)) {
             resp.diags.push(
                 Diagnostic::warning(
                     "The compute will have no managed identity",
