@@ -12,6 +12,8 @@
 //! - **Objects Azure reports `Failed`** ([`FailedMark`]): a read that finds the object's last
 //!   operation failed ([`super::Ctx::report_failed`]) records it in the private state; the next
 //!   plan then proposes to apply the configuration again and says why.
+//! - **The read after an import** ([`ImportedMark`]): import notes itself in the private state
+//!   so the read that follows can say what import cannot recover ([`super::Ctx::just_imported`]).
 //!
 //! [`Attribute::arm_id`]: super::schema::Attribute::arm_id
 
@@ -228,13 +230,11 @@ pub fn show(v: &Value) -> String {
     }
 }
 
-/// The private-state note that Azure reported the object's last operation failed. Private
-/// state is ours alone (Terraform stores it opaquely): a small JSON object.
-pub struct FailedMark;
+/// Notes kept in the private state, which is ours alone (Terraform stores it opaquely and
+/// hands it back): a small JSON object of strings.
+struct Notes;
 
-const FAILED_KEY: &str = "failed";
-
-impl FailedMark {
+impl Notes {
     fn decode(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_slice::<serde_json::Value>(private)
             .ok()
@@ -250,22 +250,52 @@ impl FailedMark {
         }
     }
 
-    /// `private` with the note set (`Some`) or cleared (`None`).
-    pub fn set(private: &[u8], reason: Option<&str>) -> Vec<u8> {
+    fn set(private: &[u8], key: &str, value: Option<&str>) -> Vec<u8> {
         let mut m = Self::decode(private);
-        match reason {
-            Some(r) => m.insert(FAILED_KEY.into(), r.into()),
-            None => m.remove(FAILED_KEY),
+        match value {
+            Some(r) => m.insert(key.into(), r.into()),
+            None => m.remove(key),
         };
         Self::encode(m)
     }
 
-    /// The reason noted in `private`, if any.
-    pub fn get(private: &[u8]) -> Option<String> {
+    fn get(private: &[u8], key: &str) -> Option<String> {
         Self::decode(private)
-            .get(FAILED_KEY)
+            .get(key)
             .and_then(|v| v.as_str())
             .map(str::to_string)
+    }
+}
+
+/// The private-state note that the object was just imported (cleared by the next read).
+pub struct ImportedMark;
+
+impl ImportedMark {
+    const KEY: &str = "imported";
+
+    pub fn set(private: &[u8], imported: bool) -> Vec<u8> {
+        Notes::set(private, Self::KEY, imported.then_some("true"))
+    }
+
+    pub fn get(private: &[u8]) -> bool {
+        Notes::get(private, Self::KEY).is_some()
+    }
+}
+
+/// The private-state note that Azure reported the object's last operation failed.
+pub struct FailedMark;
+
+impl FailedMark {
+    const KEY: &str = "failed";
+
+    /// `private` with the note set (`Some`) or cleared (`None`).
+    pub fn set(private: &[u8], reason: Option<&str>) -> Vec<u8> {
+        Notes::set(private, Self::KEY, reason)
+    }
+
+    /// The reason noted in `private`, if any.
+    pub fn get(private: &[u8]) -> Option<String> {
+        Notes::get(private, Self::KEY)
     }
 
     /// Makes the plan of an object Azure reports failed an update: `id` (computed, the same

@@ -35,6 +35,8 @@ pub struct Ctx {
     /// Set by a read that finds the object's last operation failed (see
     /// [`super::lifecycle::FailedMark`]).
     failed: Arc<Mutex<Option<String>>>,
+    /// This read is the one right after an import (see [`super::lifecycle::ImportedMark`]).
+    imported: bool,
 }
 
 impl Ctx {
@@ -49,6 +51,7 @@ impl Ctx {
             capabilities,
             warnings: Arc::default(),
             failed: Arc::default(),
+            imported: false,
         }
     }
 
@@ -79,6 +82,15 @@ impl Ctx {
         if let Ok(mut f) = self.failed.lock() {
             *f = Some(reason.into());
         }
+    }
+
+    /// Whether this read follows an import: the place to say what import could not recover.
+    pub fn just_imported(&self) -> bool {
+        self.imported
+    }
+
+    pub(crate) fn set_imported(&mut self, imported: bool) {
+        self.imported = imported;
     }
 
     pub(crate) fn take_failed(&self) -> Option<String> {

@@ -77,6 +77,7 @@ pub struct ApplyOutcome {
 pub struct Imported {
     pub type_name: String,
     pub state: Vec<u8>,
+    pub private: Vec<u8>,
     pub identity: Option<Vec<u8>>,
 }
 
@@ -306,7 +307,9 @@ impl Runtime {
                     ..Default::default()
                 });
             }
-            let ctx = self.ctx(caps);
+            let mut ctx = self.ctx(caps);
+            ctx.set_imported(lifecycle::ImportedMark::get(&private));
+            let private = lifecycle::ImportedMark::set(&private, false);
             let mut new = match e.imp.read(&ctx, &state).await {
                 Ok(v) => v,
                 Err(mut d) => {
@@ -475,6 +478,7 @@ impl Runtime {
                 vec![Imported {
                     type_name: type_name.to_string(),
                     state: encode(&state, &e.ty)?,
+                    private: lifecycle::ImportedMark::set(&[], true),
                     identity,
                 }],
                 ctx.take_warnings(),

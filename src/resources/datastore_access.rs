@@ -203,6 +203,10 @@ pub fn schema() -> Schema {
             .attribute(
                 Attribute::string(*wo)
                     .optional()
+                    // Sensitive as well: the schema then marks the attribute in the imported
+                    // state as Terraform marks it in a plan from a sensitive variable, so an
+                    // import plans no change (Terraform compares those marks).
+                    .sensitive()
                     .write_only()
                     .describe(format!("Write-only twin of `{plain}` (Terraform 1.11+): never stored. Change `secret_wo_version` to send a new value.")),
             );
@@ -464,6 +468,24 @@ impl DatastoreAccess {
     }
 }
 
+/// After an import of a credential-based datastore: Azure never returns the secret, so say
+/// which attribute carries it.
+fn secret_unknown_after_import(read: &DatastoreAccessModel) -> Option<Diagnostic> {
+    let mode = read.mode.known()?;
+    let (_, plain, wo, _) = SECRETS.iter().find(|(m, ..)| m == mode)?;
+    Some(
+        Diagnostic::warning(
+            "Datastore secret unknown after import",
+            format!(
+                "The datastore uses mode \"{mode}\", whose secret Azure never returns: the secret is unknown after import. \
+                 Set `{wo}` (Terraform 1.11 and later; it is sent when `secret_wo_version` changes) or `{plain}` \
+                 (sent by the next apply) to the secret the datastore should use."
+            ),
+        )
+        .at(AttributePath::root().attr(*wo)),
+    )
+}
+
 fn identity_unsupported(ds_type: &str) -> Diagnostic {
     Diagnostic::error(
         "Identity-based access not supported for this datastore",
@@ -608,7 +630,15 @@ impl Resource for DatastoreAccess {
             )
             .await
         {
-            Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
+            Ok(Some(b)) => {
+                let read = state_from_arm(&b, &state);
+                if ctx.just_imported()
+                    && let Some(w) = secret_unknown_after_import(&read)
+                {
+                    ctx.warn(w);
+                }
+                Ok(Some(read))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the datastore", &e).into()),
         }
