@@ -12,6 +12,10 @@
 //! - **Objects Azure reports `Failed`** ([`FailedMark`]): a read that finds the object's last
 //!   operation failed ([`super::Ctx::report_failed`]) records it in the private state; the next
 //!   plan then proposes to apply the configuration again and says why.
+//! - **Interrupted writes** ([`INTERRUPT_READ_BACK`], [`interrupted_error`]): when Terraform
+//!   stops the provider while a write is in flight, the resource is returned with a short
+//!   bounded read-back of what Azure holds (or, failing that, the planned values), with an
+//!   error saying the operation was interrupted, so state never claims less than Azure holds.
 //! - **The read after an import** ([`ImportedMark`]): import notes itself in the private state
 //!   so the read that follows can say what import cannot recover ([`super::Ctx::just_imported`]).
 //!
@@ -227,6 +231,45 @@ pub fn show(v: &Value) -> String {
                 .join(", ")
         ),
         Value::Dynamic(_, inner) => show(inner),
+    }
+}
+
+/// How long the read-back after an interrupted write may take.
+pub const INTERRUPT_READ_BACK: Duration = Duration::from_secs(15);
+
+/// The error of a write Terraform interrupted; `read_back` says where the state came from.
+pub fn interrupted_error(read_back: bool) -> Diagnostic {
+    Diagnostic::error(
+        "Operation interrupted",
+        if read_back {
+            "Terraform stopped the provider while the change was in progress in Azure. The state records what \
+             Azure reported when read again right after the interruption; Azure may still be completing the \
+             operation. Run `terraform plan` to see what remains."
+        } else {
+            "Terraform stopped the provider while the change was in progress in Azure, and Azure could not be \
+             read again in time: the state records the planned values. Run `terraform plan` (which reads Azure \
+             first) to see what remains."
+        },
+    )
+}
+
+/// `planned` with unknown values replaced by `prior`'s (or null): what to record when an
+/// interrupted write cannot be read back.
+pub fn planned_as_known(planned: &Value, prior: &Value) -> Value {
+    match (planned, prior) {
+        (Value::Object(p), _) => Value::Object(
+            p.iter()
+                .map(|(k, v)| (k.clone(), planned_as_known(v, attr(prior, k))))
+                .collect(),
+        ),
+        (v, prior) if !v.is_wholly_known() => {
+            if prior.is_wholly_known() {
+                prior.clone()
+            } else {
+                Value::Null
+            }
+        }
+        (v, _) => v.clone(),
     }
 }
 

@@ -104,6 +104,15 @@ impl Ctx {
             .unwrap_or_default()
     }
 
+    /// A context that ignores Terraform's stop and ends after `timeout`: for the short
+    /// read-back that records what an interrupted write left in Azure.
+    pub(crate) fn detached(&self, timeout: Duration) -> Ctx {
+        let mut fresh = self.clone();
+        fresh.cancel = CancellationToken::new();
+        fresh.warnings = Arc::default();
+        fresh.with_timeout(Some(timeout))
+    }
+
     /// A child context whose cancellation also fires after `timeout`.
     pub fn with_timeout(&self, timeout: Option<Duration>) -> Ctx {
         let mut child = self.clone();

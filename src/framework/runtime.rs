@@ -409,7 +409,13 @@ impl Runtime {
             let ctx = self.ctx(ClientCapabilities::default());
             let out = e.imp.apply(&ctx, &prior, &planned, &config).await;
             let mut diags = out.diags;
-            let mut new_state = fill_missing(out.new_state, &e.ty);
+            let mut new_state = out.new_state;
+            if ctx.cancel.is_cancelled() && !planned.is_null() && diags.has_errors() {
+                new_state = self
+                    .after_interrupt(e, &ctx, &prior, &planned, &mut diags)
+                    .await;
+            }
+            let mut new_state = fill_missing(new_state, &e.ty);
             null_write_only(&e.schema.block, &mut new_state);
             // Azure's re-spelling of an id is no change: keep the plan's (or the state's).
             lifecycle::keep_spelling(&e.schema.block, &mut new_state, &[&planned, &prior], None);
@@ -504,6 +510,30 @@ impl Runtime {
             Ok((b, d)) => (Some(b), d),
             Err(d) => (None, d),
         }
+    }
+
+    /// Terraform stopped the provider mid-write: record what Azure holds (a short bounded
+    /// read-back, outside the stop), or the planned values, and say it was interrupted.
+    async fn after_interrupt(
+        &self,
+        e: &ResourceEntry,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        tracing::warn!("apply interrupted by Terraform; reading the object back");
+        let fresh = ctx.detached(lifecycle::INTERRUPT_READ_BACK);
+        let probe = lifecycle::planned_as_known(planned, prior);
+        let read =
+            tokio::time::timeout(lifecycle::INTERRUPT_READ_BACK, e.imp.read(&fresh, &probe)).await;
+        let (state, read_back) = match read {
+            // Null when the object is gone (or was never created): nothing to record.
+            Ok(Ok(v)) => (v, true),
+            _ => (probe, false),
+        };
+        diags.push(lifecycle::interrupted_error(read_back));
+        state
     }
 
     /// A write Azure answered whose result still differs from the plan: re-read over a short
