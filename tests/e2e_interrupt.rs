@@ -76,6 +76,27 @@ fn interrupted_apply(ws: &TfWorkspace, emu: &Emu) -> std::process::Output {
     child.wait_with_output().expect("terraform exits")
 }
 
+/// Attached user-assigned identity ids in an ARM body, lower-cased.
+fn remote_ids(body: &Value) -> Vec<String> {
+    body["identity"]["userAssignedIdentities"]
+        .as_object()
+        .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default()
+}
+
+/// `user_assigned_identity_ids` of a state, lower-cased.
+fn state_ids(values: &Value) -> Vec<String> {
+    values["user_assigned_identity_ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The state of both resources says what the emulator holds.
 fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
     let w = ws.resource_values(WS_ADDR);
@@ -90,20 +111,7 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
         w["system_datastores_auth_mode"], stored["properties"]["systemDatastoresAuthMode"],
         "{ctx}"
     );
-    let remote: Vec<String> = stored["identity"]["userAssignedIdentities"]
-        .as_object()
-        .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
-        .unwrap_or_default();
-    let local: Vec<String> = w["user_assigned_identity_ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(local, remote, "{ctx}");
+    assert_eq!(state_ids(&w), remote_ids(&stored), "{ctx}");
 
     let c = ws.resource_values(COMPUTE_ADDR);
     let stored = emu
@@ -115,20 +123,7 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
         c["principal_id"], stored["identity"]["principalId"],
         "{ctx}"
     );
-    let remote: Vec<String> = stored["identity"]["userAssignedIdentities"]
-        .as_object()
-        .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
-        .unwrap_or_default();
-    let local: Vec<String> = c["user_assigned_identity_ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(local, remote, "{ctx}");
+    assert_eq!(state_ids(&c), remote_ids(&stored), "{ctx}");
 }
 
 fn interrupted(tf: Tf) {

@@ -5,15 +5,10 @@
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{Install, Tf, TfWorkspace, flat};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_identity.this";
-
-/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
-fn flat(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);

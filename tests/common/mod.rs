@@ -259,6 +259,11 @@ impl TfWorkspace {
     }
 }
 
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+pub fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Output of one Terraform command.
 pub struct TfOutput {
     pub args: Vec<String>,
