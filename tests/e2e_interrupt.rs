@@ -33,10 +33,14 @@ fn config(mode: &str, compute_type: &str) -> String {
     )
 }
 
-/// Runs `terraform apply` in its own process group and sends SIGINT to the group once both
-/// writes reached the emulator (their operations are held by a delay fault).
-fn interrupted_apply(ws: &TfWorkspace, emu: &Emu) -> std::process::Output {
+/// Runs `terraform apply` in its own process group, holds the long-running operations with a
+/// delay fault, and sends SIGINT to the group once both writes reached the emulator. Returns
+/// Terraform's output, asserting it failed.
+fn interrupted_apply(ws: &TfWorkspace, emu: &Emu) -> String {
     emu.clear_journal();
+    emu.fault(
+        json!({"method": "GET", "path": "*/operation*", "action": {"kind": "delay", "ms": 30000}}),
+    );
     let mut cmd = Command::new(ws.tf.binary());
     cmd.args(["apply", "-auto-approve", "-input=false", "-no-color"])
         .current_dir(ws.work_dir())
@@ -73,7 +77,12 @@ fn interrupted_apply(ws: &TfWorkspace, emu: &Emu) -> std::process::Output {
         .status()
         .expect("kill");
     assert!(status.success());
-    child.wait_with_output().expect("terraform exits")
+    let out = child.wait_with_output().expect("terraform exits");
+    emu.clear_faults();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    text
 }
 
 /// Attached user-assigned identity ids in an ARM body, lower-cased.
@@ -134,32 +143,18 @@ fn interrupted(tf: Tf) {
     ws.init();
 
     // Creates interrupted after Azure accepted the writes: both are in state (tainted).
-    emu.fault(
-        json!({"method": "GET", "path": "*/operation*", "action": {"kind": "delay", "ms": 30000}}),
-    );
-    let out = interrupted_apply(&ws, &emu);
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
+    let text = interrupted_apply(&ws, &emu);
     assert!(
         text.contains("Operation interrupted"),
         "the provider says what happened:\n{text}"
     );
-    emu.clear_faults();
     assert_state_matches(&ws, &emu);
 
     // Updates interrupted the same way: the state has the new values Azure holds.
     ws.ok(&["untaint", WS_ADDR]);
     ws.ok(&["untaint", COMPUTE_ADDR]);
     ws.write_resources(&config("Identity", "UserAssigned"));
-    emu.fault(
-        json!({"method": "GET", "path": "*/operation*", "action": {"kind": "delay", "ms": 30000}}),
-    );
-    let out = interrupted_apply(&ws, &emu);
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
-    emu.clear_faults();
+    let text = interrupted_apply(&ws, &emu);
     let w = ws.resource_values(WS_ADDR);
     assert_eq!(w["system_datastores_auth_mode"], "Identity", "{w}\n{text}");
     assert_state_matches(&ws, &emu);

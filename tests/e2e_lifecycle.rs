@@ -48,15 +48,6 @@ fn apply_run(ws: &TfWorkspace) -> common::TfOutput {
 // ---------------------------------------------------------------------------------------
 // ARM ids compared ignoring case
 
-fn seed_workspace_with_identities() -> Value {
-    let mut seed = emu::standard_seed();
-    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
-    ws["identity"] = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
-    ws["primaryUserAssignedIdentity"] = json!("uai-two");
-    ws["systemDatastoresAuthMode"] = json!("Identity");
-    seed
-}
-
 fn workspace_config(ids: &[&str], primary: &str) -> String {
     let list: Vec<String> = ids
         .iter()
@@ -75,7 +66,7 @@ const WS_ADDR: &str = "amlauth_workspace_identity.this";
 /// Import (by an all-lower-case id) of a workspace whose ids the configuration spells with
 /// other casing plans nothing; a real change then applies cleanly and leaves nothing to do.
 fn workspace_import_any_casing(tf: Tf, import_block: bool) {
-    let (ws, emu) = setup(tf, seed_workspace_with_identities());
+    let (ws, emu) = setup(tf, common::seed_workspace_with_identities());
     let import_id = lower(&emu::workspace("ws-one"));
     let config = workspace_config(&["uai-one", "uai-two"], "uai-two");
     if import_block {

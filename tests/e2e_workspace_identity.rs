@@ -415,16 +415,6 @@ fn drift_and_out_of_band_delete_tf_1_15() {
 // ---------------------------------------------------------------------------------------
 // import
 
-/// The standard fixture with ws-one already holding both identity kinds.
-fn seed_with_identities() -> Value {
-    let mut seed = emu::standard_seed();
-    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
-    ws["identity"] = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
-    ws["primaryUserAssignedIdentity"] = json!("uai-two");
-    ws["systemDatastoresAuthMode"] = json!("Identity");
-    seed
-}
-
 fn import_config() -> String {
     config(
         "ws-one",
@@ -436,7 +426,7 @@ fn import_config() -> String {
 }
 
 fn terraform_import(tf: Tf) {
-    let (ws, emu) = setup_with(tf, seed_with_identities());
+    let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     ws.write_resources(&import_config());
     ws.init();
     emu.clear_journal();
@@ -470,7 +460,7 @@ fn terraform_import_tf_1_15() {
 /// `import` blocks exist from Terraform 1.5.
 #[test]
 fn import_block_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
     ws.write_resources(&format!(
         "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
         emu::workspace("ws-one"),
@@ -498,7 +488,7 @@ fn import_block_tf_1_15() {
 /// identity recorded in state.
 #[test]
 fn import_block_by_identity_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
     ws.write_resources(&format!(
         "import {{\n  to = {ADDR}\n  identity = {{\n    id = \"{}\"\n  }}\n}}\n{}",
         emu::workspace("ws-one"),
