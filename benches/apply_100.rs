@@ -54,7 +54,9 @@ fn amlauth_config() -> String {
 
 fn terraform_data_config() -> String {
     (0..N)
-        .map(|i| format!("resource \"terraform_data\" \"d{i:03}\" {{\n  input = \"value-{i}\"\n}}\n"))
+        .map(|i| {
+            format!("resource \"terraform_data\" \"d{i:03}\" {{\n  input = \"value-{i}\"\n}}\n")
+        })
         .collect()
 }
 
@@ -146,7 +148,10 @@ fn main() {
         "\n{N} resources, Terraform 1.15, {runs} runs, medians (emulator shapes: {:?}):",
         emu::shapes()
     );
-    println!("{:<44} {:>9} {:>16} {:>7}", "", "amlauth", "terraform_data", "ratio");
+    println!(
+        "{:<44} {:>9} {:>16} {:>7}",
+        "", "amlauth", "terraform_data", "ratio"
+    );
     for (name, a, b) in [("apply", aa, ba), ("no-change plan", ap, bp)] {
         println!(
             "{name:<44} {:>7.2} s {:>14.2} s {:>6.2}×",

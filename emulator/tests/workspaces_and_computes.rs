@@ -387,6 +387,7 @@ async fn compute_put_is_201_with_async_operation_and_hides_secrets() {
 #[tokio::test]
 async fn compute_identity_rules_and_full_put_switch() {
     let h = Harness::start().await;
+    use_spec_shapes(&h);
     make_workspace(&h, "ws-ci", json!({"location": "eastus"})).await;
     let uai = make_uai(&h, "uai-c").await;
     let id = uai["id"].as_str().unwrap();
@@ -635,4 +636,56 @@ async fn child_writes_conflict_with_a_running_workspace_operation_when_enabled()
         )
         .await;
     assert_eq!(c.status, 201);
+}
+
+/// Reality's shapes (the default): a compute without an identity has no `identity` key, and a
+/// full PUT of an existing compute (identity update) answers `201` `Creating` with
+/// `Azure-AsyncOperation`; the spec's shapes answer `{"type": "None"}` and `200` `Updating`.
+#[tokio::test]
+async fn compute_identity_update_shapes() {
+    let h = Harness::start().await;
+    make_workspace(&h, "ws-cr", json!({"location": "eastus"})).await;
+    let a = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "None"})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(a.body.get("identity").is_none(), "{}", a.body);
+    h.poll(&a.header("azure-asyncoperation").unwrap()).await;
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert!(got.body.get("identity").is_none(), "{}", got.body);
+    let list = h.get(&format!("{}/computes", ws_path("ws-cr")), ML).await;
+    assert!(list.body["value"][0].get("identity").is_none());
+
+    let b = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "SystemAssigned"})),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(b.body["properties"]["provisioningState"], "Creating");
+    let done = h.poll(&b.header("azure-asyncoperation").unwrap()).await;
+    assert_eq!(done.body["status"], "Succeeded");
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert_eq!(got.body["identity"]["type"], "SystemAssigned");
+    assert_eq!(got.body["properties"]["provisioningState"], "Succeeded");
+
+    use_spec_shapes(&h);
+    let c = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "None"})),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(c.body["properties"]["provisioningState"], "Updating");
+    h.poll(&c.header("azure-asyncoperation").unwrap()).await;
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert_eq!(got.body["identity"], json!({"type": "None"}));
 }

@@ -88,10 +88,7 @@ impl PollPolicy {
             };
         }
         let growth = self.multiplier.max(1.0).powi((n - 1).min(64) as i32);
-        let backoff = self
-            .initial_interval
-            .mul_f64(growth)
-            .min(self.max_interval);
+        let backoff = self.initial_interval.mul_f64(growth).min(self.max_interval);
         match retry_after {
             Some(ra) => {
                 let floor = self
