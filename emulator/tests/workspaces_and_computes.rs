@@ -66,6 +66,17 @@ async fn workspace_patch_is_202_with_location_and_keeps_principal() {
         .await;
     assert_eq!(a.status, 202, "{}", a.body);
     assert!(a.header("location").is_some() && a.header("retry-after").is_some());
+    // Reality's shapes: `Azure-AsyncOperation` next to `Location`, on the status path.
+    let status_url = a
+        .header("azure-asyncoperation")
+        .expect("Azure-AsyncOperation");
+    assert!(status_url.contains("/operationStatuses/"), "{status_url}");
+    assert_eq!(
+        h.raw(Method::GET, &status_url, Some(&h.token), None)
+            .await
+            .body["status"],
+        "InProgress"
+    );
     assert_eq!(
         h.get(&ws_path("ws-patch"), ML).await.body["properties"]["provisioningState"],
         "Updating"
@@ -89,6 +100,15 @@ async fn workspace_patch_is_202_with_location_and_keeps_principal() {
         )
         .await;
     assert_eq!(bad.status, 400);
+
+    // The spec's shapes: `Location` only.
+    use_spec_shapes(&h);
+    let b = h
+        .patch(&ws_path("ws-patch"), ML, json!({"tags": {"a": "c"}}))
+        .await;
+    assert_eq!(b.status, 202, "{}", b.body);
+    assert!(b.header("location").is_some());
+    assert!(b.header("azure-asyncoperation").is_none());
 }
 
 #[tokio::test]
