@@ -10,6 +10,16 @@ fn ds_path(ws: &str, d: &str) -> String {
     format!("{}/datastores/{d}", ws_path(ws))
 }
 
+async fn list_secrets(h: &Harness, ws: &str, d: &str) -> Answer {
+    h.arm(
+        Method::POST,
+        &format!("{}/listSecrets", ds_path(ws, d)),
+        ML,
+        None,
+    )
+    .await
+}
+
 fn blob_key(key: &str) -> Value {
     json!({"properties": {"datastoreType": "AzureBlob", "accountName": "mystorage", "containerName": "data",
         "credentials": {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": key}}}})
@@ -32,14 +42,7 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     let got = h.get(&ds_path("ws-d", "blob1"), ML).await;
     assert_eq!(got.status, 200);
     assert!(!got.body.to_string().contains(key));
-    let secrets = h
-        .arm(
-            Method::POST,
-            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
-            ML,
-            None,
-        )
-        .await;
+    let secrets = list_secrets(&h, "ws-d", "blob1").await;
     assert_eq!(secrets.status, 200);
     assert_eq!(
         secrets.body,
@@ -56,14 +59,7 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
         b.body["properties"]["credentials"],
         json!({"credentialsType": "None"})
     );
-    let s = h
-        .arm(
-            Method::POST,
-            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
-            ML,
-            None,
-        )
-        .await;
+    let s = list_secrets(&h, "ws-d", "blob1").await;
     assert_eq!(s.status, 400);
 
     // Quirk: omit the secrets block entirely.
@@ -331,14 +327,7 @@ async fn datastore_reality_shapes_carry_no_secrets_object() {
         json!({"credentialsType": "AccountKey"})
     );
     // The secret is still kept: listSecrets returns it.
-    let secrets = h
-        .arm(
-            Method::POST,
-            &format!("{}/listSecrets", ds_path("ws-r", "blob1")),
-            ML,
-            None,
-        )
-        .await;
+    let secrets = list_secrets(&h, "ws-r", "blob1").await;
     assert_eq!(secrets.body["key"], "a2V5");
     // An update answers 200 without a Location.
     let b = h.put(&ds_path("ws-r", "blob1"), ML, blob_key("a2V5")).await;
