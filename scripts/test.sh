@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md documents it: lint, unit and integration tests (including
 # end-to-end runs of real Terraform 1.0.3 and 1.15 against the provider and the ARM emulator),
-# and the Azure SDK for Python against the emulator.
+# the Azure SDK for Python against the emulator, and the Azure CLI and ML SDK v2 workflows.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -34,6 +34,9 @@ if [ -x emulator/tests/sdk/run.sh ]; then
   step "Azure SDK for Python against the emulator"
   EMULATOR_BIN="$root/target/debug/amlauth-emulator" SDK_VENV="$root/.tools/venv-sdk" emulator/tests/sdk/run.sh
 fi
+
+step "Azure CLI and Azure ML SDK v2 workflows against the emulator (clients cached in .tools/)"
+EMULATOR_BIN="$root/target/debug/amlauth-emulator" TOOLS_DIR="$root/.tools" emulator/tests/clients/run.sh
 
 step "quickstart (README) with Terraform 1.15 and 1.0.3"
 ./scripts/quickstart.sh > "$root/.tools/quickstart-1.15.log" 2>&1 || { cat "$root/.tools/quickstart-1.15.log"; exit 1; }

@@ -25,6 +25,10 @@ pub enum ResourceType {
     UserAssignedIdentities,
     /// `Microsoft.Authorization/roleAssignments`.
     RoleAssignments,
+    /// `Microsoft.Authorization/roleDefinitions`.
+    RoleDefinitions,
+    /// `/metadata/endpoints` (cloud metadata, served by ARM without authentication).
+    CloudMetadata,
 }
 
 const ML_WORKSPACE: &[&str] = &[
@@ -126,6 +130,8 @@ const ACR: &[&str] = &[
     "2025-05-01-preview",
     "2025-06-01-preview",
     "2025-11-01",
+    // What azure-cli 2.91 sends for every `az acr` command.
+    "2026-09-01-preview",
 ];
 
 const MSI: &[&str] = &[
@@ -154,6 +160,15 @@ const ROLE_ASSIGNMENTS: &[&str] = &[
     "2022-01-01-preview",
     "2022-04-01",
 ];
+
+const ROLE_DEFINITIONS: &[&str] = &[
+    "2015-07-01",
+    "2018-01-01-preview",
+    "2022-04-01",
+    "2022-05-01-preview",
+];
+
+const CLOUD_METADATA: &[&str] = &["2015-01-01", "2018-01-01", "2019-05-01", "2022-09-01"];
 
 const RESOURCES: &[&str] = &[
     "2014-04-01",
@@ -238,7 +253,10 @@ pub const NAMESPACES: &[(&str, &[ResourceType])] = &[
         "Microsoft.ManagedIdentity",
         &[ResourceType::UserAssignedIdentities],
     ),
-    ("Microsoft.Authorization", &[ResourceType::RoleAssignments]),
+    (
+        "Microsoft.Authorization",
+        &[ResourceType::RoleAssignments, ResourceType::RoleDefinitions],
+    ),
 ];
 
 impl ResourceType {
@@ -251,6 +269,8 @@ impl ResourceType {
             Self::Registries => ACR,
             Self::UserAssignedIdentities => MSI,
             Self::RoleAssignments => ROLE_ASSIGNMENTS,
+            Self::RoleDefinitions => ROLE_DEFINITIONS,
+            Self::CloudMetadata => CLOUD_METADATA,
         }
     }
 
@@ -265,6 +285,8 @@ impl ResourceType {
             Self::Registries => "registries",
             Self::UserAssignedIdentities => "userAssignedIdentities",
             Self::RoleAssignments => "roleAssignments",
+            Self::RoleDefinitions => "roleDefinitions",
+            Self::CloudMetadata => "metadata",
         }
     }
 
@@ -272,7 +294,11 @@ impl ResourceType {
     fn served_by_arm(self) -> bool {
         matches!(
             self,
-            Self::Subscriptions | Self::ResourceGroups | Self::RoleAssignments
+            Self::Subscriptions
+                | Self::ResourceGroups
+                | Self::RoleAssignments
+                | Self::RoleDefinitions
+                | Self::CloudMetadata
         )
     }
 }

@@ -55,6 +55,8 @@ pub struct App {
     pub config_certificate_clients: Vec<CertificateClient>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Time allowed for a request's headers (slow or stalled clients are cut off).
+    pub header_read_timeout: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -85,6 +87,7 @@ impl App {
             config_federations: config.federations.clone(),
             config_certificate_clients: config.certificate_clients.clone(),
             max_body_bytes: config.max_body_bytes,
+            header_read_timeout: config.header_read_timeout,
         }
     }
 

@@ -15,8 +15,8 @@ use crate::error::ArmError;
 use crate::faults::FaultOutcome;
 use crate::lro;
 use crate::resources::{
-    compute, datastore, registry, resource_group, role_assignment, user_assigned_identity,
-    workspace,
+    cloud, compute, datastore, registry, resource_group, role_assignment, role_definition,
+    user_assigned_identity, workspace, workspace_keys,
 };
 use crate::state::Kind;
 
@@ -86,6 +86,20 @@ impl Req<'_> {
 /// A parsed ARM path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
+    /// `/subscriptions`.
+    SubscriptionList,
+    /// `/tenants`.
+    Tenants,
+    /// `/subscriptions/{s}[/resourcegroups/{rg}]/resources`.
+    Resources(String, Option<String>),
+    /// `{scope}/providers/Microsoft.Authorization/roleDefinitions[/{id}]`; the scope may be
+    /// empty (tenant-level ids) or any ARM scope.
+    RoleDefinitions {
+        /// Subscription of the scope, if any.
+        sub: Option<String>,
+        /// Role definition GUID.
+        name: Option<String>,
+    },
     /// `/subscriptions/{s}`.
     Subscription(String),
     /// `/subscriptions/{s}/resourcegroups`.
@@ -139,10 +153,35 @@ pub fn parse_route(path: &str) -> Option<Route> {
         })
         .collect();
     let eq = |i: usize, s: &str| segs.get(i).is_some_and(|x| x.eq_ignore_ascii_case(s));
+    // Role definitions can be read at any scope, including none (`/providers/…`). The
+    // Authorization segments are matched first so that a scope that is itself a resource
+    // (`…/registries/r/providers/Microsoft.Authorization/…`) is not taken for a child type.
+    if let Some(i) = (0..segs.len()).find(|&i| {
+        eq(i, "providers") && eq(i + 1, "Microsoft.Authorization") && eq(i + 2, "roleDefinitions")
+    }) {
+        if segs.len() > i + 4 || (i > 0 && !eq(0, "subscriptions")) {
+            return None;
+        }
+        return Some(Route::RoleDefinitions {
+            sub: if i >= 2 { segs.get(1).cloned() } else { None },
+            name: segs.get(i + 3).cloned(),
+        });
+    }
+    match segs.as_slice() {
+        [s] if s.eq_ignore_ascii_case("subscriptions") => return Some(Route::SubscriptionList),
+        [t] if t.eq_ignore_ascii_case("tenants") => return Some(Route::Tenants),
+        _ => {}
+    }
     if !eq(0, "subscriptions") || segs.len() < 2 {
         return None;
     }
     let sub = segs[1].clone();
+    if segs.len() == 3 && eq(2, "resources") {
+        return Some(Route::Resources(sub, None));
+    }
+    if segs.len() == 5 && eq(2, "resourcegroups") && eq(4, "resources") {
+        return Some(Route::Resources(sub, Some(segs[3].clone())));
+    }
     // Role assignments can sit under any scope.
     if let Some(i) = (0..segs.len()).find(|&i| {
         eq(i, "providers") && eq(i + 1, "Microsoft.Authorization") && eq(i + 2, "roleAssignments")
@@ -195,7 +234,7 @@ fn provider_type(ns: &str, rest: &[String]) -> Result<ResourceType, ArmError> {
     let ns_l = ns.to_ascii_lowercase();
     let rt = match (ns_l.as_str(), t(0).as_deref()) {
         ("microsoft.machinelearningservices", Some("workspaces")) => match t(2).as_deref() {
-            None => ResourceType::Workspaces,
+            None | Some("listkeys" | "resynckeys") => ResourceType::Workspaces,
             Some("computes") => ResourceType::Computes,
             Some("datastores") => ResourceType::Datastores,
             Some(other) => return Err(invalid_type(ns, &format!("workspaces/{other}"))),
@@ -289,7 +328,30 @@ fn handle_inner(
         api_version,
         faults,
     };
+    // Routes above any one subscription.
+    match &route {
+        Route::SubscriptionList => {
+            api_versions::check(ResourceType::Subscriptions, &req.api_version, "global")?;
+            return cloud::list_subscriptions(&req);
+        }
+        Route::Tenants => {
+            api_versions::check(ResourceType::Subscriptions, &req.api_version, "global")?;
+            return cloud::list_tenants(&req);
+        }
+        Route::RoleDefinitions { sub, name } => {
+            api_versions::check(ResourceType::RoleDefinitions, &req.api_version, "global")?;
+            if let Some(s) = sub
+                && !app.state()?.has_subscription(s)
+            {
+                return Err(subscription_not_found(s));
+            }
+            return role_definition::handle(&req, sub.as_deref(), name.as_deref());
+        }
+        _ => {}
+    }
     let sub = match &route {
+        Route::SubscriptionList | Route::Tenants | Route::RoleDefinitions { .. } => String::new(),
+        Route::Resources(s, _) => s.clone(),
         Route::Subscription(s)
         | Route::ResourceGroups(s)
         | Route::Providers(s, _)
@@ -308,6 +370,18 @@ fn handle_inner(
         return Err(subscription_not_found(&sub));
     }
     match route {
+        Route::SubscriptionList | Route::Tenants | Route::RoleDefinitions { .. } => {
+            Err(ArmError::not_found("NotFound", "No route."))
+        }
+        Route::Resources(_, rg) => {
+            api_versions::check(ResourceType::Subscriptions, &req.api_version, "global")?;
+            if let Some(rg) = &rg
+                && rg_location(rg)?.is_none()
+            {
+                return Err(resource_group_not_found(rg));
+            }
+            cloud::list_resources(&req, &sub, rg.as_deref())
+        }
         Route::Subscription(_) => {
             api_versions::check(ResourceType::Subscriptions, &req.api_version, "global")?;
             resource_group::subscription(&req, &sub)
@@ -369,6 +443,9 @@ fn handle_inner(
                 req
             };
             let answer = match rt {
+                ResourceType::Workspaces if rest.len() == 3 => {
+                    workspace_keys::handle(&req, &scope, &rest[1], &rest[2])
+                }
                 ResourceType::Workspaces => workspace::route(&req, &scope, &rest),
                 ResourceType::Computes => compute::route(&req, &scope, &rest),
                 ResourceType::Datastores => datastore::route(&req, &scope, &rest),
@@ -491,7 +568,29 @@ mod tests {
             })
         );
         assert_eq!(parse_route("/nope"), None);
-        assert_eq!(parse_route("/subscriptions"), None);
+        assert_eq!(parse_route("/subscriptions"), Some(Route::SubscriptionList));
+        assert_eq!(parse_route("/Tenants"), Some(Route::Tenants));
+        assert_eq!(
+            parse_route("/subscriptions/S/resourceGroups/rg/Resources"),
+            Some(Route::Resources("S".into(), Some("rg".into())))
+        );
+        // A role definition under a resource scope is not taken for a child resource type.
+        assert_eq!(
+            parse_route(
+                "/subscriptions/S/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/r/providers/Microsoft.Authorization/roleDefinitions/g"
+            ),
+            Some(Route::RoleDefinitions {
+                sub: Some("S".into()),
+                name: Some("g".into())
+            })
+        );
+        assert_eq!(
+            parse_route("/providers/Microsoft.Authorization/roleDefinitions"),
+            Some(Route::RoleDefinitions {
+                sub: None,
+                name: None
+            })
+        );
     }
 
     #[test]

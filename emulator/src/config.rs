@@ -188,6 +188,8 @@ pub struct EmulatorConfig {
     pub retry_after_secs: u64,
     /// Largest accepted request body in bytes (bigger gets 413).
     pub max_body_bytes: usize,
+    /// How long a connection may take to send a request's headers before it is closed.
+    pub header_read_timeout: Duration,
     /// Secret expected in `X-IDENTITY-HEADER` by the managed-identity endpoint.
     pub identity_header: String,
     /// Client-credential principals. Empty means any client id with any non-empty secret works.
@@ -218,6 +220,7 @@ impl Default for EmulatorConfig {
             durations: OperationDurations::default(),
             retry_after_secs: 1,
             max_body_bytes: 4 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(30),
             identity_header: "emulator-identity-header".to_string(),
             clients: Vec::new(),
             federations: Vec::new(),

@@ -30,6 +30,11 @@ fn parse_kind(raw: &str) -> Result<Kind, ArmError> {
     })
 }
 
+/// 400 for a body the control API refuses to store.
+pub fn shape_error(reason: String) -> ArmError {
+    ArmError::bad_request("InvalidResourceShape", format!("Not stored: {reason}."))
+}
+
 /// Handles a control request; `sub_path` is the path after the prefix.
 pub fn handle(
     app: &App,
@@ -113,7 +118,7 @@ fn handle_inner(
                 "PUT" => {
                     let kind = parse_kind(query.get("kind").map(String::as_str).unwrap_or(""))?;
                     let raw: Value = parse_json(body)?;
-                    seed::put_raw(&mut state, id, kind, raw);
+                    seed::put_raw(&mut state, id, kind, raw)?;
                     app.commit(&mut state)?;
                     Ok(StatusCode::CREATED.into_response())
                 }

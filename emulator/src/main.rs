@@ -62,6 +62,9 @@ struct Cli {
     /// Largest request body accepted (bytes); larger gets 413.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Seconds a client may take to send a request's headers before the connection is closed.
+    #[arg(long, default_value_t = 30)]
+    header_read_timeout_secs: u64,
     /// Secret the managed-identity endpoint expects in X-IDENTITY-HEADER.
     #[arg(long, default_value = "emulator-identity-header")]
     identity_header: String,
@@ -140,6 +143,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         token_lifetime: Duration::from_secs(cli.token_lifetime),
         retry_after_secs: cli.retry_after,
         max_body_bytes: cli.max_body_bytes,
+        header_read_timeout: Duration::from_secs(cli.header_read_timeout_secs.max(1)),
         identity_header: cli.identity_header.clone(),
         subscriptions: cli.subscriptions.clone(),
         state_file: cli.state.clone(),
@@ -219,11 +223,16 @@ async fn run(cli: Cli) -> Result<(), String> {
         let _ = writeln!(out, "export ARM_MSI_ENDPOINT={}", emu.identity_endpoint());
         let _ = writeln!(out, "export IDENTITY_ENDPOINT={}", emu.identity_endpoint());
         let _ = writeln!(out, "export IDENTITY_HEADER={}", emu.identity_header());
-        if let Some(path) = &cli.ca_out {
+        if let (Some(path), Some(pem)) = (&cli.ca_out, emu.ca_pem()) {
             let p = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
             let _ = writeln!(out, "export ARM_CA_BUNDLE={}", p.display());
-            let _ = writeln!(out, "export SSL_CERT_FILE={}", p.display());
-            let _ = writeln!(out, "export REQUESTS_CA_BUNDLE={}", p.display());
+            // Python and OpenSSL clients trust only the file these name, so point them at the
+            // system store plus the emulator CA: the shell keeps reaching everything else.
+            let bundle = bundle_path(&p);
+            write_file(&bundle, system_bundle_with(pem).as_bytes())
+                .map_err(|e| format!("writing CA bundle to {}: {e}", bundle.display()))?;
+            let _ = writeln!(out, "export SSL_CERT_FILE={}", bundle.display());
+            let _ = writeln!(out, "export REQUESTS_CA_BUNDLE={}", bundle.display());
         }
     }
     let _ = out.flush();
@@ -231,6 +240,37 @@ async fn run(cli: Cli) -> Result<(), String> {
     wait_for_signal().await;
     emu.shutdown().await;
     Ok(())
+}
+
+/// `ca.pem` → `ca-bundle.pem`, next to it.
+fn bundle_path(ca: &std::path::Path) -> PathBuf {
+    let stem = ca
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ca".into());
+    ca.with_file_name(format!("{stem}-bundle.pem"))
+}
+
+/// The platform's trusted roots (honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`) as PEM, followed by
+/// `extra`. Roots that cannot be read are skipped: the emulator CA alone still works for it.
+fn system_bundle_with(extra: &str) -> String {
+    use base64::Engine as _;
+    let loaded = rustls_native_certs::load_native_certs();
+    let mut out = String::new();
+    for cert in &loaded.certs {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(chunk));
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+    }
+    out.push_str(extra);
+    if !extra.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {

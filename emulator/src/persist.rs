@@ -69,6 +69,14 @@ impl StateFile {
                 what: format!("state file {}", self.path.display()),
                 message: e.to_string(),
             })?;
+        // Refuse at start what would make a later request fail: a hand-edited file or one
+        // written by an older emulator that stored whatever the control API was sent.
+        state
+            .check_shape()
+            .map_err(|message| EmulatorError::InvalidData {
+                what: format!("state file {}", self.path.display()),
+                message,
+            })?;
         Ok(Some(state))
     }
 

@@ -170,6 +170,13 @@ pub struct SeedCompute {
     /// Identity short-hand.
     #[serde(default)]
     pub identity: Option<Value>,
+    /// `disableLocalAuth` (default `true`: what the ML SDK sends for a cluster without SSH
+    /// settings, on create and on every `begin_update`).
+    #[serde(default)]
+    pub disable_local_auth: Option<bool>,
+    /// `vmPriority` (`Dedicated` or `LowPriority`; unset by default).
+    #[serde(default)]
+    pub vm_priority: Option<String>,
 }
 
 /// A datastore.
@@ -418,6 +425,17 @@ fn apply_group(
             if let Some(id) = &c.identity {
                 body.insert("identity".into(), identity_value(&scope, id));
             }
+            if let Some(Value::Object(props)) = body.get_mut("properties") {
+                props.insert(
+                    "disableLocalAuth".into(),
+                    json!(c.disable_local_auth.unwrap_or(true)),
+                );
+                if let (Some(p), Some(Value::Object(inner))) =
+                    (&c.vm_priority, props.get_mut("properties"))
+                {
+                    inner.insert("vmPriority".into(), json!(p));
+                }
+            }
             let res = compute::seed(app, state, &ws_id, &c.name, &body)?;
             state.put(res);
         }
@@ -459,8 +477,15 @@ pub fn patch_resource(state: &mut State, id: &str, patch: &Value) -> Result<Valu
             format!("No stored resource has the id '{id}'."),
         ));
     };
+    if !patch.is_object() {
+        return Err(crate::control::shape_error(format!(
+            "the patch must be a JSON object, not {}",
+            crate::state::json_kind(patch)
+        )));
+    }
     let mut body = r.body.clone();
     crate::util::merge_patch(&mut body, patch);
+    let mut private = r.private.clone();
     // Secrets given out of band go to the private side, never into the body.
     if r.kind == Kind::Datastore
         && let Some(Value::Object(secrets)) = body.pointer_mut("/properties/credentials/secrets")
@@ -468,19 +493,31 @@ pub fn patch_resource(state: &mut State, id: &str, patch: &Value) -> Result<Valu
         let full = Value::Object(secrets.clone());
         secrets.retain(|k, _| k == "secretsType");
         if full.as_object().is_some_and(|m| m.len() > 1) {
-            r.private = full;
+            private = full;
         }
     }
-    r.body = body.clone();
-    Ok(body)
+    let candidate = Resource {
+        id: r.id.clone(),
+        kind: r.kind,
+        body,
+        private,
+    };
+    candidate
+        .check_shape()
+        .map_err(crate::control::shape_error)?;
+    *r = candidate;
+    Ok(r.body.clone())
 }
 
 /// Inserts a raw resource (escape hatch for shapes the short-hand does not cover).
-pub fn put_raw(state: &mut State, id: &str, kind: Kind, body: Value) {
-    state.put(Resource {
+pub fn put_raw(state: &mut State, id: &str, kind: Kind, body: Value) -> Result<(), ArmError> {
+    let r = Resource {
         id: id.to_string(),
         kind,
         body,
         private: Value::Null,
-    });
+    };
+    r.check_shape().map_err(crate::control::shape_error)?;
+    state.put(r);
+    Ok(())
 }

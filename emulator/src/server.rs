@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +54,7 @@ pub async fn serve(
         let app = app.clone();
         let tls = tls.clone();
         let kill = shutdown.child_token();
+        let header_timeout = app.header_read_timeout;
         tokio::spawn(async move {
             let conn_kill = kill.clone();
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -66,24 +67,32 @@ pub async fn serve(
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
                         .await
                     {
-                        Ok(Ok(s)) => run_connection(TokioIo::new(s), svc, kill).await,
+                        Ok(Ok(s)) => {
+                            run_connection(TokioIo::new(s), svc, kill, header_timeout).await
+                        }
                         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-                None => run_connection(TokioIo::new(stream), svc, kill).await,
+                None => run_connection(TokioIo::new(stream), svc, kill, header_timeout).await,
             }
         });
     }
 }
 
-async fn run_connection<I, S>(io: I, svc: S, kill: CancellationToken)
+async fn run_connection<I, S>(io: I, svc: S, kill: CancellationToken, header_timeout: Duration)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>,
     S::Future: Send + 'static,
 {
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
+    // A client that opens a connection and trickles (or never finishes) its headers would
+    // otherwise hold a task and a socket forever; between requests on a kept-alive
+    // connection the same timer applies to the next request's headers.
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(io, svc);
     // Dropping the connection future closes the socket: that is how "drop" faults work.
     tokio::select! {
         r = conn => {
@@ -113,6 +122,38 @@ fn too_large(limit: usize) -> Response<Body> {
     .into_response()
 }
 
+/// What ARM's front end refuses before routing: an HTTP/1.1 request without `Host`
+/// (RFC 9112 §3.2 requires it) and an encoded `/` inside a path segment, which would
+/// otherwise be decoded into a separator and address another resource.
+fn refuse_malformed(parts: &axum::http::request::Parts) -> Option<Response<Body>> {
+    if parts.version == axum::http::Version::HTTP_11 && !parts.headers.contains_key(header::HOST) {
+        let mut resp = ArmError::bad_request(
+            "BadRequest",
+            "Bad Request - Invalid Hostname: an HTTP/1.1 request must carry a Host header.",
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Some(resp);
+    }
+    let path = parts.uri.path();
+    if path.len() >= 3
+        && path
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'f'))
+    {
+        return Some(
+            ArmError::bad_request(
+                "InvalidRequestUri",
+                "The request URI is invalid: a path segment contains an encoded '/' (%2F).",
+            )
+            .into_response(),
+        );
+    }
+    None
+}
+
 fn set_header(resp: &mut Response<Body>, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         resp.headers_mut().insert(name, v);
@@ -130,6 +171,9 @@ async fn handle(
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
     let limit = app.max_body_bytes;
+    if let Some(refusal) = refuse_malformed(&parts) {
+        return refusal;
+    }
 
     let declared = parts
         .headers
@@ -287,6 +331,16 @@ fn route(app: &Arc<App>, surface: Surface, inbound: Inbound<'_>) -> Response<Bod
             auth::openid_configuration(app, tenant)
         }
         ["common" | "organizations", "discovery", "instance"] => auth::instance_discovery(app),
+        ["v1.0", "directoryObjects", "getByIds"] => {
+            crate::resources::graph::get_by_ids(app, &method, headers, &body)
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+        ["metadata", "endpoints"] => crate::resources::cloud::metadata_endpoints(
+            app,
+            &method,
+            query.get("api-version").map(String::as_str),
+        )
+        .unwrap_or_else(IntoResponse::into_response),
         _ => arm::handle(app, method, path, query, headers, body, faults),
     }
 }

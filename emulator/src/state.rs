@@ -46,6 +46,94 @@ pub struct Resource {
     pub private: Value,
 }
 
+/// JSON pointers that handlers treat as objects when present: a stored body where one of
+/// them is something else would make a later read or write index into the wrong shape.
+const OBJECT_FIELDS: &[&str] = &[
+    "/properties",
+    "/identity",
+    "/identity/userAssignedIdentities",
+    "/sku",
+    "/tags",
+    "/systemData",
+    "/properties/properties",
+    "/properties/credentials",
+    "/properties/credentials/secrets",
+    "/properties/encryption",
+];
+
+/// Pointers that must be strings when present.
+const STRING_FIELDS: &[&str] = &[
+    "/id",
+    "/name",
+    "/type",
+    "/location",
+    "/identity/type",
+    "/properties/provisioningState",
+];
+
+impl Resource {
+    /// Checks that the body has the shape every handler relies on: an object whose
+    /// well-known members are objects (or strings) where ARM has them. The reason is returned
+    /// for the 400 (control API) or the start-up error (state file).
+    pub fn check_shape(&self) -> Result<(), String> {
+        if !self.body.is_object() {
+            return Err(format!(
+                "the body of '{}' must be a JSON object, not {}",
+                self.id,
+                json_kind(&self.body)
+            ));
+        }
+        for ptr in OBJECT_FIELDS {
+            if let Some(v) = self.body.pointer(ptr)
+                && !(v.is_object() || v.is_null())
+            {
+                return Err(format!(
+                    "'{}' of '{}' must be an object, not {}",
+                    pointer_path(ptr),
+                    self.id,
+                    json_kind(v)
+                ));
+            }
+        }
+        for ptr in STRING_FIELDS {
+            if let Some(v) = self.body.pointer(ptr)
+                && !v.is_string()
+            {
+                return Err(format!(
+                    "'{}' of '{}' must be a string, not {}",
+                    pointer_path(ptr),
+                    self.id,
+                    json_kind(v)
+                ));
+            }
+        }
+        if !(self.private.is_object() || self.private.is_null()) {
+            return Err(format!(
+                "the private data of '{}' must be an object, not {}",
+                self.id,
+                json_kind(&self.private)
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn pointer_path(ptr: &str) -> String {
+    ptr.trim_start_matches('/').replace('/', ".")
+}
+
+/// "an array", "a string" …: for messages about a value of the wrong kind.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Whether an operation is creating, updating or deleting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,6 +238,9 @@ pub struct State {
     pub certificate_clients: Vec<CertificateClient>,
     /// Extra principal object ids role assignments may name.
     pub principals: Vec<String>,
+    /// Workspace keys (`listKeys`) by lower-cased workspace id, generated on first use and
+    /// replaced by `resyncKeys`; kept apart from the body so that updates do not rotate them.
+    pub workspace_keys: BTreeMap<String, Value>,
 }
 
 impl State {
@@ -226,6 +317,14 @@ impl State {
                 .flatten()
                 .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&p)))
         })
+    }
+
+    /// Checks every stored resource's shape (see [`Resource::check_shape`]).
+    pub fn check_shape(&self) -> Result<(), String> {
+        self.resources
+            .values()
+            .chain(self.soft_deleted.values())
+            .try_for_each(Resource::check_shape)
     }
 
     /// Completes every operation whose time has come. Returns whether anything changed.

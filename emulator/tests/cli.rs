@@ -52,6 +52,31 @@ fn ready_line_and_print_env_describe_how_to_connect() {
     );
     let pem = std::fs::read_to_string(&ca).unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+
+    // Python/OpenSSL clients get the system store plus the emulator CA, so the shell keeps
+    // reaching everything else (issue 10.3).
+    let bundle = dir.path().join("ca-bundle.pem");
+    for var in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("export {var}=")) && l.ends_with("ca-bundle.pem")),
+            "{var}: {lines:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        text.trim_end().ends_with(pem.trim_end()),
+        "the emulator CA comes last"
+    );
+    // The machine's store (when it has one) is in front of it: count certificates.
+    let system = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
+    let count = |s: &str| s.matches("-----BEGIN CERTIFICATE-----").count();
+    assert!(
+        count(&text) > count(&system).min(1),
+        "system roots missing from the bundle ({} certificates)",
+        count(&text)
+    );
 }
 
 #[test]

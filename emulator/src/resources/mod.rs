@@ -1,14 +1,18 @@
 //! One module per emulated resource type, plus the identity rules they share.
 
+pub mod cloud;
 pub mod compute;
 pub mod datastore;
+pub mod graph;
 pub mod managed_identity;
 pub mod recase;
 pub mod registry;
 pub mod resource_group;
 pub mod role_assignment;
+pub mod role_definition;
 pub mod user_assigned_identity;
 pub mod workspace;
+pub mod workspace_keys;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

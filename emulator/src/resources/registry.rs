@@ -195,7 +195,8 @@ fn check_registry_name(name: &str) -> Result<(), ArmError> {
     super::check_name("registry", name, 5, 50, super::alnum, super::alnum)
 }
 
-fn credentials(r: &Resource) -> Value {
+/// `listCredentials`' answer: admin user name and both passwords.
+pub fn credentials(r: &Resource) -> Value {
     let pw = |i: usize| {
         r.private
             .pointer(&format!("/passwords/{i}"))

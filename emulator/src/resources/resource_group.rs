@@ -46,16 +46,7 @@ pub fn subscription(req: &Req<'_>, sub: &str) -> Result<Response, ArmError> {
         .get(&sub.to_ascii_lowercase())
         .cloned()
         .unwrap_or_else(|| sub.to_string());
-    Ok(axum::Json(json!({
-        "id": format!("/subscriptions/{id}"),
-        "subscriptionId": id,
-        "tenantId": req.app.tenant_id,
-        "displayName": format!("Emulated subscription {id}"),
-        "state": "Enabled",
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "Internal_2014-09-01", "spendingLimit": "Off"},
-        "authorizationSource": "RoleBased",
-    }))
-    .into_response())
+    Ok(axum::Json(super::cloud::subscription_body(req.app, &id)).into_response())
 }
 
 fn provider_body(sub: &str, ns: &str, types: &[crate::api_versions::ResourceType]) -> Value {

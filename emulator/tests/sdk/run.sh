@@ -18,19 +18,14 @@ if [[ ! -f "$stamp" ]] || ! cmp -s "$here/requirements.txt" "$stamp"; then
     cp "$here/requirements.txt" "$stamp"
 fi
 
-if [[ -z "${EMULATOR_BIN:-}" ]]; then
-    (cd "$repo" && cargo build --quiet -p amlauth-emulator --bin amlauth-emulator)
-    EMULATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/amlauth-emulator"
-fi
-[[ -x "$EMULATOR_BIN" ]] || { echo "emulator binary not found: $EMULATOR_BIN" >&2; exit 1; }
+# shellcheck source=../emulator-process.sh
+source "$here/../emulator-process.sh"
+ensure_emulator_bin "$repo"
 
 work="$(mktemp -d)"
 emu_pid=""
 cleanup() {
-    if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
-        kill "$emu_pid" 2>/dev/null || true
-        wait "$emu_pid" 2>/dev/null || true
-    fi
+    stop_emulator
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,15 +38,8 @@ cat > "$work/seed.json" <<JSON
  "subscriptions": [{"id": "$subscription"}]}
 JSON
 
-"$EMULATOR_BIN" --ca-out "$work/ca.pem" --seed "$work/seed.json" --operation-ms 300 \
-    > "$work/stdout" 2> "$work/stderr" &
-emu_pid=$!
-for _ in $(seq 1 100); do
-    if grep -q '^READY ' "$work/stdout" 2>/dev/null; then break; fi
-    if ! kill -0 "$emu_pid" 2>/dev/null; then cat "$work/stderr" >&2; echo "emulator exited early" >&2; exit 1; fi
-    sleep 0.1
-done
-grep -q '^READY ' "$work/stdout" || { echo "emulator did not become ready" >&2; exit 1; }
+start_emulator "$work" "READY " \
+    --ca-out "$work/ca.pem" --seed "$work/seed.json" --operation-ms 300
 
 export EMULATOR_URL="$(awk '/^READY /{print $2; exit}' "$work/stdout")"
 export EMULATOR_CA="$work/ca.pem"
