@@ -88,6 +88,16 @@ fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The poll of a workspace write: Azure's `202` carries `Azure-AsyncOperation` (followed in
+/// preference), the spec's only `Location` (`AMLAUTH_EMULATOR_SHAPES=spec`).
+fn poll() -> &'static str {
+    if emu::spec_shapes() {
+        "GET operationResults"
+    } else {
+        "GET operationStatuses"
+    }
+}
+
 fn stored_ws(emu: &Emu, name: &str) -> Value {
     emu.resource(&emu::workspace(name))
         .unwrap_or_else(|| panic!("workspace {name} exists in the emulator"))
@@ -148,11 +158,7 @@ fn create_then_no_changes(tf: Tf) {
     ws.apply();
     assert_eq!(
         calls(&emu),
-        strs(&[
-            "PATCH workspace ws-one",
-            "GET operationResults",
-            "GET workspace ws-one"
-        ]),
+        strs(&["PATCH workspace ws-one", poll(), "GET workspace ws-one"]),
         "create: PATCH, one poll, one read"
     );
 
@@ -272,7 +278,7 @@ fn updates_in_place(tf: Tf) {
         strs(&[
             "GET workspace ws-one",
             "PATCH workspace ws-one",
-            "GET operationResults",
+            poll(),
             "GET workspace ws-one"
         ]),
         "update: refresh, PATCH, one poll, one read"
@@ -651,7 +657,7 @@ fn faults_during_apply(tf: Tf) {
     ));
     emu.clear_journal();
     emu.fault(
-        json!({"method": "GET", "path": "*/operationResults/*", "times": 2,
+        json!({"method": "GET", "path": "*/operation*/*", "times": 2,
                      "action": {"kind": "status", "status": 503}}),
     );
     emu.fault(

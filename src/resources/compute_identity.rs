@@ -7,8 +7,11 @@
 //! and put everything else back exactly as read.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` compute, `PUT` compute
-//! (200 + `Azure-AsyncOperation`, as the compute exists), status polls until done, one `GET`:
-//! 4 calls when the first poll finds the operation done. Read: 1 `GET`. Delete: no call.
+//! (Azure answers `201` `Creating` + `Azure-AsyncOperation` although the compute exists; the
+//! spec says `200` `Updating`; both are polled, a `200` `Succeeded` without a header is not),
+//! status polls until done, one `GET`: 4 calls when the first poll finds the operation done.
+//! Read: 1 `GET` (no `identity` key and `{"type": "None"}` both read as no identity). Delete: no
+//! call.
 
 use std::collections::{BTreeMap, BTreeSet};
 

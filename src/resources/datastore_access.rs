@@ -10,8 +10,10 @@
 //! Terraform ≥1.11 their write-only twins (never stored; bump `secret_wo_version` to send a
 //! new value).
 //!
-//! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` + `PUT` (2 calls);
-//! read: 1 `GET`; delete: no call.
+//! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` + `PUT` (2 calls; the
+//! `PUT` is synchronous, and the `Location` Azure puts on a `201` is the datastore's own URL, so
+//! it is not polled); read: 1 `GET` (answers carry no `secrets` object, or one with only
+//! `secretsType`); delete: no call.
 
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};

@@ -3,8 +3,10 @@
 //! auth mode of its system datastores.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]):
-//! - create / update: `PATCH` workspace (202 + `Location`), polls of the `Location` URL until
-//!   done, one `GET` of the workspace: 3 calls when the operation finishes by the first poll;
+//! - create / update: `PATCH` workspace (202), polls of the `Azure-AsyncOperation` status URL
+//!   (Azure sends it next to `Location`; the `Location` URL is polled only when it is the sole
+//!   header) until done, one `GET` of the workspace: 3 calls when the operation finishes by the
+//!   first poll;
 //! - read: 1 `GET`; import: the read that follows it, 1 `GET`;
 //! - delete: no call (the identity is left as it is).
 
