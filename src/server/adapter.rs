@@ -439,7 +439,7 @@ macro_rules! provider_adapter {
                         .map(|i| $pb::import_resource_state::ImportedResource {
                             type_name: i.type_name,
                             state: Some(dynamic(i.state)),
-                            private: Vec::new(),
+                            private: i.private,
                             identity: identity_data(i.identity),
                         })
                         .collect(),
