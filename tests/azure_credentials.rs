@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use azure_support::{TlsServer, env, start_http, start_tls, token_reply};
+use azure_support::{TlsServer, env, start_http, start_tls, start_tls_with, token_reply};
 use serde_json::{Value, json};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -115,6 +115,8 @@ fn base_config(server: &TlsServer) -> AuthConfig {
 struct FakeAz {
     calls: AtomicUsize,
     fail: bool,
+    /// What `az` prints on stderr when it fails (default: the "az login" hint).
+    stderr: Option<&'static str>,
     slow: bool,
     seen: Mutex<Vec<String>>,
 }
@@ -136,7 +138,11 @@ impl azure_identity::Executor for FakeAz {
             return Ok(Output {
                 status: ExitStatus::from_raw(1 << 8),
                 stdout: Vec::new(),
-                stderr: b"ERROR: Please run 'az login' to setup account.".to_vec(),
+                stderr: self
+                    .stderr
+                    .unwrap_or("ERROR: Please run 'az login' to setup account.")
+                    .as_bytes()
+                    .to_vec(),
             });
         }
         let expires = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
@@ -166,6 +172,15 @@ fn chain(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> Cr
             cli_executor: az.map(|a| a as Arc<dyn azure_identity::Executor>),
         },
     )
+}
+
+/// The chain's error for one token request (the request must fail).
+async fn token_error(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> String {
+    chain(cfg, vars, az)
+        .token(SCOPE, false)
+        .await
+        .unwrap_err()
+        .to_string()
 }
 
 #[tokio::test]
@@ -529,11 +544,7 @@ async fn nothing_works_lists_every_method_without_secrets() {
         use_cli: Some(false),
         ..Default::default()
     };
-    let e = chain(&none, &[], None)
-        .token(SCOPE, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = token_error(&none, &[], None).await;
     assert!(
         e.contains("no authentication method is configured")
             && e.contains("Azure CLI: not used: use_cli is false"),
@@ -541,19 +552,27 @@ async fn nothing_works_lists_every_method_without_secrets() {
     );
 }
 
-/// The token endpoint checks the assertion like Entra ID would: RS256 signature by the
-/// certificate's key, SHA-256 thumbprint, audience, issuer and subject.
-#[tokio::test]
-async fn client_certificate_signs_a_verifiable_assertion() {
-    use base64::Engine as _;
+/// An RSA client certificate with its key, written as one PEM file in `dir`.
+fn rsa_client_pem(
+    dir: &std::path::Path,
+) -> (rcgen::KeyPair, rcgen::Certificate, std::path::PathBuf) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
     let cert = rcgen::CertificateParams::new(vec!["amlauth-test".to_string()])
         .unwrap()
         .self_signed(&key)
         .unwrap();
+    let path = dir.join("client.pem");
+    std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    (key, cert, path)
+}
+
+/// The token endpoint checks the assertion like Entra ID would: RS256 signature by the
+/// certificate's key, SHA-256 thumbprint, audience, issuer and subject.
+#[tokio::test]
+async fn client_certificate_signs_a_verifiable_assertion() {
+    use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
-    let pem_path = dir.path().join("client.pem");
-    std::fs::write(&pem_path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    let (key, cert, pem_path) = rsa_client_pem(dir.path());
 
     let (server, sts) = sts_server().await;
     let cfg = AuthConfig {
@@ -648,4 +667,247 @@ async fn parallel_requests_share_one_cli_call() {
         assert_eq!(t.await.unwrap().unwrap(), "token-from-cli");
     }
     assert_eq!(az.calls.load(Ordering::SeqCst), 1);
+}
+
+/// Entra ID's answer to a wrong client secret as recorded from the real service (ids
+/// replaced): CRLF inside `error_description`, an `error_codes` array, a space-separated
+/// timestamp.
+const REAL_INVALID_CLIENT: &str = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '11111111-2222-3333-4444-555555555555'. Trace ID: 0b7c2c1e-6a7d-4a2e-9a4b-3c2d1e0f0a00\\r\\nCorrelation ID: 5f6e7d8c-1b2a-4c3d-8e9f-0a1b2c3d4e5f\\r\\nTimestamp: 2025-03-04 10:11:12Z\",\"error_codes\":[7000215],\"timestamp\":\"2025-03-04 10:11:12Z\",\"trace_id\":\"0b7c2c1e-6a7d-4a2e-9a4b-3c2d1e0f0a00\",\"correlation_id\":\"5f6e7d8c-1b2a-4c3d-8e9f-0a1b2c3d4e5f\",\"error_uri\":\"https://login.microsoftonline.com/error?code=7000215\"}";
+const REAL_TRACE_ID: &str = "0b7c2c1e-6a7d-4a2e-9a4b-3c2d1e0f0a00";
+
+/// A token endpoint that answers every request with `status` and `body`, counting requests.
+async fn fixed_sts(status: u16, body: &'static str) -> (TlsServer, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    let reply = move || {
+        let c = c.clone();
+        async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            (
+                StatusCode::from_u16(status).unwrap(),
+                [("content-type", "application/json; charset=utf-8")],
+                body,
+            )
+        }
+    };
+    let router = Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(reply.clone()))
+        .route(
+            "/gh",
+            get(|| async { Json(json!({"value": "github-jwt"})) }),
+        );
+    (start_tls(router).await, count)
+}
+
+fn assert_entra_message(e: &str) {
+    assert!(
+        e.contains("AADSTS7000215: Invalid client secret provided."),
+        "Entra's code and message: {e}"
+    );
+    assert!(e.contains(REAL_TRACE_ID), "Entra's trace id: {e}");
+    assert!(
+        !e.contains("invalid type") && !e.contains("borrowed"),
+        "no decoder error: {e}"
+    );
+    assert!(!e.contains('\r'), "{e}");
+}
+
+/// Every service-principal path (secret, certificate, OIDC token, token file, GitHub
+/// request) shows Entra's message and trace id for a real-shaped error answer.
+#[tokio::test]
+async fn real_entra_error_body_on_every_service_principal_path() {
+    let (server, count) = fixed_sts(401, REAL_INVALID_CLIENT).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, pem) = rsa_client_pem(dir.path());
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "file-jwt").unwrap();
+    let cases: Vec<(&str, AuthConfig)> = vec![
+        (
+            "client secret",
+            AuthConfig {
+                client_secret: Some(SECRET.into()),
+                ..base_config(&server)
+            },
+        ),
+        (
+            "client certificate",
+            AuthConfig {
+                client_certificate_path: Some(pem.to_string_lossy().into_owned()),
+                ..base_config(&server)
+            },
+        ),
+        (
+            "OIDC token",
+            AuthConfig {
+                use_oidc: Some(true),
+                oidc_token: Some("static-oidc-jwt".into()),
+                ..base_config(&server)
+            },
+        ),
+        (
+            "OIDC token file",
+            AuthConfig {
+                use_oidc: Some(true),
+                oidc_token_file_path: Some(token_file.to_string_lossy().into_owned()),
+                ..base_config(&server)
+            },
+        ),
+        (
+            "OIDC via GitHub Actions",
+            AuthConfig {
+                use_oidc: Some(true),
+                oidc_request_url: Some(format!("{}/gh", server.url())),
+                oidc_request_token: Some("gh-request-token".into()),
+                ..base_config(&server)
+            },
+        ),
+    ];
+    for (name, cfg) in cases {
+        let e = token_error(&cfg, &[], None).await;
+        assert!(e.contains(name), "{name}: {e}");
+        assert_entra_message(&e);
+        assert!(!e.contains(SECRET), "{e}");
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 5, "a 401 is not retried");
+}
+
+/// `max_retries` bounds azure_core's retry loop for token requests, and the cause of a
+/// failure that outlived its retries is still shown (not only "retry policy expired").
+#[tokio::test]
+async fn token_request_retries_follow_max_retries() {
+    const BUSY: &str = "{\"error\":\"temporarily_unavailable\",\"error_description\":\"AADSTS50196: The server terminated an operation because it encountered a client request loop.\\r\\nTrace ID: 11111111-0000-0000-0000-000000000001\\r\\nCorrelation ID: c\\r\\nTimestamp: 2025-03-04 10:11:12Z\",\"error_codes\":[50196],\"timestamp\":\"2025-03-04 10:11:12Z\",\"trace_id\":\"11111111-0000-0000-0000-000000000001\"}";
+    for (retries, expected) in [(0, 1), (2, 3)] {
+        let (server, count) = fixed_sts(503, BUSY).await;
+        let cfg = AuthConfig {
+            client_secret: Some(SECRET.into()),
+            max_retries: Some(retries),
+            ..base_config(&server)
+        };
+        let e = token_error(&cfg, &[], None).await;
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            expected,
+            "max_retries={retries}"
+        );
+        assert!(
+            e.contains("AADSTS50196") && e.contains("11111111-0000-0000-0000-000000000001"),
+            "{e}"
+        );
+    }
+}
+
+/// Managed identity endpoints' error answers (IMDS: Entra's shape; App Service: its own).
+#[tokio::test]
+async fn managed_identity_error_bodies_are_shown() {
+    let router = Router::new()
+        .route(
+            "/imds",
+            get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    "{\"error\":\"invalid_request\",\"error_description\":\"Identity not found\\r\\n\"}",
+                )
+            }),
+        )
+        .route(
+            "/appsvc",
+            get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    "{\"statusCode\":400,\"message\":\"Unable to load the proper Managed Identity.\",\"correlationId\":\"7c2e0d1a-0000-4000-8000-000000000abc\"}",
+                )
+            }),
+        );
+    let (addr, task) = start_http(router).await;
+    let imds = AuthConfig {
+        use_msi: Some(true),
+        use_cli: Some(false),
+        msi_endpoint: Some(format!("http://127.0.0.1:{}/imds", addr.port())),
+        ..Default::default()
+    };
+    let e = token_error(&imds, &[], None).await;
+    assert!(
+        e.contains("Identity not found") && e.contains("invalid_request"),
+        "{e}"
+    );
+    let appsvc = AuthConfig {
+        use_msi: Some(true),
+        use_cli: Some(false),
+        ..Default::default()
+    };
+    let endpoint = format!("http://127.0.0.1:{}/appsvc", addr.port());
+    let e = token_error(
+        &appsvc,
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "id-header-secret"),
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        e.contains("Unable to load the proper Managed Identity.")
+            && e.contains("7c2e0d1a-0000-4000-8000-000000000abc"),
+        "{e}"
+    );
+    assert!(!e.contains("id-header-secret"), "{e}");
+    task.abort();
+}
+
+/// The Azure CLI reports Entra's errors on stderr; they reach the user whole.
+#[tokio::test]
+async fn azure_cli_entra_error_is_shown() {
+    let az = Arc::new(FakeAz {
+        fail: true,
+        stderr: Some(
+            "ERROR: AADSTS700082: The refresh token has expired due to inactivity. Trace ID: 22222222-0000-0000-0000-000000000002\r\nCorrelation ID: 3\r\nTimestamp: 2025-03-04 10:11:12Z\r\nInteractive authentication is needed. Please run:\r\naz login --scope https://management.core.windows.net//.default\r\n",
+        ),
+        ..Default::default()
+    });
+    let e = token_error(&AuthConfig::default(), &[], Some(az)).await;
+    assert!(
+        e.contains("AADSTS700082: The refresh token has expired")
+            && e.contains("22222222-0000-0000-0000-000000000002")
+            && e.contains("az login"),
+        "{e}"
+    );
+}
+
+/// A token endpoint whose certificate does not verify fails at once (one handshake, even
+/// with the default retries), naming the host, the reason and the `ca_bundle` hint.
+#[tokio::test]
+async fn tls_failures_at_the_token_endpoint_are_not_retried() {
+    for cert_is_ca in [false, true] {
+        let sts_router = Router::new().route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(|| async { Json(token_reply("never")) }),
+        );
+        let server = start_tls_with(sts_router, cert_is_ca).await;
+        let mut cfg = AuthConfig {
+            client_secret: Some(SECRET.into()),
+            ..base_config(&server)
+        };
+        if !cert_is_ca {
+            // Unknown issuer: the server's certificate is not trusted at all.
+            cfg.ca_bundle = None;
+        }
+        let e = token_error(&cfg, &[], None).await;
+        assert_eq!(
+            server.accepts.load(Ordering::SeqCst),
+            1,
+            "cert_is_ca={cert_is_ca}: one handshake, no retries: {e}"
+        );
+        assert!(e.contains("TLS connection to localhost failed"), "{e}");
+        assert!(
+            e.contains("ca_bundle") && e.contains("ARM_CA_BUNDLE"),
+            "{e}"
+        );
+        assert!(!e.contains("retry policy expired"), "{e}");
+        let reason = if cert_is_ca {
+            "CA certificate as its own"
+        } else {
+            "unknown issuer"
+        };
+        assert!(e.contains(reason), "{e}");
+    }
 }

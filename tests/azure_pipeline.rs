@@ -927,3 +927,55 @@ async fn names_with_url_metacharacters_are_encoded_and_base_paths_kept() {
     let v = c.get_json(&id, API, &CallContext::default()).await.unwrap();
     assert_eq!(v.unwrap()["ok"], 1);
 }
+
+/// An ARM endpoint whose certificate is not trusted fails after one attempt with the host,
+/// the reason and the `ca_bundle` hint, whatever `max_retries` says.
+#[tokio::test]
+async fn tls_failures_are_not_retried() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = rustls::pki_types::CertificateDer::from(ck.cert.der().to_vec());
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        ck.signing_key.serialize_der(),
+    ));
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let seen = accepts.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = acceptor.accept(tcp).await;
+        }
+    });
+    let c = ArmClient::new(
+        Arc::new(CountingTokens::default()),
+        ArmClientOptions {
+            base_url: format!("https://localhost:{port}/").parse().unwrap(),
+            scope: "https://management.azure.com/.default".into(),
+            retry: fast_retry(5),
+            poll: fast_poll(),
+            http: reqwest::Client::new(),
+            attempt_timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let e = c
+        .get_json(&ws_id(), API, &CallContext::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(accepts.load(Ordering::SeqCst), 1, "{e}");
+    assert!(
+        e.contains("TLS connection to localhost failed")
+            && e.contains("unknown issuer")
+            && e.contains("ca_bundle"),
+        "{e}"
+    );
+    task.abort();
+}

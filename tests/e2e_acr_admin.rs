@@ -5,15 +5,10 @@
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{Install, Tf, TfWorkspace, flat};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_acr_admin.this";
-
-/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
-fn flat(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn setup(tf: Tf) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
@@ -61,6 +56,15 @@ fn calls(emu: &Emu) -> Vec<String> {
 
 fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The calls of a write: Azure answers the admin PATCH with `200` at once, so the status poll
+/// is there only with the spec's asynchronous shape (`AMLAUTH_EMULATOR_SHAPES=spec`).
+fn write_calls(v: &[&str]) -> Vec<String> {
+    v.iter()
+        .filter(|c| emu::spec_shapes() || **c != "GET operationStatuses")
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn stored_registry(emu: &Emu, name: &str) -> Value {
@@ -134,7 +138,7 @@ fn create_via_workspace(tf: Tf) {
     ws.apply();
     assert_eq!(
         calls(&emu),
-        strs(&[
+        write_calls(&[
             "GET workspace ws-one",
             "PATCH registry acre2eone",
             "GET operationStatuses",
@@ -203,7 +207,7 @@ fn updates_in_place(tf: Tf) {
     ws.apply();
     assert_eq!(
         calls(&emu),
-        strs(&[
+        write_calls(&[
             "PATCH registry acre2eone",
             "GET operationStatuses",
             "GET registry acre2eone"
@@ -219,7 +223,7 @@ fn updates_in_place(tf: Tf) {
     apply_in_place(&ws);
     assert_eq!(
         calls(&emu),
-        strs(&[
+        write_calls(&[
             "GET registry acre2eone",
             "PATCH registry acre2eone",
             "GET operationStatuses",
@@ -279,7 +283,7 @@ fn drift_and_out_of_band_delete(tf: Tf) {
     apply_in_place(&ws);
     assert_eq!(
         calls(&emu),
-        strs(&[
+        write_calls(&[
             "GET registry acre2eone",
             "PATCH registry acre2eone",
             "GET operationStatuses",
@@ -524,7 +528,9 @@ fn faults_during_apply(tf: Tf) {
                      "action": {"kind": "status", "status": 503}}),
     );
     apply_in_place(&ws);
-    assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu));
+    // Without a status poll (Azure's synchronous PATCH) only the read-back 503 happens.
+    let expected_503 = if emu::spec_shapes() { 3 } else { 1 };
+    assert_eq!(status_count(&emu, 503), expected_503, "{:?}", calls(&emu));
     assert!(admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
@@ -534,7 +540,7 @@ fn faults_during_apply(tf: Tf) {
     ws.write_resources(&by_workspace("ws-one", false));
     emu.fault(
         json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 1,
-                     "action": {"kind": "failAsync", "code": "InternalServerError",
+                     "action": {"kind": "failAsync", "code": "RegistryOperationFailed",
                                 "message": "injected registry failure"}}),
     );
     let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);

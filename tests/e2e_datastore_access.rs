@@ -405,8 +405,24 @@ fn import_command(tf: Tf) {
     assert_eq!(v["mode"], "identity");
     assert_eq!(v["container_name"], "lake");
 
+    assert!(
+        !out.combined().contains("unknown after import"),
+        "identity mode has no secret to warn about:\n{out}"
+    );
+
     let keyed = "amlauth_datastore_access.keyed";
-    ws.ok(&["import", "-input=false", "-no-color", keyed, &b]);
+    let out = ws.ok(&["import", "-input=false", "-no-color", keyed, &b]);
+    let text = out
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Datastore secret unknown after import")
+            && text.contains("Set `account_key_wo`")
+            && text.contains("or `account_key`"),
+        "{out}"
+    );
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
     assert!(
@@ -767,4 +783,53 @@ fn sensitive_secret_never_shown_tf_1_0_3() {
     assert_eq!(stored(&emu, &b).2["key"], S2);
     let out = ws.ok(&["show", "-no-color"]);
     assert_secret_hidden(&out, S2);
+}
+
+/// Import of a key-based datastore configured with a write-only key from a sensitive,
+/// ephemeral variable plans `1 to import` and nothing else; the plan JSON's sensitivity is
+/// consistent before and after; the import warns that the secret is unknown.
+#[test]
+fn import_write_only_from_sensitive_variable_tf_1_15() {
+    let (ws, emu) = setup(Tf::V1_15);
+    let b = blob();
+    let keyed = "amlauth_datastore_access.keyed";
+    ws.write_resources(&format!(
+        "variable \"key\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = \"a2V5LWZyb20tdmFyaWFibGU\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}",
+        resource(
+            "keyed",
+            &b,
+            "  mode           = \"account_key\"\n  account_key_wo = var.key"
+        )
+    ));
+    ws.init();
+    let out = ws.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+    assert!(
+        out.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{out}"
+    );
+    let text = out
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("secret is unknown after import") && text.contains("account_key_wo"),
+        "the import says which attribute carries the secret:\n{out}"
+    );
+    let shown = ws.ok(&["show", "-json", "tfplan"]);
+    let plan: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
+    let change = &plan["resource_changes"][0]["change"];
+    assert_eq!(change["actions"], json!(["no-op"]), "{change}");
+    assert_eq!(
+        change["before_sensitive"], change["after_sensitive"],
+        "{change}"
+    );
+    let out = ws.ok(&["apply", "-input=false", "-no-color", "tfplan"]);
+    assert!(
+        out.stdout.contains("1 imported, 0 added, 0 changed"),
+        "{out}"
+    );
+    ws.assert_no_changes();
+    assert_eq!(stored(&emu, &b).2["key"], "seeded-account-key");
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{Install, Tf, TfWorkspace, flat};
 use serde_json::{Value, json};
 
 fn linked(kind: &str, name: &str) -> String {
@@ -22,11 +22,6 @@ fn seed() -> Value {
     ws["keyVault"] = json!(linked("Microsoft.KeyVault/vaults", "kv-e2e"));
     ws["applicationInsights"] = json!(linked("Microsoft.Insights/components", "ai-e2e"));
     seed
-}
-
-/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
-fn flat(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn setup(tf: Tf) -> (TfWorkspace, Emu) {

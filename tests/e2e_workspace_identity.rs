@@ -5,15 +5,10 @@
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{Install, Tf, TfWorkspace, flat};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_identity.this";
-
-/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
-fn flat(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
@@ -93,6 +88,16 @@ fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The poll of a workspace write: Azure's `202` carries `Azure-AsyncOperation` (followed in
+/// preference), the spec's only `Location` (`AMLAUTH_EMULATOR_SHAPES=spec`).
+fn poll() -> &'static str {
+    if emu::spec_shapes() {
+        "GET operationResults"
+    } else {
+        "GET operationStatuses"
+    }
+}
+
 fn stored_ws(emu: &Emu, name: &str) -> Value {
     emu.resource(&emu::workspace(name))
         .unwrap_or_else(|| panic!("workspace {name} exists in the emulator"))
@@ -153,11 +158,7 @@ fn create_then_no_changes(tf: Tf) {
     ws.apply();
     assert_eq!(
         calls(&emu),
-        strs(&[
-            "PATCH workspace ws-one",
-            "GET operationResults",
-            "GET workspace ws-one"
-        ]),
+        strs(&["PATCH workspace ws-one", poll(), "GET workspace ws-one"]),
         "create: PATCH, one poll, one read"
     );
 
@@ -277,7 +278,7 @@ fn updates_in_place(tf: Tf) {
         strs(&[
             "GET workspace ws-one",
             "PATCH workspace ws-one",
-            "GET operationResults",
+            poll(),
             "GET workspace ws-one"
         ]),
         "update: refresh, PATCH, one poll, one read"
@@ -420,16 +421,6 @@ fn drift_and_out_of_band_delete_tf_1_15() {
 // ---------------------------------------------------------------------------------------
 // import
 
-/// The standard fixture with ws-one already holding both identity kinds.
-fn seed_with_identities() -> Value {
-    let mut seed = emu::standard_seed();
-    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
-    ws["identity"] = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
-    ws["primaryUserAssignedIdentity"] = json!("uai-two");
-    ws["systemDatastoresAuthMode"] = json!("Identity");
-    seed
-}
-
 fn import_config() -> String {
     config(
         "ws-one",
@@ -441,7 +432,7 @@ fn import_config() -> String {
 }
 
 fn terraform_import(tf: Tf) {
-    let (ws, emu) = setup_with(tf, seed_with_identities());
+    let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     ws.write_resources(&import_config());
     ws.init();
     emu.clear_journal();
@@ -475,7 +466,7 @@ fn terraform_import_tf_1_15() {
 /// `import` blocks exist from Terraform 1.5.
 #[test]
 fn import_block_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
     ws.write_resources(&format!(
         "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
         emu::workspace("ws-one"),
@@ -503,7 +494,7 @@ fn import_block_tf_1_15() {
 /// identity recorded in state.
 #[test]
 fn import_block_by_identity_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, seed_with_identities());
+    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
     ws.write_resources(&format!(
         "import {{\n  to = {ADDR}\n  identity = {{\n    id = \"{}\"\n  }}\n}}\n{}",
         emu::workspace("ws-one"),
@@ -666,7 +657,7 @@ fn faults_during_apply(tf: Tf) {
     ));
     emu.clear_journal();
     emu.fault(
-        json!({"method": "GET", "path": "*/operationResults/*", "times": 2,
+        json!({"method": "GET", "path": "*/operation*/*", "times": 2,
                      "action": {"kind": "status", "status": 503}}),
     );
     emu.fault(

@@ -81,7 +81,13 @@ async fn clients_without_or_with_another_certificate_are_refused_at_tls() {
 
     let other = refusal(&hs.addr, client_tls_config(&server_cert, Some(&intruder))).await;
     let other = other.expect("a client with another certificate must be refused");
-    assert!(other.contains("alert"), "{other}");
+    // The alert, or (when the server closed before our first write landed) a closed pipe.
+    assert!(
+        ["alert", "Broken pipe", "reset", "closed"]
+            .iter()
+            .any(|m| other.contains(m)),
+        "{other}"
+    );
 
     // gRPC over a refused connection fails too.
     let rpc = match tls_channel(&hs.addr, client_tls_config(&server_cert, Some(&intruder))).await {

@@ -292,10 +292,36 @@ pub fn handle(
     body: Bytes,
     faults: FaultOutcome,
 ) -> Response {
-    match handle_inner(app, method, path, query, headers, body, faults) {
+    // `keepOld`: remember the resource and put it back once the write is answered.
+    let keep_old = faults.keep_old;
+    let kept = keep_old.and_then(|_| app.state().ok()?.get(path).cloned());
+    let answer_query = keep_old.filter(|a| *a).map(|_| query.clone());
+    let resp = match handle_inner(app, method, path, query, headers, body, faults) {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    if let Some(old) = kept
+        && let Ok(mut state) = app.state()
+    {
+        state.put(old);
+        if let Err(e) = app.commit(&mut state) {
+            return e.into_response();
+        }
+        drop(state);
+        if let Some(q) = answer_query {
+            let get = handle_inner(
+                app,
+                Method::GET,
+                path,
+                q,
+                headers,
+                Bytes::new(),
+                FaultOutcome::default(),
+            );
+            return get.unwrap_or_else(|e| e.into_response());
+        }
     }
+    resp
 }
 
 fn handle_inner(

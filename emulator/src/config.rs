@@ -53,10 +53,39 @@ impl OperationDurations {
     }
 }
 
+/// Which answer shapes the emulator uses where recorded Azure traffic differs from the REST spec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Shapes {
+    /// What Azure was recorded sending: registry admin PATCH answers `200` at once; no
+    /// `identity` key on a compute or registry without one; no `secrets` object on datastores;
+    /// datastore create answers `201` with `Location` = the datastore's URL; a compute identity
+    /// PUT answers `201` `Creating` (async); a user-assigned identity's own `id` says
+    /// `/resourcegroups/`; registry identity `type` in lower camel case.
+    #[default]
+    Reality,
+    /// What the REST spec describes (`--spec-shapes`).
+    Spec,
+}
+
+impl Shapes {
+    /// Whether the spec's shapes are answered.
+    pub fn spec(self) -> bool {
+        self == Shapes::Spec
+    }
+
+    /// Whether recorded Azure's shapes are answered.
+    pub fn reality(self) -> bool {
+        self == Shapes::Reality
+    }
+}
+
 /// Switches for the ways real Azure is looser than its spec (fact sheet §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Quirks {
+    /// Reality's shapes (default) or the spec's.
+    pub shapes: Shapes,
     /// Re-case ids in responses the way ARM does (lower-cased identity ids, `Microsoft.Keyvault`, ...).
     pub recase_ids: bool,
     /// Answer operations the spec marks long-running synchronously (200 + final body).
@@ -76,6 +105,7 @@ pub struct Quirks {
 impl Default for Quirks {
     fn default() -> Self {
         Self {
+            shapes: Shapes::Reality,
             recase_ids: true,
             sync_long_running: false,
             omit_datastore_secrets_block: false,

@@ -42,6 +42,14 @@ pub enum FaultAction {
         #[serde(default)]
         message: Option<String>,
     },
+    /// Answer the write as usual but keep the stored resource as it was (a policy reverting
+    /// the change, or replication lag): later GETs still report the old values.
+    #[serde(rename_all = "camelCase")]
+    KeepOld {
+        /// Answer the write itself with the old resource too (as a GET would render it).
+        #[serde(default)]
+        answer_old: bool,
+    },
     /// After a matching create succeeds, the next `reads` GETs of that resource answer 404.
     NotFoundAfterCreate {
         /// How many reads fail.
@@ -85,6 +93,9 @@ pub struct FaultOutcome {
     pub fail_async: Option<(String, String)>,
     /// After a successful create, this many reads return 404.
     pub not_found_reads: Option<u32>,
+    /// The write is answered but the stored resource is put back as it was (`true`: the
+    /// answer shows the old resource too).
+    pub keep_old: Option<bool>,
 }
 
 /// The active rules.
@@ -143,7 +154,9 @@ impl FaultSet {
             // Deferred effects only make sense for writes.
             let deferred = matches!(
                 rule.action,
-                FaultAction::FailAsync { .. } | FaultAction::NotFoundAfterCreate { .. }
+                FaultAction::FailAsync { .. }
+                    | FaultAction::NotFoundAfterCreate { .. }
+                    | FaultAction::KeepOld { .. }
             );
             if deferred && !is_write {
                 continue;
@@ -167,6 +180,9 @@ impl FaultSet {
                     ));
                 }
                 FaultAction::NotFoundAfterCreate { reads } => out.not_found_reads = Some(*reads),
+                FaultAction::KeepOld { answer_old } => {
+                    out.keep_old = Some(*answer_old);
+                }
                 other => out.immediate = Some(other.clone()),
             }
         }

@@ -39,7 +39,7 @@ use tokio_util::sync::CancellationToken;
 pub use app::Settings;
 pub use config::{
     CertificateClient, ClientSecret, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, EmulatorConfig,
-    Federation, OperationDurations, Quirks,
+    Federation, OperationDurations, Quirks, Shapes,
 };
 pub use error::{ArmError, EmulatorError};
 pub use faults::{FaultAction, FaultRule};

@@ -189,6 +189,22 @@ pub fn location_result(
     }
 }
 
+/// The error a synchronously answered operation ends with, if it failed (a fault armed with
+/// `failAsync` makes a synchronous answer fail the same way the status document would).
+pub fn sync_failure(state: &State, op_id: &str) -> Option<ArmError> {
+    let op = state.operations.get(op_id)?;
+    match op.status {
+        OpStatus::Failed | OpStatus::Canceled => {
+            let (code, message) = op
+                .failure
+                .clone()
+                .unwrap_or_else(|| ("Canceled".into(), "The operation was canceled.".into()));
+            Some(ArmError::new(failure_status(&code), code, message))
+        }
+        _ => None,
+    }
+}
+
 /// The 409 a write gets while another operation on the same resource runs.
 pub fn conflict_for(type_label: &str, name: &str) -> ArmError {
     ArmError::conflict(

@@ -74,6 +74,10 @@ struct Cli {
     /// Accepted client credential CLIENT_ID=SECRET (repeatable; prefer the seed file, command lines are visible to other users).
     #[arg(long = "client")]
     clients: Vec<String>,
+    /// Answer in the REST spec's shapes instead of the ones Azure was recorded sending
+    /// (see docs/emulator.md, "Answer shapes").
+    #[arg(long)]
+    spec_shapes: bool,
     /// Answer long-running operations synchronously (200 + final body).
     #[arg(long)]
     sync_long_running: bool,
@@ -159,6 +163,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     if let Some(ms) = cli.registry_operation_ms {
         config.durations.registry = Duration::from_millis(ms);
+    }
+    if cli.spec_shapes {
+        config.quirks.shapes = amlauth_emulator::Shapes::Spec;
     }
     config.quirks.sync_long_running = cli.sync_long_running;
     config.quirks.recase_ids = !cli.no_recase;

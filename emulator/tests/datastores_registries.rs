@@ -10,6 +10,16 @@ fn ds_path(ws: &str, d: &str) -> String {
     format!("{}/datastores/{d}", ws_path(ws))
 }
 
+async fn list_secrets(h: &Harness, ws: &str, d: &str) -> Answer {
+    h.arm(
+        Method::POST,
+        &format!("{}/listSecrets", ds_path(ws, d)),
+        ML,
+        None,
+    )
+    .await
+}
+
 fn blob_key(key: &str) -> Value {
     json!({"properties": {"datastoreType": "AzureBlob", "accountName": "mystorage", "containerName": "data",
         "credentials": {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": key}}}})
@@ -18,6 +28,7 @@ fn blob_key(key: &str) -> Value {
 #[tokio::test]
 async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     let h = Harness::start().await;
+    use_spec_shapes(&h);
     make_workspace(&h, "ws-d", json!({"location": "eastus"})).await;
     let key = "c2VjcmV0LWFjY291bnQta2V5";
     let a = h.put(&ds_path("ws-d", "blob1"), ML, blob_key(key)).await;
@@ -31,14 +42,7 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
     let got = h.get(&ds_path("ws-d", "blob1"), ML).await;
     assert_eq!(got.status, 200);
     assert!(!got.body.to_string().contains(key));
-    let secrets = h
-        .arm(
-            Method::POST,
-            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
-            ML,
-            None,
-        )
-        .await;
+    let secrets = list_secrets(&h, "ws-d", "blob1").await;
     assert_eq!(secrets.status, 200);
     assert_eq!(
         secrets.body,
@@ -55,14 +59,7 @@ async fn datastore_put_is_synchronous_and_never_echoes_secrets() {
         b.body["properties"]["credentials"],
         json!({"credentialsType": "None"})
     );
-    let s = h
-        .arm(
-            Method::POST,
-            &format!("{}/listSecrets", ds_path("ws-d", "blob1")),
-            ML,
-            None,
-        )
-        .await;
+    let s = list_secrets(&h, "ws-d", "blob1").await;
     assert_eq!(s.status, 400);
 
     // Quirk: omit the secrets block entirely.
@@ -182,6 +179,7 @@ async fn datastore_list_default_and_delete() {
 #[tokio::test]
 async fn registry_lifecycle_matches_arm_patterns() {
     let h = Harness::start().await;
+    use_spec_shapes(&h);
     let bad_name = h
         .put(
             &acr_path("a-b"),
@@ -300,4 +298,131 @@ async fn registry_lifecycle_matches_arm_patterns() {
             .status,
         204
     );
+}
+
+/// Reality's shapes (the default): no `secrets` object at all, and create answers `201` with a
+/// `Location` that is the datastore's own URL.
+#[tokio::test]
+async fn datastore_reality_shapes_carry_no_secrets_object() {
+    let h = Harness::start().await;
+    make_workspace(&h, "ws-r", json!({"location": "eastus"})).await;
+    let a = h.put(&ds_path("ws-r", "blob1"), ML, blob_key("a2V5")).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(
+        a.body["properties"]["credentials"],
+        json!({"credentialsType": "AccountKey"})
+    );
+    assert!(a.header("azure-asyncoperation").is_none());
+    let loc = a.header("location").expect("Location on create");
+    assert_eq!(
+        loc,
+        format!("{}?api-version={ML}", h.url(&ds_path("ws-r", "blob1")))
+    );
+    let at_loc = h.poll(&loc).await;
+    assert_eq!(at_loc.status, 200);
+    assert_eq!(at_loc.body["name"], "blob1");
+    let got = h.get(&ds_path("ws-r", "blob1"), ML).await;
+    assert_eq!(
+        got.body["properties"]["credentials"],
+        json!({"credentialsType": "AccountKey"})
+    );
+    // The secret is still kept: listSecrets returns it.
+    let secrets = list_secrets(&h, "ws-r", "blob1").await;
+    assert_eq!(secrets.body["key"], "a2V5");
+    // An update answers 200 without a Location.
+    let b = h.put(&ds_path("ws-r", "blob1"), ML, blob_key("a2V5")).await;
+    assert_eq!(b.status, 200);
+    assert!(b.header("location").is_none());
+}
+
+/// Reality's shapes: the admin PATCH answers `200` at once with the full body; a registry
+/// without an identity has no `identity` key; identity types come back in lower camel case;
+/// a user-assigned identity's own id says `/resourcegroups/`.
+#[tokio::test]
+async fn registry_reality_shapes() {
+    let h = Harness::start().await;
+    let a = h
+        .put(
+            &acr_path("realacr1"),
+            ACR,
+            json!({"location": "eastus", "sku": {"name": "Basic"}}),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    assert!(a.body.get("identity").is_none(), "{}", a.body);
+    h.poll(&a.header("azure-asyncoperation").unwrap()).await;
+
+    let p = h
+        .patch(
+            &acr_path("realacr1"),
+            ACR,
+            json!({"properties": {"adminUserEnabled": true}}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.header("azure-asyncoperation").is_none() && p.header("location").is_none());
+    assert_eq!(p.body["properties"]["adminUserEnabled"], true);
+    assert_eq!(p.body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(p.body["name"], "realacr1");
+    assert!(p.body.get("identity").is_none());
+    let got = h.get(&acr_path("realacr1"), ACR).await;
+    assert_eq!(got.body["properties"]["adminUserEnabled"], true);
+    assert!(got.body.get("identity").is_none());
+
+    let uai = make_uai(&h, "uai-real").await;
+    let uai_id = uai["id"].as_str().unwrap().to_string();
+    assert!(uai_id.contains("/resourcegroups/rg-test/"), "{uai_id}");
+    assert_eq!(h.get(&uai_path("uai-real"), MSI).await.body["id"], uai_id);
+    let p = h
+        .patch(
+            &acr_path("realacr1"),
+            ACR,
+            json!({"identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {uai_path("uai-real"): {}}}}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let got = h.get(&acr_path("realacr1"), ACR).await;
+    assert_eq!(got.body["identity"]["type"], "systemAssigned, userAssigned");
+    let keys: Vec<&String> = got.body["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].contains("/resourcegroups/"), "{keys:?}");
+
+    // A failing PATCH answered synchronously is an error, not a 200.
+    let rule = json!({"method": "PATCH", "path": "*/realacr1", "times": 1,
+        "action": {"kind": "failAsync", "code": "InternalServerError", "message": "boom"}});
+    let f = h.control(Method::POST, "/faults", Some(rule)).await;
+    assert!(f.status.is_success(), "{}", f.body);
+    let p = h
+        .patch(
+            &acr_path("realacr1"),
+            ACR,
+            json!({"properties": {"adminUserEnabled": false}}),
+        )
+        .await;
+    assert_eq!(p.status, 500, "{}", p.body);
+    assert_eq!(p.code(), "InternalServerError");
+
+    // The spec's shapes are one switch away.
+    use_spec_shapes(&h);
+    let got = h.get(&acr_path("realacr1"), ACR).await;
+    assert_eq!(got.body["identity"]["type"], "SystemAssigned, UserAssigned");
+    assert!(
+        h.get(&uai_path("uai-real"), MSI).await.body["id"]
+            .as_str()
+            .unwrap()
+            .contains("/resourceGroups/")
+    );
+    let p = h
+        .patch(
+            &acr_path("realacr1"),
+            ACR,
+            json!({"properties": {"adminUserEnabled": false}}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    assert!(p.header("azure-asyncoperation").is_some());
 }

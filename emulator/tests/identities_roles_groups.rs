@@ -215,8 +215,8 @@ async fn resource_groups_create_check_and_delete_everything_inside() {
         uai.body["id"]
             .as_str()
             .unwrap()
-            .contains("/resourceGroups/rg-two/"),
-        "RG name keeps its stored casing"
+            .contains("/resourcegroups/rg-two/"),
+        "RG name keeps its stored casing (the segment is lower-cased, as Azure answers)"
     );
     let d = h.arm(Method::DELETE, &p, RES, None).await;
     assert_eq!(d.status, 202);

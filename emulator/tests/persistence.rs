@@ -43,6 +43,8 @@ async fn restart_restores_resources_operations_and_tokens() {
     // Leave an operation running across the restart.
     let mut s = h.emu.settings();
     s.durations.registry = Duration::from_millis(1500);
+    // The spec's shapes: an asynchronous PATCH (Azure answers it at once).
+    s.quirks.shapes = amlauth_emulator::Shapes::Spec;
     h.emu.set_settings(s);
     let running = h
         .patch(&acr_path("keepacr1"), ACR, json!({"tags": {"t": "1"}}))

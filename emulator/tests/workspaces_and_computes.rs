@@ -66,6 +66,17 @@ async fn workspace_patch_is_202_with_location_and_keeps_principal() {
         .await;
     assert_eq!(a.status, 202, "{}", a.body);
     assert!(a.header("location").is_some() && a.header("retry-after").is_some());
+    // Reality's shapes: `Azure-AsyncOperation` next to `Location`, on the status path.
+    let status_url = a
+        .header("azure-asyncoperation")
+        .expect("Azure-AsyncOperation");
+    assert!(status_url.contains("/operationStatuses/"), "{status_url}");
+    assert_eq!(
+        h.raw(Method::GET, &status_url, Some(&h.token), None)
+            .await
+            .body["status"],
+        "InProgress"
+    );
     assert_eq!(
         h.get(&ws_path("ws-patch"), ML).await.body["properties"]["provisioningState"],
         "Updating"
@@ -89,6 +100,15 @@ async fn workspace_patch_is_202_with_location_and_keeps_principal() {
         )
         .await;
     assert_eq!(bad.status, 400);
+
+    // The spec's shapes: `Location` only.
+    use_spec_shapes(&h);
+    let b = h
+        .patch(&ws_path("ws-patch"), ML, json!({"tags": {"a": "c"}}))
+        .await;
+    assert_eq!(b.status, 202, "{}", b.body);
+    assert!(b.header("location").is_some());
+    assert!(b.header("azure-asyncoperation").is_none());
 }
 
 #[tokio::test]
@@ -387,6 +407,7 @@ async fn compute_put_is_201_with_async_operation_and_hides_secrets() {
 #[tokio::test]
 async fn compute_identity_rules_and_full_put_switch() {
     let h = Harness::start().await;
+    use_spec_shapes(&h);
     make_workspace(&h, "ws-ci", json!({"location": "eastus"})).await;
     let uai = make_uai(&h, "uai-c").await;
     let id = uai["id"].as_str().unwrap();
@@ -635,4 +656,56 @@ async fn child_writes_conflict_with_a_running_workspace_operation_when_enabled()
         )
         .await;
     assert_eq!(c.status, 201);
+}
+
+/// Reality's shapes (the default): a compute without an identity has no `identity` key, and a
+/// full PUT of an existing compute (identity update) answers `201` `Creating` with
+/// `Azure-AsyncOperation`; the spec's shapes answer `{"type": "None"}` and `200` `Updating`.
+#[tokio::test]
+async fn compute_identity_update_shapes() {
+    let h = Harness::start().await;
+    make_workspace(&h, "ws-cr", json!({"location": "eastus"})).await;
+    let a = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "None"})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(a.body.get("identity").is_none(), "{}", a.body);
+    h.poll(&a.header("azure-asyncoperation").unwrap()).await;
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert!(got.body.get("identity").is_none(), "{}", got.body);
+    let list = h.get(&format!("{}/computes", ws_path("ws-cr")), ML).await;
+    assert!(list.body["value"][0].get("identity").is_none());
+
+    let b = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "SystemAssigned"})),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(b.body["properties"]["provisioningState"], "Creating");
+    let done = h.poll(&b.header("azure-asyncoperation").unwrap()).await;
+    assert_eq!(done.body["status"], "Succeeded");
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert_eq!(got.body["identity"]["type"], "SystemAssigned");
+    assert_eq!(got.body["properties"]["provisioningState"], "Succeeded");
+
+    use_spec_shapes(&h);
+    let c = h
+        .put(
+            &compute_path("ws-cr", "c1"),
+            ML,
+            aml_body(json!({"type": "None"})),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(c.body["properties"]["provisioningState"], "Updating");
+    h.poll(&c.header("azure-asyncoperation").unwrap()).await;
+    let got = h.get(&compute_path("ws-cr", "c1"), ML).await;
+    assert_eq!(got.body["identity"], json!({"type": "None"}));
 }

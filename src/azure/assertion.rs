@@ -34,12 +34,18 @@ pub struct FileAssertion(pub PathBuf);
 #[async_trait]
 impl ClientAssertion for FileAssertion {
     async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        let text = tokio::fs::read_to_string(&self.0).await.map_err(|e| {
-            cred_err(format!(
-                "cannot read OIDC token file {}: {e}",
-                self.0.display()
-            ))
-        })?;
+        let path = self.0.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            super::config::read_setting_file(
+                "oidc_token_file_path",
+                &path,
+                super::config::MAX_SECRET_BYTES,
+            )
+        })
+        .await
+        .map_err(|e| cred_err(format!("reading the OIDC token file failed: {e}")))?
+        .map_err(|e| cred_err(e.to_string()))?;
+        let text = String::from_utf8_lossy(&bytes);
         let t = text.trim();
         if t.is_empty() {
             return Err(cred_err(format!(
@@ -87,10 +93,10 @@ impl ClientAssertion for GitHubAssertion {
             .send()
             .await
             .map_err(|e| {
-                cred_err(format!(
-                    "requesting an ID token from {shown} failed: {}",
-                    e.without_url()
-                ))
+                let e = e.without_url();
+                cred_err(super::error::tls_or_else(&shown, &e, || {
+                    format!("requesting an ID token from {shown} failed: {e}")
+                }))
             })?;
         let status = resp.status();
         if !status.is_success() {

@@ -59,8 +59,12 @@ fn sha256(data: &[u8]) -> Vec<u8> {
 /// Reads the certificate bytes from where the settings point.
 pub fn load_certificate_bytes(source: &CertificateSource) -> Result<Vec<u8>, String> {
     match source {
-        CertificateSource::Path(p) => std::fs::read(p)
-            .map_err(|e| format!("cannot read client_certificate_path {}: {e}", p.display())),
+        CertificateSource::Path(p) => super::config::read_setting_file(
+            "client_certificate_path",
+            p,
+            super::config::MAX_CERTIFICATE_BYTES,
+        )
+        .map_err(|e| e.to_string()),
         CertificateSource::Inline(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64.secret())
             .map_err(|e| format!("client_certificate is not valid base64: {e}")),

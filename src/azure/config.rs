@@ -30,7 +30,8 @@
 //! The last five are this provider's own (azurerm configures custom clouds through a
 //! metadata host instead).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use azure_core::credentials::Secret;
 use base64::Engine as _;
@@ -265,9 +266,84 @@ fn parse_msi_endpoint(value: &str) -> Result<Url, AzureError> {
     Ok(u)
 }
 
+/// Largest secret value accepted (client secret, passwords, tokens, client id).
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+/// Largest client certificate accepted (the PEM, after base64 decoding).
+pub const MAX_CERTIFICATE_BYTES: usize = 1024 * 1024;
+/// Largest `ca_bundle` accepted (full system bundles are a few hundred KiB).
+pub const MAX_CA_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
+/// How long reading one file setting may take (a stalled network mount must not hang the
+/// provider).
+pub const FILE_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads a file named by a setting: a regular file only (not a FIFO, socket or device such as
+/// `/dev/zero`), at most `max` bytes, within [`FILE_READ_TIMEOUT`]. Blocking: async callers
+/// use `spawn_blocking`.
+pub fn read_setting_file(setting: &str, path: &Path, max: usize) -> Result<Vec<u8>, AzureError> {
+    let shown = path.display().to_string();
+    let err = |m: String| AzureError::config(setting, format!("{shown}: {m}"));
+    // stat() does not open: a FIFO nobody writes to cannot block us here.
+    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read it ({e})")))?;
+    if !meta.is_file() {
+        return Err(err(
+            "is not a regular file (devices, FIFOs and sockets are refused)".into(),
+        ));
+    }
+    if meta.len() > max as u64 {
+        return Err(err(format!(
+            "is {} bytes; at most {max} bytes are accepted",
+            meta.len()
+        )));
+    }
+    // The read itself runs on its own thread so a hung file system costs a timeout, not the
+    // provider.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("read-setting-file".into())
+        .spawn(move || {
+            let read = (|| {
+                use std::io::Read as _;
+                let f = std::fs::File::open(&p)?;
+                let mut buf = Vec::new();
+                f.take(max as u64 + 1).read_to_end(&mut buf)?;
+                Ok::<_, std::io::Error>(buf)
+            })();
+            let _ = tx.send(read);
+        })
+        .map_err(|e| err(format!("cannot start reading it ({e})")))?;
+    match rx.recv_timeout(FILE_READ_TIMEOUT) {
+        Ok(Ok(buf)) if buf.len() > max => Err(err(format!(
+            "is larger than {max} bytes, the most accepted"
+        ))),
+        Ok(Ok(buf)) => Ok(buf),
+        Ok(Err(e)) => Err(err(format!("cannot read it ({e})"))),
+        Err(_) => Err(err(format!(
+            "reading it did not finish within {} seconds",
+            FILE_READ_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Refuses a value larger than `max` bytes (a mistaken file content or a hostile value would
+/// otherwise cost memory and time everywhere it is used).
+pub(crate) fn check_size(setting: &str, value: &str, max: usize) -> Result<(), AzureError> {
+    if value.len() > max {
+        return Err(AzureError::config(
+            setting,
+            format!(
+                "the value is {} bytes; at most {max} bytes are accepted",
+                value.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn read_trimmed_file(setting: &str, path: &str) -> Result<String, AzureError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| AzureError::config(setting, format!("cannot read {path:?}: {e}")))?;
+    let bytes = read_setting_file(setting, Path::new(path), MAX_SECRET_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AzureError::config(setting, format!("{path:?} is not UTF-8 text")))?;
     let t = text.trim().to_string();
     if t.is_empty() {
         return Err(AzureError::config(
@@ -354,8 +430,24 @@ impl AuthConfig {
                     "set either client_certificate (base64) or client_certificate_path, not both",
                 ));
             }
-            (Some(p), None) => Some(CertificateSource::Path(PathBuf::from(p))),
+            (Some(p), None) => {
+                // Read once here (ConfigureProvider runs off the RPC thread), bounded.
+                let pem = read_setting_file(
+                    "client_certificate_path",
+                    Path::new(&p),
+                    MAX_CERTIFICATE_BYTES,
+                )?;
+                Some(CertificateSource::Inline(Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(pem),
+                )))
+            }
             (None, Some(b64)) => {
+                // base64 is 4/3 of the PEM; refuse before decoding.
+                check_size(
+                    "client_certificate",
+                    &b64,
+                    MAX_CERTIFICATE_BYTES / 3 * 4 + 4,
+                )?;
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(b64.trim())
                     .map_err(|e| {
@@ -507,6 +599,24 @@ impl AuthConfig {
                     "{s:?} is not a subscription id; expected a GUID such as 00000000-0000-0000-0000-000000000000"
                 ),
             ));
+        }
+
+        for (setting, value) in [
+            ("client_id", client_id.as_deref()),
+            ("client_secret", client_secret.as_deref()),
+            (
+                "client_certificate_password",
+                client_certificate_password.as_ref().map(Secret::secret),
+            ),
+            ("oidc_token", oidc_token.as_ref().map(Secret::secret)),
+            (
+                "oidc_request_token",
+                oidc_request_token.as_ref().map(Secret::secret),
+            ),
+        ] {
+            if let Some(v) = value {
+                check_size(setting, v, MAX_SECRET_BYTES)?;
+            }
         }
 
         Ok(ResolvedAuthConfig {

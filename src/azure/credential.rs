@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::http::{ClientMethodOptions, ClientOptions, Transport};
+use azure_core::http::{
+    ClientMethodOptions, ClientOptions, ExponentialRetryOptions, RetryOptions, Transport,
+};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
@@ -33,6 +35,7 @@ use time::OffsetDateTime;
 use super::assertion::{FileAssertion, GitHubAssertion, StaticAssertion};
 use super::certificate::{CertificateAssertion, load_certificate_bytes};
 use super::config::ResolvedAuthConfig;
+use super::entra::{EntraTransport, describe};
 use super::error::AzureError;
 use super::managed_identity::{ManagedIdentity, MiSource, default_imds};
 
@@ -156,14 +159,19 @@ fn client_options(cfg: &ResolvedAuthConfig, http: &reqwest::Client) -> ClientOpt
         .trim_end_matches('/')
         .to_string();
     ClientOptions {
-        transport: Some(Transport::new(Arc::new(http.clone()))),
+        transport: Some(Transport::new(Arc::new(EntraTransport::new(http.clone())))),
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
+        // azure_core's own retry loop, bounded by the provider's `max_retries` like ARM calls.
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: cfg.max_retries,
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
 
 fn err_string(e: azure_core::Error) -> String {
-    e.to_string()
+    describe(&e)
 }
 
 impl CredentialChain {
@@ -439,7 +447,7 @@ impl CredentialChain {
         let cred = c.credential(rebuild)?;
         cred.get_token(&[scope], None::<TokenRequestOptions<'_>>)
             .await
-            .map_err(|e| self.scrub(&e.to_string()))
+            .map_err(|e| self.scrub(&describe(&e)))
     }
 }
 

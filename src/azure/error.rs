@@ -180,6 +180,76 @@ impl AzureError {
     }
 }
 
+/// A TLS handshake that failed for a reason retrying cannot fix (the certificate does not
+/// verify, or the peer does not speak TLS as expected).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "TLS connection to {host} failed: {reason}. If the server's certificate is issued by a private CA (an emulator, a TLS-inspecting proxy), trust that CA with the provider setting `ca_bundle` (or ARM_CA_BUNDLE)"
+)]
+pub struct TlsFailure {
+    /// Host name that was contacted.
+    pub host: String,
+    /// What rustls reported, in words.
+    pub reason: String,
+}
+
+/// The TLS reason behind a transport error, when there is one. Walks the source chain,
+/// looking inside `io::Error`s (whose `source()` skips the error they wrap).
+pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Some(describe_rustls(t));
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && let Some(r) = tls_failure(inner)
+        {
+            return Some(r);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// A failed request in words: the TLS reason with the `ca_bundle` hint when the failure is
+/// one, else `other()`.
+pub(crate) fn tls_or_else(
+    host: &str,
+    e: &(dyn std::error::Error + 'static),
+    other: impl FnOnce() -> String,
+) -> String {
+    match tls_failure(e) {
+        Some(reason) => TlsFailure {
+            host: host.to_string(),
+            reason,
+        }
+        .to_string(),
+        None => other(),
+    }
+}
+
+fn describe_rustls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => {
+                "the server's certificate is not issued by a trusted CA (unknown issuer)".into()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's certificate is not valid for this host name".into()
+            }
+            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".into(),
+            C::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+                "the server presented a CA certificate as its own (end-entity) certificate".into()
+            }
+            other => format!("the server's certificate was refused ({other:?})"),
+        },
+        other => other.to_string(),
+    }
+}
+
 /// Extracts ARM's `{"error": {"code", "message"}}` (also accepts a top-level
 /// `{"code","message"}`, which some RPs send).
 pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {

@@ -64,9 +64,11 @@ pub fn build_http_client_with_env(
         b = b.proxy(p.no_proxy(NoProxy::from_string(&no_proxy)));
     }
     if let Some(path) = ca_bundle {
-        let pem = std::fs::read(path).map_err(|e| {
-            AzureError::config("ca_bundle", format!("cannot read {}: {e}", path.display()))
-        })?;
+        let pem = super::config::read_setting_file(
+            "ca_bundle",
+            path,
+            super::config::MAX_CA_BUNDLE_BYTES,
+        )?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
             AzureError::config(
                 "ca_bundle",

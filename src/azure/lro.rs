@@ -16,15 +16,21 @@
 //! (bodies of 201/202 are not trusted).
 //!
 //! # Polling policy
-//! The first poll comes `initial_interval` (1 s) after the operation started; each following
-//! wait is 1.5 times the previous one, capped at `max_interval` (15 s). A `Retry-After` from
-//! the server is a **ceiling**, not a floor: the wait is `min(backoff, Retry-After)`, never
-//! below `min_interval` (0.5 s). So an operation that finishes within a second costs one
-//! poll, and one that finishes within 2.5 s at most two.
+//! The server sets the pace; the client only keeps it polite.
+//! - The first poll comes right after the initial answer when the server sends no
+//!   `Retry-After` (an operation that is already done costs no wait), otherwise after
+//!   `min(Retry-After, initial_interval)` (so `Retry-After: 0` is polled at once).
+//! - Following waits back off: `initial_interval` (1 s), then ×1.5 each poll, capped at
+//!   `max_interval` (15 s). A `Retry-After` is a **ceiling** on that wait (the server expects
+//!   news by then), never a reason to wait longer than the backoff.
+//! - A `Retry-After` shorter than the backoff is honoured down to a floor that grows with the
+//!   backoff (`min_interval` (250 ms) ×1.5 each poll, up to `initial_interval`), so a server
+//!   that keeps answering `Retry-After: 0` to a running operation is polled at most once a
+//!   second, not in a tight loop.
 //!
-//! Worst case: waits run 1, 1.5, 2.25, 3.4, 5.1, 7.6, 11.4 s (32 s in 7 polls), then one
-//! poll every 15 s. An operation lasting `T` seconds therefore costs at most
-//! `7 + ceil((T - 32) / 15)` polls for `T > 32` (e.g. 10 minutes: 45 polls), plus the initial
+//! Worst case (no `Retry-After`): waits run 0, 1, 1.5, 2.25, 3.4, 5.1, 7.6, 11.4 s (32 s in
+//! 8 polls), then one poll every 15 s. An operation lasting `T` seconds therefore costs at most
+//! `8 + ceil((T - 32) / 15)` polls for `T > 32` (e.g. 10 minutes: 46 polls), plus the initial
 //! request and one final GET; each poll may additionally be retried per [`super::retry`].
 //! Everything stops at the caller's deadline or on cancellation.
 
@@ -41,16 +47,19 @@ use super::pipeline::{RawResponse, RequestSpec};
 use super::resource_id::ResourceId;
 use super::retry::retry_after;
 
-/// How long-running operations are polled.
+/// How long-running operations are polled (see the module docs for the policy).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollPolicy {
-    /// Wait before the first poll.
+    /// Wait before the first poll when the server sends no `Retry-After`.
+    pub first_interval: Duration,
+    /// Wait before the second poll; also the ceiling of the first one under a `Retry-After`.
     pub initial_interval: Duration,
     /// Growth factor between polls.
     pub multiplier: f64,
     /// Longest wait between polls.
     pub max_interval: Duration,
-    /// Shortest wait between polls, even when `Retry-After` asks for less.
+    /// Floor under a shorter `Retry-After` from the second poll on; grows like the backoff up
+    /// to `initial_interval`.
     pub min_interval: Duration,
     /// How long a 404 from a status URL or from the final GET counts as "not visible yet".
     pub read_after_write_window: Duration,
@@ -59,27 +68,38 @@ pub struct PollPolicy {
 impl Default for PollPolicy {
     fn default() -> Self {
         PollPolicy {
+            first_interval: Duration::ZERO,
             initial_interval: Duration::from_secs(1),
             multiplier: 1.5,
             max_interval: Duration::from_secs(15),
-            min_interval: Duration::from_millis(500),
+            min_interval: Duration::from_millis(250),
             read_after_write_window: Duration::from_secs(60),
         }
     }
 }
 
 impl PollPolicy {
-    /// Wait before poll number `n` (0-based), given the server's `Retry-After`.
+    /// Wait before poll number `n` (0-based), given the server's latest `Retry-After`.
     pub fn interval(&self, n: u32, retry_after: Option<Duration>) -> Duration {
-        let grown = self
-            .initial_interval
-            .mul_f64(self.multiplier.max(1.0).powi(n.min(64) as i32))
-            .min(self.max_interval);
-        let capped = match retry_after {
-            Some(ra) => grown.min(ra),
-            None => grown,
-        };
-        capped.max(self.min_interval)
+        if n == 0 {
+            return match retry_after {
+                Some(ra) => ra.min(self.initial_interval),
+                None => self.first_interval,
+            };
+        }
+        let growth = self.multiplier.max(1.0).powi((n - 1).min(64) as i32);
+        let backoff = self.initial_interval.mul_f64(growth).min(self.max_interval);
+        match retry_after {
+            Some(ra) => {
+                let floor = self
+                    .min_interval
+                    .mul_f64(growth)
+                    .min(self.initial_interval)
+                    .min(backoff);
+                ra.min(backoff).max(floor)
+            }
+            None => backoff,
+        }
     }
 }
 
@@ -321,28 +341,62 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_a_ceiling() {
+    fn first_poll_follows_the_server() {
         let p = PollPolicy::default();
-        assert_eq!(p.interval(0, None), Duration::from_secs(1));
+        // No hint: poll right after the initial answer.
+        assert_eq!(p.interval(0, None), Duration::ZERO);
+        // `Retry-After: 0`: at once too.
+        assert_eq!(p.interval(0, Some(Duration::ZERO)), Duration::ZERO);
+        // A short hint is taken as is; a long one is capped at the initial interval.
+        assert_eq!(
+            p.interval(0, Some(Duration::from_millis(300))),
+            Duration::from_millis(300)
+        );
         assert_eq!(
             p.interval(0, Some(Duration::from_secs(10))),
             Duration::from_secs(1)
         );
-        assert_eq!(p.interval(1, None), Duration::from_millis(1500));
-        assert_eq!(p.interval(20, None), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn later_polls_back_off_with_retry_after_as_ceiling() {
+        let p = PollPolicy::default();
+        assert_eq!(p.interval(1, None), Duration::from_secs(1));
+        assert_eq!(p.interval(2, None), Duration::from_millis(1500));
+        assert_eq!(p.interval(30, None), Duration::from_secs(15));
+        // Retry-After longer than the backoff: the backoff wins (the server expects news by then).
         assert_eq!(
-            p.interval(20, Some(Duration::from_secs(4))),
+            p.interval(1, Some(Duration::from_secs(10))),
+            Duration::from_secs(1)
+        );
+        // Shorter: honoured.
+        assert_eq!(
+            p.interval(30, Some(Duration::from_secs(4))),
             Duration::from_secs(4)
         );
-        assert_eq!(
-            p.interval(3, Some(Duration::ZERO)),
-            Duration::from_millis(500)
-        );
-        // The documented worst case: 7 polls cover the first ~32 s.
-        let total: Duration = (0..7).map(|n| p.interval(n, None)).sum();
+    }
+
+    #[test]
+    fn retry_after_zero_still_backs_off() {
+        let p = PollPolicy::default();
+        let zero = Some(Duration::ZERO);
+        assert_eq!(p.interval(1, zero), Duration::from_millis(250));
+        assert_eq!(p.interval(2, zero), Duration::from_millis(375));
+        let waits: Vec<Duration> = (1..40).map(|n| p.interval(n, zero)).collect();
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        // The floor stops at the initial interval: at most one poll a second.
+        assert_eq!(p.interval(60, zero), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn worst_case_matches_the_docs() {
+        let p = PollPolicy::default();
+        // 8 polls cover the first ~32 s.
+        let total: Duration = (0..8).map(|n| p.interval(n, None)).sum();
         assert!(
             total > Duration::from_secs(31) && total < Duration::from_secs(33),
             "{total:?}"
         );
+        assert_eq!(p.interval(8, None), Duration::from_secs(15));
     }
 }

@@ -83,15 +83,18 @@ impl TokenCredential for ManagedIdentity {
             req = req.header("X-IDENTITY-HEADER", a.header.secret());
         }
         let resp = req.send().await.map_err(|e| {
-            cred_err(format!(
-                "managed identity endpoint {shown} unreachable: {}",
-                e.without_url()
-            ))
+            let e = e.without_url();
+            cred_err(super::error::tls_or_else(&shown, &e, || {
+                format!("managed identity endpoint {shown} unreachable: {e}")
+            }))
         })?;
         let status = resp.status();
         if !status.is_success() {
+            // IMDS answers in Entra's shape, App Service with {statusCode, message}.
+            let body = resp.bytes().await.unwrap_or_default();
+            let err = super::entra::EntraError::parse(status.as_u16(), &body);
             return Err(cred_err(format!(
-                "managed identity endpoint {shown} returned HTTP {status}"
+                "managed identity endpoint {shown} refused the request: {err}"
             )));
         }
         let reply: MiReply = resp.json().await.map_err(|e| {

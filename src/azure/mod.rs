@@ -20,6 +20,7 @@ pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod credential;
+pub mod entra;
 pub mod error;
 pub mod http;
 pub mod lro;

@@ -19,7 +19,7 @@ use url::Url;
 use super::client::ArmClient;
 use super::cloud::redact_url;
 use super::context::CallContext;
-use super::error::{ArmErrorDetails, AzureError, parse_error_body};
+use super::error::{ArmErrorDetails, AzureError, parse_error_body, tls_failure, tls_or_else};
 use super::redact::redact_body;
 use super::retry::{is_conflict_retryable, is_retryable_status, retry_after};
 
@@ -177,6 +177,16 @@ impl ArmClient {
                         error = %transport_message(&e), "ARM request failed"
                     );
                     last_state = format!("transport error: {}", transport_message(&e));
+                    // A certificate that does not verify will not verify on a retry either.
+                    if tls_failure(&e).is_some() {
+                        let host = spec.url.host_str().unwrap_or_default();
+                        return Err(AzureError::Transport {
+                            operation: spec.method.to_string(),
+                            url: redact_url(&spec.url),
+                            attempts,
+                            message: tls_or_else(host, &e, String::new),
+                        });
+                    }
                     let may_retry = spec.idempotent || connect;
                     if may_retry && retries < opts.retry.max_retries {
                         let d = opts.retry.delay(retries, None);

@@ -78,19 +78,17 @@ pub fn redact_body(body: &[u8]) -> String {
 
 /// Masks SAS signatures (`sig=`), bearer tokens and JWT-shaped words inside free text.
 pub fn redact_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    // SAS signatures and similar query parameters.
-    while let Some(pos) = find_param(rest) {
-        let (before, after) = rest.split_at(pos.value_start);
-        out.push_str(before);
-        out.push_str(REDACTED);
-        let end = after
-            .find(['&', '"', ' ', '\'', '\n'])
-            .unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
+    // One regex pass (linear in the text) for SAS signatures and OAuth parameters.
+    static PARAMS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)(^|[?&\s"])(sig|access_token|client_secret|client_assertion|code)=[^&"'\s]*"#,
+        )
+        .ok()
+    });
+    let out = match PARAMS.as_ref() {
+        Some(re) => re.replace_all(s, format!("${{1}}${{2}}={REDACTED}").as_str()),
+        None => std::borrow::Cow::Borrowed(s),
+    };
     let mut words: Vec<String> = Vec::new();
     let mut redact_next = false;
     for w in out.split(' ') {
@@ -109,30 +107,6 @@ pub fn redact_text(s: &str) -> String {
         }
     }
     words.join(" ")
-}
-
-struct ParamPos {
-    value_start: usize,
-}
-
-fn find_param(s: &str) -> Option<ParamPos> {
-    let lower = s.to_ascii_lowercase();
-    [
-        "sig=",
-        "access_token=",
-        "client_secret=",
-        "client_assertion=",
-        "code=",
-    ]
-    .iter()
-    .filter_map(|p| {
-        lower.match_indices(p).find_map(|(i, _)| {
-            let boundary = i == 0 || matches!(lower.as_bytes()[i - 1], b'?' | b'&' | b' ' | b'"');
-            boundary.then_some(i + p.len())
-        })
-    })
-    .min()
-    .map(|value_start| ParamPos { value_start })
 }
 
 fn looks_like_jwt(w: &str) -> bool {

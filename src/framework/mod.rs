@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod erased;
+pub mod lifecycle;
 pub mod model;
 pub mod plan;
 pub mod resource;

@@ -32,6 +32,11 @@ pub struct Ctx {
     pub cancel: CancellationToken,
     pub capabilities: ClientCapabilities,
     warnings: Arc<Mutex<Diagnostics>>,
+    /// Set by a read that finds the object's last operation failed (see
+    /// [`super::lifecycle::FailedMark`]).
+    failed: Arc<Mutex<Option<String>>>,
+    /// This read is the one right after an import (see [`super::lifecycle::ImportedMark`]).
+    imported: bool,
 }
 
 impl Ctx {
@@ -45,6 +50,8 @@ impl Ctx {
             cancel,
             capabilities,
             warnings: Arc::default(),
+            failed: Arc::default(),
+            imported: false,
         }
     }
 
@@ -69,11 +76,41 @@ impl Ctx {
         }
     }
 
+    /// Records that Azure reports the object's last operation failed (`reason` says how), so
+    /// the next plan applies the configuration again even when the values already match.
+    pub fn report_failed(&self, reason: impl Into<String>) {
+        if let Ok(mut f) = self.failed.lock() {
+            *f = Some(reason.into());
+        }
+    }
+
+    /// Whether this read follows an import: the place to say what import could not recover.
+    pub fn just_imported(&self) -> bool {
+        self.imported
+    }
+
+    pub(crate) fn set_imported(&mut self, imported: bool) {
+        self.imported = imported;
+    }
+
+    pub(crate) fn take_failed(&self) -> Option<String> {
+        self.failed.lock().ok().and_then(|mut f| f.take())
+    }
+
     pub(crate) fn take_warnings(&self) -> Diagnostics {
         self.warnings
             .lock()
             .map(|mut w| std::mem::take(&mut *w))
             .unwrap_or_default()
+    }
+
+    /// A context that ignores Terraform's stop and ends after `timeout`: for the short
+    /// read-back that records what an interrupted write left in Azure.
+    pub(crate) fn detached(&self, timeout: Duration) -> Ctx {
+        let mut fresh = self.clone();
+        fresh.cancel = CancellationToken::new();
+        fresh.warnings = Arc::default();
+        fresh.with_timeout(Some(timeout))
     }
 
     /// A child context whose cancellation also fires after `timeout`.

@@ -11,6 +11,7 @@ use super::diagnostics::{Diagnostic, Diagnostics};
 use super::erased::{DynDataSource, DynResource};
 use super::resource::{ClientCapabilities, Ctx, Provider};
 use super::schema::{Block, IdentitySchema, Schema};
+use super::{lifecycle, plan};
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value, json, msgpack};
 
@@ -76,6 +77,7 @@ pub struct ApplyOutcome {
 pub struct Imported {
     pub type_name: String,
     pub state: Vec<u8>,
+    pub private: Vec<u8>,
     pub identity: Option<Vec<u8>>,
 }
 
@@ -305,8 +307,10 @@ impl Runtime {
                     ..Default::default()
                 });
             }
-            let ctx = self.ctx(caps);
-            let new = match e.imp.read(&ctx, &state).await {
+            let mut ctx = self.ctx(caps);
+            ctx.set_imported(lifecycle::ImportedMark::get(&private));
+            let private = lifecycle::ImportedMark::set(&private, false);
+            let mut new = match e.imp.read(&ctx, &state).await {
                 Ok(v) => v,
                 Err(mut d) => {
                     // Keep the prior state so nothing is lost when a read fails.
@@ -320,7 +324,9 @@ impl Runtime {
                     });
                 }
             };
+            lifecycle::keep_spelling(&e.schema.block, &mut new, &[&state], None);
             let identity = self.identity_bytes(e, &new);
+            let private = lifecycle::FailedMark::set(&private, ctx.take_failed().as_deref());
             Ok(ReadOutcome {
                 new_state: Some(encode(&new, &e.ty)?),
                 private,
@@ -346,13 +352,28 @@ impl Runtime {
         let run = async || -> Result<PlanOutcome, Diagnostics> {
             let e = self.resource(type_name)?;
             let prior = decode(prior, &e.ty, &e.schema.block)?;
-            let proposed = decode(proposed, &e.ty, &e.schema.block)?;
+            let mut proposed = decode(proposed, &e.ty, &e.schema.block)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
+            // An id the configuration spells differently from the state is no change: plan
+            // the state's spelling (Terraform accepts the prior value in place of the config).
+            let block = &e.schema.block;
+            let mut same_config = config.clone();
+            lifecycle::keep_spelling(block, &mut proposed, &[&prior], Some(&config));
+            lifecycle::keep_spelling(block, &mut same_config, &[&prior], Some(&config));
             let ctx = self.ctx(caps);
-            let out = e
+            let mut out = e
                 .imp
-                .plan(&ctx, &e.schema, &prior, &proposed, &config)
+                .plan(&ctx, &e.schema, &prior, &proposed, &same_config)
                 .await;
+            lifecycle::keep_spelling(block, &mut out.planned, &[&prior], Some(&config));
+            let mut diags = out.diags;
+            if let Some(reason) = lifecycle::FailedMark::get(&prior_private)
+                && !prior.is_null()
+                && !out.planned.is_null()
+                && plan::values_equal(&out.planned, &prior)
+            {
+                diags.push(lifecycle::FailedMark::replan(&mut out.planned, &reason));
+            }
             let planned_identity = if out.planned.is_wholly_known() {
                 self.identity_bytes(e, &out.planned)
             } else {
@@ -363,7 +384,7 @@ impl Runtime {
                 requires_replace: out.requires_replace,
                 planned_private: prior_private,
                 planned_identity,
-                diags: out.diags,
+                diags,
             })
         };
         run().await.unwrap_or_else(|diags| PlanOutcome {
@@ -388,8 +409,21 @@ impl Runtime {
             let ctx = self.ctx(ClientCapabilities::default());
             let out = e.imp.apply(&ctx, &prior, &planned, &config).await;
             let mut diags = out.diags;
-            let mut new_state = fill_missing(out.new_state, &e.ty);
+            let mut new_state = out.new_state;
+            if ctx.cancel.is_cancelled() && !planned.is_null() && diags.has_errors() {
+                new_state = self
+                    .after_interrupt(e, &ctx, &prior, &planned, &mut diags)
+                    .await;
+            }
+            let mut new_state = fill_missing(new_state, &e.ty);
             null_write_only(&e.schema.block, &mut new_state);
+            // Azure's re-spelling of an id is no change: keep the plan's (or the state's).
+            lifecycle::keep_spelling(&e.schema.block, &mut new_state, &[&planned, &prior], None);
+            if !diags.has_errors() {
+                new_state = self
+                    .confirm_applied(e, &ctx, &planned, &prior, new_state, &mut diags)
+                    .await;
+            }
             if !new_state.is_wholly_known() {
                 diags.error(
                     "Provider left values unknown after apply",
@@ -400,7 +434,8 @@ impl Runtime {
             let identity = self.identity_bytes(e, &new_state);
             Ok(ApplyOutcome {
                 new_state: Some(encode(&new_state, &e.ty)?),
-                private: planned_private,
+                // The next read says whether Azure still reports the object failed.
+                private: lifecycle::FailedMark::set(&planned_private, None),
                 identity,
                 diags,
             })
@@ -449,6 +484,7 @@ impl Runtime {
                 vec![Imported {
                     type_name: type_name.to_string(),
                     state: encode(&state, &e.ty)?,
+                    private: lifecycle::ImportedMark::set(&[], true),
                     identity,
                 }],
                 ctx.take_warnings(),
@@ -474,6 +510,79 @@ impl Runtime {
             Ok((b, d)) => (Some(b), d),
             Err(d) => (None, d),
         }
+    }
+
+    /// Terraform stopped the provider mid-write: record what Azure holds (a short bounded
+    /// read-back, outside the stop), or the planned values, and say it was interrupted.
+    async fn after_interrupt(
+        &self,
+        e: &ResourceEntry,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        tracing::warn!("apply interrupted by Terraform; reading the object back");
+        let fresh = ctx.detached(lifecycle::INTERRUPT_READ_BACK);
+        let probe = lifecycle::planned_as_known(planned, prior);
+        let read =
+            tokio::time::timeout(lifecycle::INTERRUPT_READ_BACK, e.imp.read(&fresh, &probe)).await;
+        let (state, read_back) = match read {
+            // Null when the object is gone (or was never created): nothing to record.
+            Ok(Ok(v)) => (v, true),
+            _ => (probe, false),
+        };
+        diags.push(lifecycle::interrupted_error(read_back));
+        state
+    }
+
+    /// A write Azure answered whose result still differs from the plan: re-read over a short
+    /// bounded window; if Azure still differs, return what it holds with the provider's error
+    /// on each attribute (never Terraform's "inconsistent result" bug report).
+    async fn confirm_applied(
+        &self,
+        e: &ResourceEntry,
+        ctx: &Ctx,
+        planned: &Value,
+        prior: &Value,
+        mut state: Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let block = &e.schema.block;
+        let mut unkept = lifecycle::unkept_changes(block, planned, &state);
+        for delay in lifecycle::REREAD_DELAYS {
+            if unkept.is_empty() {
+                break;
+            }
+            tracing::info!(
+                attributes = ?unkept.iter().map(|c| c.attribute.as_str()).collect::<Vec<_>>(),
+                "Azure accepted the write but reports other values; reading again"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(*delay) => {}
+                _ = ctx.cancel.cancelled() => break,
+            }
+            match e.imp.read(ctx, &state).await {
+                Ok(v) if !v.is_null() => {
+                    let mut v = fill_missing(v, &e.ty);
+                    null_write_only(block, &mut v);
+                    lifecycle::keep_spelling(block, &mut v, &[planned, prior], None);
+                    state = v;
+                    unkept = lifecycle::unkept_changes(block, planned, &state);
+                }
+                Ok(_) => break,
+                Err(d) => {
+                    tracing::warn!(error = %d, "re-reading after the write failed");
+                    break;
+                }
+            }
+        }
+        // Warnings of the re-reads repeat the apply's; the result below says what matters.
+        let _ = ctx.take_warnings();
+        for c in &unkept {
+            diags.push(lifecycle::unkept_change_error(c));
+        }
+        state
     }
 
     fn identity_bytes(&self, e: &ResourceEntry, state: &Value) -> Option<Vec<u8>> {

@@ -36,6 +36,10 @@ pub struct Attribute {
     pub default: Option<Value>,
     pub validators: Vec<Arc<dyn Validator>>,
     pub plan_modifiers: Vec<PlanModifier>,
+    /// Holds ARM ids (a string, a set of strings, or a map keyed by them): values equal
+    /// ignoring ASCII case are the same, and the framework keeps the spelling Terraform
+    /// already has (see [`super::casing`]).
+    pub arm_id: bool,
 }
 
 impl std::fmt::Debug for Attribute {
@@ -65,6 +69,7 @@ impl Attribute {
             default: None,
             validators: Vec::new(),
             plan_modifiers: Vec::new(),
+            arm_id: false,
         }
     }
     pub fn string(name: impl Into<String>) -> Self {
@@ -125,6 +130,11 @@ impl Attribute {
     }
     pub fn use_state_for_unknown(mut self) -> Self {
         self.plan_modifiers.push(PlanModifier::UseStateForUnknown);
+        self
+    }
+    /// Marks the attribute as holding ARM ids, compared ignoring case.
+    pub fn arm_id(mut self) -> Self {
+        self.arm_id = true;
         self
     }
     pub fn has_modifier(&self, m: PlanModifier) -> bool {

@@ -7,6 +7,7 @@
 //! before it is written. [`Sensitive`] keeps values out of `Debug`/`Display` in the first place.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -16,40 +17,134 @@ use regex::Regex;
 /// What a redacted value is replaced with.
 pub const PLACEHOLDER: &str = "[REDACTED]";
 
+/// Secrets are found by their first `PREFIX` bytes; a match is then extended over as much of
+/// the text as equals a secret with that prefix. The automaton therefore stays small whatever
+/// the secrets' size (a 1 MiB value adds 32 states, not a million), and each byte of a log line
+/// is examined a bounded number of times: redaction is linear in the line.
+const PREFIX: usize = 32;
+/// Secrets compared after one prefix match (only distinct secrets sharing their first
+/// `PREFIX` bytes land together; the longest are kept).
+const MAX_SHARING_A_PREFIX: usize = 16;
+
 #[derive(Default)]
 struct Registry {
-    secrets: Vec<String>,
-    matcher: Option<Arc<AhoCorasick>>,
+    secrets: HashSet<Arc<str>>,
+    /// Rebuilt lazily on the next redaction after a registration.
+    matcher: Option<Arc<Matcher>>,
+    dirty: bool,
+}
+
+struct Matcher {
+    ac: AhoCorasick,
+    /// For pattern i: the secrets that start with it, longest first.
+    candidates: Vec<Vec<Arc<str>>>,
+}
+
+impl Matcher {
+    fn build(secrets: &HashSet<Arc<str>>) -> Option<Matcher> {
+        let mut by_prefix: HashMap<&[u8], Vec<Arc<str>>> = HashMap::new();
+        for s in secrets {
+            let b = s.as_bytes();
+            by_prefix
+                .entry(&b[..b.len().min(PREFIX)])
+                .or_default()
+                .push(s.clone());
+        }
+        let mut patterns = Vec::with_capacity(by_prefix.len());
+        let mut candidates = Vec::with_capacity(by_prefix.len());
+        for (prefix, mut list) in by_prefix {
+            list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            list.truncate(MAX_SHARING_A_PREFIX);
+            patterns.push(prefix.to_vec());
+            candidates.push(list);
+        }
+        // Leftmost-longest: a secret that contains another is replaced as a whole.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok()?;
+        Some(Matcher { ac, candidates })
+    }
+
+    /// Replaces every run of text that equals (a prefix of at least `PREFIX` bytes of) a
+    /// registered secret. `None` when nothing matched.
+    fn replace(&self, text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let mut out: Option<String> = None;
+        let mut copied = 0;
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let Some(m) = self
+                .ac
+                .find(aho_corasick::Input::new(bytes).span(pos..bytes.len()))
+            else {
+                break;
+            };
+            let rest = &bytes[m.start()..];
+            let run = self.candidates[m.pattern().as_usize()]
+                .iter()
+                .map(|c| common_prefix(rest, c.as_bytes()))
+                .max()
+                .unwrap_or(0)
+                .max(m.len());
+            // Whole characters only (a secret's bytes may end inside one of the text's).
+            let mut end = m.start() + run;
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..m.start()]);
+            o.push_str(PLACEHOLDER);
+            copied = end;
+            pos = end;
+        }
+        let mut o = out?;
+        o.push_str(&text[copied..]);
+        Some(o)
+    }
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| RwLock::new(Registry::default()));
 
 /// Registers `secret` so that it is replaced by [`PLACEHOLDER`] wherever it appears in a log
-/// line from now on. Empty strings are ignored; registering a value twice is harmless.
+/// line from now on. Empty strings are ignored; registering a value twice is harmless. Cheap:
+/// the matcher is rebuilt on the next redaction.
 pub fn register_secret(secret: &str) {
     if secret.is_empty() {
         return;
     }
-    // A poisoned lock only means another thread panicked mid-update; the data is still usable.
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    if reg.secrets.iter().any(|s| s == secret) {
-        return;
-    }
-    reg.secrets.push(secret.to_owned());
-    // Leftmost-longest so a secret that contains another is replaced as a whole.
-    reg.matcher = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&reg.secrets)
-        .ok()
-        .map(Arc::new);
-}
-
-fn registered_matcher() -> Option<Arc<AhoCorasick>> {
-    REGISTRY
+    if REGISTRY
         .read()
         .unwrap_or_else(|e| e.into_inner())
-        .matcher
-        .clone()
+        .secrets
+        .contains(secret)
+    {
+        return;
+    }
+    // A poisoned lock only means another thread panicked mid-update; the data is still usable.
+    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    if reg.secrets.insert(Arc::from(secret)) {
+        reg.dirty = true;
+    }
+}
+
+fn registered_matcher() -> Option<Arc<Matcher>> {
+    {
+        let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        if !reg.dirty {
+            return reg.matcher.clone();
+        }
+    }
+    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    if reg.dirty {
+        reg.matcher = Matcher::build(&reg.secrets).map(Arc::new);
+        reg.dirty = false;
+    }
+    reg.matcher.clone()
 }
 
 /// Shapes that are secret whatever their value. Each replacement keeps the label and drops the
@@ -92,10 +187,7 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 /// Borrows when nothing needed replacing.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
-    if let Some(m) = registered_matcher()
-        && m.is_match(out.as_ref())
-    {
-        let replaced = m.replace_all(out.as_ref(), &vec![PLACEHOLDER; m.patterns_len()]);
+    if let Some(replaced) = registered_matcher().and_then(|m| m.replace(text)) {
         out = Cow::Owned(replaced);
     }
     for (re, rep) in PATTERNS.iter() {
@@ -175,6 +267,38 @@ mod tests {
         register_secret("overlap-abc");
         register_secret("overlap-abcdef");
         assert_eq!(redact("x overlap-abcdef y"), "x [REDACTED] y");
+    }
+
+    #[test]
+    fn long_secrets_are_replaced_whole_and_truncated_copies_too() {
+        let long = format!("long-secret-{}", "xyz".repeat(1000));
+        register_secret(&long);
+        assert_eq!(redact(&format!("a {long} b")), "a [REDACTED] b");
+        // A log that cut the value short still hides what it shows of it.
+        assert_eq!(redact(&format!("a {}", &long[..100])), "a [REDACTED]");
+        // Multi-byte characters around and inside are kept whole.
+        let uni = format!("ü-secret-ü-{}", "é".repeat(40));
+        register_secret(&uni);
+        assert_eq!(redact(&format!("«{uni}»")), "«[REDACTED]»");
+    }
+
+    /// Memory does not grow with a secret's size, and a repetitive secret over repetitive
+    /// text is replaced run by run (the old automaton needed ~540 bytes per secret byte and
+    /// quadratic time for this input).
+    #[test]
+    fn matcher_size_is_bounded_by_the_prefix() {
+        let mut secrets = HashSet::new();
+        let random: String = (0..1024 * 1024)
+            .map(|i: u32| char::from(b'!' + (i.wrapping_mul(2_654_435_761) >> 25) as u8 % 90))
+            .collect();
+        secrets.insert(Arc::<str>::from(random.as_str()));
+        secrets.insert(Arc::<str>::from("A".repeat(64 * 1024).as_str()));
+        let m = Matcher::build(&secrets).unwrap();
+        assert!(m.ac.memory_usage() < 64 * 1024, "{}", m.ac.memory_usage());
+        let text = "A".repeat(1024 * 1024);
+        assert_eq!(m.replace(&text).unwrap(), PLACEHOLDER.repeat(16));
+        let text = format!("x{random}y");
+        assert_eq!(m.replace(&text).unwrap(), format!("x{PLACEHOLDER}y"));
     }
 
     #[test]

@@ -100,7 +100,6 @@ pub async fn serve(
     };
 
     let (listener, guard) = socket::bind(env.socket_dir.as_deref(), env.socket_group.as_deref())?;
-    let router = build_router(version, routes, &shutdown).await;
 
     let announcement = if opts.debug {
         debug_banner(
@@ -114,6 +113,9 @@ pub async fn serve(
         handshake_line(version, guard.path(), cert)?
     };
     handshake::write_stdout(&announcement)?;
+    // Built after the announcement: the socket already listens, so Terraform's connection
+    // waits in the backlog while the schemas are assembled instead of delaying the line.
+    let router = build_router(version, routes, &shutdown).await;
     tracing::info!(
         protocol = version.number(),
         socket = %guard.path().display(),

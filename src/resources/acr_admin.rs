@@ -1,10 +1,12 @@
 //! `amlauth_acr_admin`: the admin account of an Azure Container Registry, on or off. The
 //! secure Azure ML setup turns it off and pulls images with managed identities.
 //!
-//! ARM calls: `PATCH` registry (201 + `Azure-AsyncOperation`, api-version
-//! [`ACR_API_VERSION`]), status polls until done, one `GET` of the registry (3 calls when the
-//! first poll finds the operation done); a create with `workspace_id` first reads the
-//! workspace (4), later updates use the registry kept in state (3). Read: 1 `GET` (2 right after an import by workspace id). Delete: no call.
+//! ARM calls: `PATCH` registry (api-version [`ACR_API_VERSION`]), then one `GET` of the
+//! registry: 2 calls, as Azure answers the `PATCH` with a synchronous `200` (nothing polled). An
+//! asynchronous answer (`201`/`202` with `Azure-AsyncOperation` or `Location`, the REST spec's
+//! shape) is polled until done: 3 calls when the first poll finds it done. A create with
+//! `workspace_id` first reads the workspace (+1); later updates use the registry kept in state.
+//! Read: 1 `GET` (2 right after an import by workspace id). Delete: no call.
 //! Admin passwords are never read or stored.
 
 use async_trait::async_trait;
@@ -76,10 +78,11 @@ pub fn schema() -> Schema {
              the registry it creates; the secure setup disables it and pulls images with managed identities. \
              Destroying this resource leaves the setting as it is.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The registry's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The registry's ARM id."))
         .attribute(
             Attribute::string("registry_id")
                 .optional()
+                .arm_id()
                 .computed()
                 .requires_replace()
                 .use_state_for_unknown()
@@ -92,6 +95,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("workspace_id")
                 .optional()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML workspace", ws_id))
                 .describe("ARM id of an Azure ML workspace whose container registry to manage."),

@@ -136,6 +136,19 @@ pub fn jstr(v: &serde_json::Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
+/// Tells the framework when Azure reports the object's last operation `Failed`: a failed
+/// update can leave the new values in place, so only this says the setting must be applied
+/// again (see [`crate::framework::lifecycle::FailedMark`]).
+pub fn note_provisioning_state(ctx: &Ctx, body: &serde_json::Value, what: &str) {
+    if let Some(state) = jstr(body, &["properties", "provisioningState"])
+        && state.eq_ignore_ascii_case("Failed")
+    {
+        ctx.report_failed(format!(
+            "Azure reports the {what}'s provisioningState as Failed: its last operation did not complete"
+        ));
+    }
+}
+
 /// A failed write as an [`ApplyError`] that still records what Azure now holds (one GET), so
 /// the state matches Azure and the next plan shows only the remaining difference.
 pub async fn failed_write<M>(

@@ -7,8 +7,11 @@
 //! and put everything else back exactly as read.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` compute, `PUT` compute
-//! (200 + `Azure-AsyncOperation`, as the compute exists), status polls until done, one `GET`:
-//! 4 calls when the first poll finds the operation done. Read: 1 `GET`. Delete: no call.
+//! (Azure answers `201` `Creating` + `Azure-AsyncOperation` although the compute exists; the
+//! spec says `200` `Updating`; both are polled, a `200` `Succeeded` without a header is not),
+//! status polls until done, one `GET`: 4 calls when the first poll finds the operation done.
+//! Read: 1 `GET` (no `identity` key and `{"type": "None"}` both read as no identity). Delete: no
+//! call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,11 +30,11 @@ use crate::value::{Type, Value};
 
 use super::common::{
     ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
-    id_validator, jstr, parse_id, require_client,
+    id_validator, jstr, note_provisioning_state, parse_id, require_client,
 };
 use super::identity::{
-    RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type, has_user,
-    identity_body, same_ids,
+    NONE, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type,
+    has_user, identity_body, same_ids,
 };
 use super::workspace_identity::{id_identity_schema, identity_from_id};
 
@@ -93,7 +96,7 @@ pub struct ComputeIdentity;
 
 fn check_type(v: &Value) -> Result<(), String> {
     let Some(t) = v.as_str() else { return Ok(()) };
-    if t == SYSTEM_ASSIGNED || t == USER_ASSIGNED {
+    if t == SYSTEM_ASSIGNED || t == USER_ASSIGNED || t == NONE {
         return Ok(());
     }
     if canonical_type(t) == super::identity::BOTH {
@@ -104,11 +107,11 @@ fn check_type(v: &Value) -> Result<(), String> {
         );
     }
     match canonical_type(t).as_str() {
-        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED) => {
+        c @ (SYSTEM_ASSIGNED | USER_ASSIGNED | NONE) => {
             Err(format!("\"{t}\" is not accepted as written: use \"{c}\"."))
         }
         _ => Err(format!(
-            "\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\"."
+            "\"{t}\" is not an accepted value. Accepted values: \"SystemAssigned\", \"UserAssigned\", \"None\"."
         )),
     }
 }
@@ -120,10 +123,11 @@ pub fn schema() -> Schema {
              or one or more user-assigned identities. The compute is updated with a full read-modify-write; \
              every other setting is kept. Destroying this resource leaves the compute as it is.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The compute's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The compute's ARM id."))
         .attribute(
             Attribute::string("compute_id")
                 .required()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML compute", compute_id))
                 .describe("ARM id of the compute (`…/workspaces/{ws}/computes/{name}`). Changing it replaces the resource."),
@@ -131,12 +135,15 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("type")
                 .required()
-                .validate(Check::new("`SystemAssigned` or `UserAssigned`", check_type))
-                .describe("`SystemAssigned` or `UserAssigned`; a cluster never has both."),
+                .validate(Check::new("`SystemAssigned`, `UserAssigned` or `None`", check_type))
+                .describe(
+                    "`SystemAssigned`, `UserAssigned` or `None` (removes the identity); a cluster never has both kinds.",
+                ),
         )
         .attribute(
             Attribute::string_set("user_assigned_identity_ids")
                 .optional()
+                .arm_id()
                 .validate(id_validator("a user-assigned managed identity", uai_id))
                 .describe("ARM ids of the user-assigned identities. Required with `UserAssigned`, not allowed otherwise."),
         )
@@ -145,6 +152,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::new("user_assigned_identities", Type::Map(Box::new(UserIdentityInfo::value_type())))
                 .computed()
+                .arm_id()
                 .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
         );
     Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
@@ -313,6 +321,12 @@ impl Resource for ComputeIdentity {
                 "Missing user-assigned identities",
                 "`type = \"UserAssigned\"` needs at least one id in `user_assigned_identity_ids`.",
             );
+        } else if t == NONE && ids.known().is_some_and(|s| !s.is_empty()) {
+            diags.attribute_error(
+                path,
+                "User-assigned identities need type UserAssigned",
+                "`type = \"None\"` removes every identity from the compute: remove `user_assigned_identity_ids` or use `type = \"UserAssigned\"`.",
+            );
         } else if t == SYSTEM_ASSIGNED && ids.known().is_some_and(|s| !s.is_empty()) {
             diags.attribute_error(
                 path,
@@ -326,7 +340,7 @@ impl Resource for ComputeIdentity {
         &self,
         req: PlanRequest<'_, Self::Model>,
         planned: &mut Self::Model,
-        _resp: &mut PlanResponse,
+        resp: &mut PlanResponse,
     ) {
         let c = req.config;
         if let Field::Known(w) = &c.compute_id {
@@ -349,11 +363,23 @@ impl Resource for ComputeIdentity {
                     &ids,
                 )
         });
-        if has_user(t) {
+        if has_user(t) || t == NONE {
             planned.principal_id = Field::Null;
             planned.tenant_id = Field::Null;
-        } else {
+        }
+        if !has_user(t) {
             planned.user_assigned_identities = Field::Null;
+        }
+        if t == NONE && prior.is_none_or(|p| p.type_.known().map(String::as_str) != Some(NONE)) {
+            resp.diags.push(
+                Diagnostic::warning(
+                    "The compute will have no managed identity",
+                    "`type = \"None\"` removes the compute's managed identity: role assignments to its principal \
+                     stop working, and jobs on the compute can no longer reach Key Vault, datastores or the \
+                     container registry with it.",
+                )
+                .at(AttributePath::root().attr("type")),
+            );
         }
         if unchanged && let Some(p) = prior {
             planned.principal_id = p.principal_id.clone();
@@ -394,7 +420,10 @@ impl Resource for ComputeIdentity {
             )
             .await
         {
-            Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
+            Ok(Some(b)) => {
+                note_provisioning_state(ctx, &b, "compute");
+                Ok(Some(state_from_arm(&b, &state)))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the compute", &e).into()),
         }
@@ -497,5 +526,11 @@ mod tests {
                 .contains("use \"SystemAssigned\"")
         );
         assert!(check_type(&Value::String("UserAssigned".into())).is_ok());
+        assert!(check_type(&Value::String("None".into())).is_ok());
+        assert!(
+            check_type(&Value::String("none".into()))
+                .unwrap_err()
+                .contains("use \"None\"")
+        );
     }
 }

@@ -10,8 +10,10 @@
 //! Terraform ≥1.11 their write-only twins (never stored; bump `secret_wo_version` to send a
 //! new value).
 //!
-//! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` + `PUT` (2 calls);
-//! read: 1 `GET`; delete: no call.
+//! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` + `PUT` (2 calls; the
+//! `PUT` is synchronous, and the `Location` Azure puts on a `201` is the datastore's own URL, so
+//! it is not polled); read: 1 `GET` (answers carry no `secrets` object, or one with only
+//! `secretsType`); delete: no call.
 
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
@@ -174,10 +176,11 @@ pub fn schema() -> Schema {
              SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
              created or deleted; destroying this resource leaves its credentials as they are.",
         )
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The datastore's ARM id."))
+        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The datastore's ARM id."))
         .attribute(
             Attribute::string("datastore_id")
                 .required()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML datastore", datastore_id))
                 .describe("ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
@@ -202,6 +205,10 @@ pub fn schema() -> Schema {
             .attribute(
                 Attribute::string(*wo)
                     .optional()
+                    // Sensitive as well: the schema then marks the attribute in the imported
+                    // state as Terraform marks it in a plan from a sensitive variable, so an
+                    // import plans no change (Terraform compares those marks).
+                    .sensitive()
                     .write_only()
                     .describe(format!("Write-only twin of `{plain}` (Terraform 1.11+): never stored. Change `secret_wo_version` to send a new value.")),
             );
@@ -463,6 +470,24 @@ impl DatastoreAccess {
     }
 }
 
+/// After an import of a credential-based datastore: Azure never returns the secret, so say
+/// which attribute carries it.
+fn secret_unknown_after_import(read: &DatastoreAccessModel) -> Option<Diagnostic> {
+    let mode = read.mode.known()?;
+    let (_, plain, wo, _) = SECRETS.iter().find(|(m, ..)| m == mode)?;
+    Some(
+        Diagnostic::warning(
+            "Datastore secret unknown after import",
+            format!(
+                "The datastore uses mode \"{mode}\", whose secret Azure never returns: the secret is unknown after import. \
+                 Set `{wo}` (Terraform 1.11 and later; it is sent when `secret_wo_version` changes) or `{plain}` \
+                 (sent by the next apply) to the secret the datastore should use."
+            ),
+        )
+        .at(AttributePath::root().attr(*wo)),
+    )
+}
+
 fn identity_unsupported(ds_type: &str) -> Diagnostic {
     Diagnostic::error(
         "Identity-based access not supported for this datastore",
@@ -607,7 +632,15 @@ impl Resource for DatastoreAccess {
             )
             .await
         {
-            Ok(Some(b)) => Ok(Some(state_from_arm(&b, &state))),
+            Ok(Some(b)) => {
+                let read = state_from_arm(&b, &state);
+                if ctx.just_imported()
+                    && let Some(w) = secret_unknown_after_import(&read)
+                {
+                    ctx.warn(w);
+                }
+                Ok(Some(read))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(azure_error("Failed to read the datastore", &e).into()),
         }

@@ -14,6 +14,7 @@ use super::common::{jget, jstr, keep_id_casing};
 pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
 pub const USER_ASSIGNED: &str = "UserAssigned";
 pub const BOTH: &str = "SystemAssigned,UserAssigned";
+pub const NONE: &str = "None";
 
 /// Canonical spelling of an identity type as ARM may return it (`systemassigned, userassigned`
 /// and the like), or the input unchanged when it is not one we know.
@@ -33,7 +34,7 @@ pub fn canonical_type(raw: &str) -> String {
         ["systemassigned"] => SYSTEM_ASSIGNED.into(),
         ["userassigned"] => USER_ASSIGNED.into(),
         ["systemassigned", "userassigned"] => BOTH.into(),
-        ["none"] | [] => "None".into(),
+        ["none"] | [] => NONE.into(),
         _ => raw.to_string(),
     }
 }

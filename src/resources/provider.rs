@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::azure::config::{MAX_CERTIFICATE_BYTES, MAX_SECRET_BYTES};
 use crate::framework::erased::{DynDataSource, DynResource};
-use crate::framework::validators::OneOf;
+use crate::framework::validators::{Check, OneOf};
 use crate::framework::{Attribute, Block, ClientCapabilities, Diagnostics, Provider, Schema};
 use crate::value::Value;
 
@@ -148,6 +149,24 @@ pub fn provider_schema() -> Schema {
         }
         if *name == "environment" {
             a = a.validate(OneOf::new(ENVIRONMENTS));
+        }
+        // Oversized values are refused here, with the attribute, before anything uses them.
+        let max = match *name {
+            "client_certificate" => Some(MAX_CERTIFICATE_BYTES / 3 * 4 + 4),
+            _ if *sensitive => Some(MAX_SECRET_BYTES),
+            _ => None,
+        };
+        if let Some(max) = max {
+            a = a.validate(Check::new(
+                format!("at most {max} bytes"),
+                move |v: &Value| match v.as_str() {
+                    Some(s) if s.len() > max => Err(format!(
+                        "the value is {} bytes; at most {max} bytes are accepted",
+                        s.len()
+                    )),
+                    _ => Ok(()),
+                },
+            ));
         }
         block = block.attribute(a);
     }

@@ -3,8 +3,10 @@
 //! auth mode of its system datastores.
 //!
 //! ARM calls (api-version [`ML_API_VERSION`]):
-//! - create / update: `PATCH` workspace (202 + `Location`), polls of the `Location` URL until
-//!   done, one `GET` of the workspace: 3 calls when the operation finishes by the first poll;
+//! - create / update: `PATCH` workspace (202), polls of the `Azure-AsyncOperation` status URL
+//!   (Azure sends it next to `Location`; the `Location` URL is polled only when it is the sole
+//!   header) until done, one `GET` of the workspace: 3 calls when the operation finishes by the
+//!   first poll;
 //! - read: 1 `GET`; import: the read that follows it, 1 `GET`;
 //! - delete: no call (the identity is left as it is).
 
@@ -26,7 +28,8 @@ use crate::value::{Type, Value};
 
 use super::common::{
     ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
-    id_validator, jstr, keep_casing, keep_id_casing, parse_id, require_client,
+    id_validator, jstr, keep_casing, keep_id_casing, note_provisioning_state, parse_id,
+    require_client,
 };
 use super::identity::{
     BOTH, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
@@ -112,12 +115,14 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("id")
                 .computed()
+                .arm_id()
                 .use_state_for_unknown()
                 .describe("The workspace's ARM id."),
         )
         .attribute(
             Attribute::string("workspace_id")
                 .required()
+                .arm_id()
                 .requires_replace()
                 .validate(id_validator("an Azure ML workspace", ws_id))
                 .describe("ARM id of the Azure ML workspace. Changing it replaces the resource."),
@@ -131,6 +136,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string_set("user_assigned_identity_ids")
                 .optional()
+                .arm_id()
                 .validate(id_validator("a user-assigned managed identity", uai_id))
                 .describe(
                     "ARM ids of the user-assigned identities to attach. Required when `type` includes \
@@ -140,6 +146,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("primary_user_assigned_identity_id")
                 .optional()
+                .arm_id()
                 .computed()
                 .validate(id_validator("a user-assigned managed identity", uai_id))
                 .describe(
@@ -173,6 +180,7 @@ pub fn schema() -> Schema {
                 Type::Map(Box::new(UserIdentityInfo::value_type())),
             )
             .computed()
+            .arm_id()
             .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
         );
     Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
@@ -496,7 +504,10 @@ impl Resource for WorkspaceIdentity {
         let id = parse_id(&raw_id, "workspace_id", ws_id)?;
         let call = call_ctx(ctx, &state.timeouts, Operation::Read);
         match client.get_json(&id, ML_API_VERSION, &call).await {
-            Ok(Some(ws)) => Ok(Some(state_from_arm(&ws, &state))),
+            Ok(Some(ws)) => {
+                note_provisioning_state(ctx, &ws, "workspace");
+                Ok(Some(state_from_arm(&ws, &state)))
+            }
             Ok(None) => {
                 tracing::info!(workspace = %id, "workspace is gone; removing it from state");
                 Ok(None)

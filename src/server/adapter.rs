@@ -298,10 +298,22 @@ macro_rules! provider_adapter {
             ) -> Result<Response<$pb::$configure_msg::Response>, Status> {
                 let r = req.into_inner();
                 tracing::debug!(terraform_version = %r.terraform_version, "ConfigureProvider");
-                let diags = self
-                    .rt
-                    .configure(raw(&r.config).as_ref(), client_caps(&r.client_capabilities))
-                    .await;
+                // ConfigureProvider reads files and decodes certificates: it runs on a
+                // blocking-pool thread so the runtime's only thread keeps serving other RPCs.
+                let rt = self.rt.clone();
+                let config = raw(&r.config);
+                let caps = client_caps(&r.client_capabilities);
+                let handle = tokio::runtime::Handle::current();
+                let diags = tokio::task::spawn_blocking(move || {
+                    handle.block_on(async move { rt.configure(config.as_ref(), caps).await })
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Diagnostics::from(crate::framework::Diagnostic::error(
+                        "Provider configuration failed",
+                        format!("the configuration task ended unexpectedly: {e}"),
+                    ))
+                });
                 Ok(Response::new($pb::$configure_msg::Response {
                     diagnostics: diagnostics(diags),
                 }))
@@ -427,7 +439,7 @@ macro_rules! provider_adapter {
                         .map(|i| $pb::import_resource_state::ImportedResource {
                             type_name: i.type_name,
                             state: Some(dynamic(i.state)),
-                            private: Vec::new(),
+                            private: i.private,
                             identity: identity_data(i.identity),
                         })
                         .collect(),

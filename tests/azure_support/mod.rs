@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
@@ -20,6 +21,8 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 pub struct TlsServer {
     pub addr: SocketAddr,
     pub ca_file: PathBuf,
+    /// TCP connections accepted (each is one TLS handshake attempt).
+    pub accepts: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
@@ -37,13 +40,24 @@ impl Drop for TlsServer {
 }
 
 pub async fn start_tls(router: Router) -> TlsServer {
+    start_tls_with(router, false).await
+}
+
+/// Like [`start_tls`]; with `cert_is_ca` the server presents a self-signed *CA* certificate
+/// as its own, which verifiers refuse even when it is trusted.
+pub async fn start_tls_with(router: Router, cert_is_ca: bool) -> TlsServer {
     let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    if cert_is_ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let rc_cert = params.self_signed(&key_pair).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ck.cert.pem()).unwrap();
-    let cert = CertificateDer::from(ck.cert.der().to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    std::fs::write(&ca_file, rc_cert.pem()).unwrap();
+    let cert = CertificateDer::from(rc_cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     let mut cfg = ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
@@ -52,11 +66,14 @@ pub async fn start_tls(router: Router) -> TlsServer {
     let acceptor = TlsAcceptor::from(Arc::new(cfg));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let counter = accepts.clone();
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 continue;
             };
+            counter.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             let router = router.clone();
             tokio::spawn(async move {
@@ -73,6 +90,7 @@ pub async fn start_tls(router: Router) -> TlsServer {
     TlsServer {
         addr,
         ca_file,
+        accepts,
         _dir: dir,
         task,
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use amlauth_emulator::{Emulator, EmulatorConfig, JournalEntry, RunningEmulator};
+use amlauth_emulator::{Emulator, EmulatorConfig, JournalEntry, RunningEmulator, Shapes};
 use serde_json::{Value, json};
 
 pub const SUB: &str = "00000000-0000-4000-8000-000000000001";
@@ -73,6 +73,21 @@ pub fn standard_seed() -> Value {
     })
 }
 
+/// Which answer shapes the e2e suite runs against: `AMLAUTH_EMULATOR_SHAPES=spec` for the REST
+/// spec's, anything else (default `reality`) for what Azure was recorded sending.
+/// `scripts/test.sh` runs the e2e tests once with each.
+pub fn shapes() -> Shapes {
+    match std::env::var("AMLAUTH_EMULATOR_SHAPES").as_deref() {
+        Ok(s) if s.eq_ignore_ascii_case("spec") => Shapes::Spec,
+        _ => Shapes::Reality,
+    }
+}
+
+/// Whether the emulator answers in the spec's shapes (see [`shapes`]).
+pub fn spec_shapes() -> bool {
+    shapes().spec()
+}
+
 /// A running emulator plus the runtime that drives it.
 pub struct Emu {
     rt: tokio::runtime::Runtime,
@@ -84,15 +99,22 @@ pub struct Emu {
 impl Emu {
     /// Starts an emulator seeded with `seed`, writing its CA into `dir`.
     pub fn start(seed: Value, dir: &Path) -> Self {
+        Self::start_with(seed, dir, |_| {})
+    }
+
+    /// Like [`Emu::start`], with `tweak` applied to the configuration (shapes already set).
+    pub fn start_with(seed: Value, dir: &Path, tweak: impl FnOnce(&mut EmulatorConfig)) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let config = EmulatorConfig {
+        let mut config = EmulatorConfig {
             seed: Some(seed),
             ..EmulatorConfig::default()
         };
+        config.quirks.shapes = shapes();
+        tweak(&mut config);
         let emu = rt
             .block_on(Emulator::start(config))
             .expect("emulator starts");

@@ -259,6 +259,22 @@ impl TfWorkspace {
     }
 }
 
+/// The standard fixture with ws-one already holding both identity kinds (uai-one and
+/// uai-two, primary uai-two) and `Identity` system datastores.
+pub fn seed_workspace_with_identities() -> serde_json::Value {
+    let mut seed = emu::standard_seed();
+    let ws = &mut seed["subscriptions"][0]["resourceGroups"][0]["workspaces"][0];
+    ws["identity"] = serde_json::json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": ["uai-one", "uai-two"]});
+    ws["primaryUserAssignedIdentity"] = serde_json::json!("uai-two");
+    ws["systemDatastoresAuthMode"] = serde_json::json!("Identity");
+    seed
+}
+
+/// Output with line wrapping undone: Terraform wraps diagnostic text to the terminal width.
+pub fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Output of one Terraform command.
 pub struct TfOutput {
     pub args: Vec<String>,

@@ -54,6 +54,7 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
     {
         managed_identity::recase_keys(identity);
     }
+    managed_identity::render_shape(&mut body, q.shapes, Flavor::Compute);
     super::apply_response_quirks(&mut body, q);
     body
 }
@@ -281,6 +282,9 @@ fn async_write(
     if settings.quirks.sync_long_running {
         state.advance(op.due_ms.max(crate::util::now_ms()));
         app.commit(state)?;
+        if let Some(e) = lro::sync_failure(state, &op.id) {
+            return Err(e);
+        }
         return Ok(match state.resources.get(key) {
             Some(r) => json_answer(StatusCode::OK, render(r, &settings.quirks)),
             None => StatusCode::OK.into_response(),
@@ -370,7 +374,13 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
     in_progress(&state, &key, c)?;
     let previous = state.get(&rid).cloned();
     let (kind, status, provisioning) = if previous.is_some() {
-        (OpKind::Update, StatusCode::OK, "Updating")
+        if app.quirks().shapes.reality() {
+            // Recorded: a full PUT of an existing compute (identity update) answers like a
+            // create, `201` with `provisioningState: "Creating"` and `Azure-AsyncOperation`.
+            (OpKind::Update, StatusCode::CREATED, "Creating")
+        } else {
+            (OpKind::Update, StatusCode::OK, "Updating")
+        }
     } else {
         (OpKind::Create, StatusCode::CREATED, "Creating")
     };

@@ -51,7 +51,8 @@ pub fn id(scope: &ResourceScope, workspace_name: &str, name: &str) -> String {
 /// Renders a stored datastore; the secret values are never part of the body.
 pub fn render(r: &Resource, q: &Quirks) -> Value {
     let mut body = r.body.clone();
-    if q.omit_datastore_secrets_block
+    // Recorded answers carry only `credentialsType`, never a `secrets` object.
+    if (q.omit_datastore_secrets_block || q.shapes.reality())
         && let Some(Value::Object(c)) = body.pointer_mut("/properties/credentials")
     {
         c.remove("secrets");
@@ -393,6 +394,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     let res = build(&ws.id, d, &body, skip, previous.as_ref())?;
                     let out = render(&res, &q);
                     let key = res.id.to_ascii_lowercase();
+                    let res_id = res.id.clone();
                     store(&mut state, &ws.id, res);
                     app.commit(&mut state)?;
                     let status = if previous.is_some() {
@@ -405,7 +407,22 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     {
                         app.arm_pending_not_found(&key, n);
                     }
-                    Ok(json_answer(status, out))
+                    let mut resp = json_answer(status, out);
+                    if status == StatusCode::CREATED && q.shapes.reality() {
+                        // Recorded: create answers `201` with a `Location` that is the
+                        // datastore's own URL (nothing to poll).
+                        crate::lro::add_header(
+                            &mut resp,
+                            axum::http::header::LOCATION,
+                            &format!(
+                                "{}{}?api-version={}",
+                                app.base_url(),
+                                res_id,
+                                req.api_version
+                            ),
+                        );
+                    }
+                    Ok(resp)
                 }
                 Method::DELETE => {
                     let mut state = app.state()?;

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::config::Shapes;
 use crate::error::ArmError;
 use crate::state::{Kind, State};
 use crate::util::new_guid;
@@ -221,6 +222,45 @@ pub fn from_stored(identity: Option<&Value>) -> IdentityRequest {
     }
 }
 
+/// Shapes the `identity` of a rendered compute or registry body. With reality's shapes a
+/// resource without an identity has no `identity` key at all (not `{"type": "None"}`), and a
+/// registry reports its `type` in lower camel case (`systemAssigned, userAssigned`).
+pub fn render_shape(body: &mut Value, shapes: Shapes, flavor: Flavor) {
+    if !shapes.reality() {
+        return;
+    }
+    let Some(map) = body.as_object_mut() else {
+        return;
+    };
+    let none = match map.get("identity") {
+        None => return,
+        Some(Value::Null) => true,
+        Some(v) => v
+            .get("type")
+            .and_then(Value::as_str)
+            .is_none_or(|t| t.trim().eq_ignore_ascii_case("none")),
+    };
+    if none {
+        map.remove("identity");
+        return;
+    }
+    if flavor == Flavor::Registry
+        && let Some(Value::String(t)) = map.get_mut("identity").and_then(|i| i.get_mut("type"))
+    {
+        *t = t
+            .split(',')
+            .map(|part| {
+                let part = part.trim();
+                let mut c = part.chars();
+                c.next()
+                    .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+}
+
 /// Lower-cases the user-assigned identity keys (ARM's response re-casing).
 pub fn recase_keys(identity: &mut Value) {
     if let Some(Value::Object(map)) = identity.get_mut("userAssignedIdentities") {
@@ -233,6 +273,22 @@ pub fn recase_keys(identity: &mut Value) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reality_drops_a_none_identity_and_recases_registry_types() {
+        let mut c = json!({"identity": {"type": "None"}, "name": "c"});
+        render_shape(&mut c, Shapes::Reality, Flavor::Compute);
+        assert_eq!(c, json!({"name": "c"}));
+        let mut spec = json!({"identity": {"type": "None"}});
+        render_shape(&mut spec, Shapes::Spec, Flavor::Compute);
+        assert_eq!(spec, json!({"identity": {"type": "None"}}));
+        let mut r = json!({"identity": {"type": "SystemAssigned, UserAssigned"}});
+        render_shape(&mut r, Shapes::Reality, Flavor::Registry);
+        assert_eq!(r["identity"]["type"], "systemAssigned, userAssigned");
+        let mut w = json!({"identity": {"type": "SystemAssigned"}});
+        render_shape(&mut w, Shapes::Reality, Flavor::Compute);
+        assert_eq!(w["identity"]["type"], "SystemAssigned");
+    }
+
     use super::*;
 
     #[test]

@@ -54,6 +54,7 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
     {
         managed_identity::recase_keys(identity);
     }
+    managed_identity::render_shape(&mut body, q.shapes, Flavor::Registry);
     super::apply_response_quirks(&mut body, q);
     body
 }
@@ -230,7 +231,9 @@ fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
     }
 }
 
-/// Answers a write with `Azure-AsyncOperation` (or synchronously under the quirk).
+/// Answers a write with `Azure-AsyncOperation`, or synchronously (`200` + the final body)
+/// under the quirk or when `sync` (reality's admin PATCH).
+#[allow(clippy::too_many_arguments)]
 fn async_write(
     req: &Req<'_>,
     state: &mut State,
@@ -239,6 +242,7 @@ fn async_write(
     kind: OpKind,
     status: StatusCode,
     location: &str,
+    sync: bool,
 ) -> Result<Response, ArmError> {
     let app = req.app;
     let settings = app.settings();
@@ -250,9 +254,12 @@ fn async_write(
         req.faults.fail_async.clone(),
         false,
     );
-    if settings.quirks.sync_long_running {
+    if settings.quirks.sync_long_running || sync {
         state.advance(op.due_ms.max(crate::util::now_ms()));
         app.commit(state)?;
+        if let Some(e) = lro::sync_failure(state, &op.id) {
+            return Err(e);
+        }
         return Ok(match state.resources.get(key) {
             Some(r) => json_answer(StatusCode::OK, render(r, &settings.quirks)),
             None => StatusCode::OK.into_response(),
@@ -327,6 +334,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     OpKind::Delete,
                     StatusCode::ACCEPTED,
                     &location,
+                    false,
                 )
             }
             ref m => Err(method_not_allowed(m)),
@@ -418,7 +426,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, Arm
         .unwrap_or_default()
         .to_string();
     state.put(res);
-    let resp = async_write(req, &mut state, scope, &key, kind, status, &location)?;
+    let resp = async_write(req, &mut state, scope, &key, kind, status, &location, false)?;
     if kind == OpKind::Create
         && let Some(n) = req.faults.not_found_reads
     {
@@ -483,5 +491,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, A
         OpKind::Update,
         StatusCode::CREATED,
         &location,
+        // Recorded: the admin PATCH answers `200` with the full body, no async header.
+        app.quirks().shapes.reality(),
     )
 }

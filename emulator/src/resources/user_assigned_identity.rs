@@ -24,6 +24,17 @@ pub fn id(scope: &ResourceScope, name: &str) -> String {
     )
 }
 
+/// Renders a stored identity: with reality's shapes its own `id` says `/resourcegroups/`.
+fn render(body: &Value, q: &crate::config::Quirks) -> Value {
+    let mut out = body.clone();
+    if q.shapes.reality()
+        && let Some(Value::String(id)) = out.get_mut("id")
+    {
+        *id = super::recase::lower_rg_segment(id);
+    }
+    out
+}
+
 /// Builds a stored identity; ids are generated unless given.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
@@ -73,7 +84,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 .resources
                 .iter()
                 .filter(|(k, r)| r.kind == Kind::Identity && k.starts_with(&prefix))
-                .map(|(_, r)| r.body.clone())
+                .map(|(_, r)| render(&r.body, &app.quirks()))
                 .collect();
             Ok(list_answer(items))
         }
@@ -87,7 +98,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     }
                     state
                         .get(&requested)
-                        .map(|r| axum::Json(r.body.clone()).into_response())
+                        .map(|r| axum::Json(render(&r.body, &app.quirks())).into_response())
                         .ok_or_else(|| ArmError::resource_not_found(TYPE, name, &scope.rg))
                 }
                 Method::PUT => {
@@ -134,7 +145,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                             ),
                         ),
                     };
-                    let out = res.body.clone();
+                    let out = render(&res.body, &app.quirks());
                     let key = res.id.to_ascii_lowercase();
                     state.put(res);
                     app.commit(&mut state)?;
@@ -154,7 +165,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     if body.contains_key("tags") {
                         r.body["tags"] = tags(&body)?;
                     }
-                    let out = r.body.clone();
+                    let out = render(&r.body, &app.quirks());
                     app.commit(&mut state)?;
                     Ok(axum::Json(out).into_response())
                 }

@@ -335,7 +335,8 @@ fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
     }
 }
 
-/// Answers a workspace write: 202 + Location, or 200 + body under the sync quirk.
+/// Answers a workspace write: 202 + `Location` (+ `Azure-AsyncOperation` with reality's
+/// shapes), or 200 + body under the sync quirk.
 fn answer(
     req: &Req<'_>,
     state: &mut State,
@@ -365,13 +366,16 @@ fn answer(
     }
     app.commit(state)?;
     let target = req.poll_target(&scope.sub, NAMESPACE, location);
-    Ok(lro::location_answer(
-        app,
-        StatusCode::ACCEPTED,
-        None,
-        &target,
-        &op.id,
-    ))
+    let mut resp = lro::location_answer(app, StatusCode::ACCEPTED, None, &target, &op.id);
+    if settings.quirks.shapes.reality() {
+        // Recorded: the 202 carries `Azure-AsyncOperation` next to `Location`.
+        lro::add_header(
+            &mut resp,
+            axum::http::header::HeaderName::from_static("azure-asyncoperation"),
+            &lro::async_operation_url(app, &target, &op.id),
+        );
+    }
+    Ok(resp)
 }
 
 fn put(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, ArmError> {

@@ -220,6 +220,13 @@ pub async fn make_workspace(h: &Harness, name: &str, body: Value) -> Value {
     h.get(&ws_path(name), ML).await.body
 }
 
+/// Switches the running emulator to the REST spec's answer shapes (`--spec-shapes`).
+pub fn use_spec_shapes(h: &Harness) {
+    let mut s = h.emu.settings();
+    s.quirks.shapes = amlauth_emulator::Shapes::Spec;
+    h.emu.set_settings(s);
+}
+
 /// Makes every operation take two seconds, for tests that must observe one while it runs
 /// (robust against a slow, loaded machine).
 pub fn slow_operations(h: &Harness) {

@@ -1,0 +1,456 @@
+//! End-to-end: resource-lifecycle rules every resource shares, under real Terraform (1.0.3 and
+//! 1.15) against the emulator:
+//! - ARM ids that differ only in case are the same id (import, plan, apply, failed writes);
+//! - a write Azure accepts but does not keep ends in the provider's own error, with the state
+//!   recording what Azure holds;
+//! - an object whose last operation Azure reports `Failed` is applied again by the next plan.
+
+mod common;
+
+use common::emu::{self, Emu};
+use common::{Install, Tf, TfWorkspace, flat};
+use serde_json::{Value, json};
+
+fn setup(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
+    let mut ws = TfWorkspace::new(tf, Install::Plain);
+    let emu = Emu::start(seed, ws.dir.path());
+    ws.use_emulator(&emu);
+    (ws, emu)
+}
+
+/// The id spelled as a user might: resource group and names upper-cased.
+fn shouty(id: &str) -> String {
+    id.replace("rg-e2e", "RG-E2E")
+        .replace("uai-", "UAI-")
+        .replace("ws-one", "WS-One")
+        .replace("cluster-a", "Cluster-A")
+}
+
+/// The id as Azure answers it at its worst: all lower-case.
+fn lower(id: &str) -> String {
+    id.to_ascii_lowercase()
+}
+
+fn assert_no_inconsistency(out: &common::TfOutput) {
+    let text = flat(&out.combined());
+    assert!(
+        !text.contains("inconsistent result") && !text.contains("bug in the provider"),
+        "Terraform's consistency check reached the user:\n{out}"
+    );
+}
+
+fn apply_run(ws: &TfWorkspace) -> common::TfOutput {
+    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_no_inconsistency(&out);
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// ARM ids compared ignoring case
+
+fn workspace_config(ids: &[&str], primary: &str) -> String {
+    let list: Vec<String> = ids
+        .iter()
+        .map(|i| format!("\"{}\"", shouty(&emu::uai(i))))
+        .collect();
+    format!(
+        "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned,UserAssigned\"\n  user_assigned_identity_ids = [{}]\n  primary_user_assigned_identity_id = \"{}\"\n  system_datastores_auth_mode = \"Identity\"\n}}\n",
+        shouty(&emu::workspace("ws-one")),
+        list.join(", "),
+        shouty(&emu::uai(primary)),
+    )
+}
+
+const WS_ADDR: &str = "amlauth_workspace_identity.this";
+
+/// Import (by an all-lower-case id) of a workspace whose ids the configuration spells with
+/// other casing plans nothing; a real change then applies cleanly and leaves nothing to do.
+fn workspace_import_any_casing(tf: Tf, import_block: bool) {
+    let (ws, emu) = setup(tf, common::seed_workspace_with_identities());
+    let import_id = lower(&emu::workspace("ws-one"));
+    let config = workspace_config(&["uai-one", "uai-two"], "uai-two");
+    if import_block {
+        ws.write_resources(&format!(
+            "import {{\n  to = {WS_ADDR}\n  id = \"{import_id}\"\n}}\n{config}"
+        ));
+        ws.init();
+        let (_, out) = ws.plan_code();
+        assert!(
+            out.stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "{out}"
+        );
+        let out = apply_run(&ws);
+        assert_eq!(out.code, 0, "{out}");
+        ws.write_resources(&config);
+    } else {
+        ws.write_resources(&config);
+        ws.init();
+        ws.ok(&["import", "-input=false", "-no-color", WS_ADDR, &import_id]);
+    }
+    ws.assert_no_changes();
+
+    // A real change, still spelled the user's way: applies without a consistency error.
+    ws.write_resources(&workspace_config(&["uai-two", "uai-three"], "uai-three"));
+    let out = apply_run(&ws);
+    assert_eq!(out.code, 0, "{out}");
+    ws.assert_no_changes();
+    let v = ws.resource_values(WS_ADDR);
+    assert_eq!(
+        v["primary_user_assigned_identity_id"],
+        shouty(&emu::uai("uai-three")),
+        "the configuration's spelling is kept: {v}"
+    );
+    let stored = emu.resource(&emu::workspace("ws-one")).expect("workspace");
+    let mut remote: Vec<String> = stored["identity"]["userAssignedIdentities"]
+        .as_object()
+        .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    remote.sort();
+    assert_eq!(
+        remote,
+        vec![lower(&emu::uai("uai-three")), lower(&emu::uai("uai-two"))]
+    );
+}
+
+#[test]
+fn workspace_import_any_casing_tf_1_0_3() {
+    workspace_import_any_casing(Tf::V1_0_3, false);
+}
+
+#[test]
+fn workspace_import_any_casing_tf_1_15() {
+    workspace_import_any_casing(Tf::V1_15, false);
+}
+
+#[test]
+fn workspace_import_block_any_casing_tf_1_15() {
+    workspace_import_any_casing(Tf::V1_15, true);
+}
+
+const COMPUTE_ADDR: &str = "amlauth_compute_identity.this";
+
+fn compute_config(ids: &[&str]) -> String {
+    let list: Vec<String> = ids
+        .iter()
+        .map(|i| format!("\"{}\"", shouty(&emu::uai(i))))
+        .collect();
+    format!(
+        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{}\"\n  type = \"UserAssigned\"\n  user_assigned_identity_ids = [{}]\n}}\n",
+        shouty(&emu::compute("ws-one", "cluster-a")),
+        list.join(", ")
+    )
+}
+
+/// A compute with a user-assigned identity: import with any casing plans nothing; after a
+/// failed operation the state keeps the configuration's spelling, so putting the previous
+/// configuration back applies cleanly.
+fn compute_import_and_failed_write_any_casing(tf: Tf) {
+    let (ws, emu) = setup(tf, emu::standard_seed());
+    let compute = emu::compute("ws-one", "cluster-a");
+    // The compute gets its identity out of band (lower-case ids, as some tools send them).
+    emu.patch(
+        &compute,
+        json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            lower(&emu::uai("uai-one")): {"principalId": "00000000-0000-4000-8000-0000000000a1", "clientId": "00000000-0000-4000-8000-0000000000c1"}}}}),
+    );
+    ws.write_resources(&compute_config(&["uai-one"]));
+    ws.init();
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        COMPUTE_ADDR,
+        &lower(&compute),
+    ]);
+    ws.assert_no_changes();
+
+    // The next change fails in Azure (which keeps the new identities, Failed).
+    ws.write_resources(&compute_config(&["uai-one", "uai-two"]));
+    emu.fault(
+        json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 1,
+        "action": {"kind": "failAsync", "message": "the cluster update failed"}}),
+    );
+    let out = apply_run(&ws);
+    assert_ne!(out.code, 0, "{out}");
+    emu.clear_faults();
+    let v = ws.resource_values(COMPUTE_ADDR);
+    let ids: Vec<&str> = v["user_assigned_identity_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        ids.contains(&shouty(&emu::uai("uai-two")).as_str()),
+        "the failed write's read-back keeps the configuration's spelling: {v}"
+    );
+
+    // Back to the previous configuration: a real change, applied without a consistency error.
+    ws.write_resources(&compute_config(&["uai-one"]));
+    let out = apply_run(&ws);
+    assert_eq!(out.code, 0, "{out}");
+    ws.assert_no_changes();
+}
+
+#[test]
+fn compute_import_and_failed_write_any_casing_tf_1_0_3() {
+    compute_import_and_failed_write_any_casing(Tf::V1_0_3);
+}
+
+#[test]
+fn compute_import_and_failed_write_any_casing_tf_1_15() {
+    compute_import_and_failed_write_any_casing(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes Azure accepts but does not keep
+
+/// Applies `first`, then `second` with a `keepOld` fault on `method path`: the apply fails
+/// with the provider's error on `attribute`, the state says what the emulator holds, and the
+/// next plan proposes the change again.
+fn unkept_write(
+    tf: Tf,
+    addr: &str,
+    first: &str,
+    second: &str,
+    (method, path, answer_old): (&str, &str, bool),
+    attribute: &str,
+    state_value: Value,
+) {
+    let (ws, emu) = setup(tf, emu::standard_seed());
+    ws.write_resources(first);
+    ws.init();
+    ws.apply();
+    ws.write_resources(second);
+    emu.fault(json!({"method": method, "path": path, "action": {"kind": "keepOld", "answerOld": answer_old}}));
+    let out = apply_run(&ws);
+    assert_ne!(out.code, 0, "{out}");
+    let text = flat(&out.combined());
+    assert!(
+        text.contains("Azure did not keep the change")
+            && text.contains(&format!("Azure accepted the change of `{attribute}`"))
+            && text.contains("a policy may be enforcing it"),
+        "{out}"
+    );
+    let v = ws.resource_values(addr);
+    assert_eq!(
+        v[attribute], state_value,
+        "state records what Azure holds: {v}"
+    );
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "the change is proposed again:\n{out}");
+    emu.clear_faults();
+    ws.apply();
+    ws.assert_no_changes();
+}
+
+fn unkept_registry_admin(tf: Tf) {
+    let cfg = |enabled: bool| {
+        format!(
+            "resource \"amlauth_acr_admin\" \"this\" {{\n  registry_id = \"{}\"\n  enabled = {enabled}\n}}\n",
+            emu::registry("acre2eone")
+        )
+    };
+    unkept_write(
+        tf,
+        "amlauth_acr_admin.this",
+        &cfg(true),
+        &cfg(false),
+        ("PATCH", "*/registries/acre2eone", false),
+        "enabled",
+        json!(true),
+    );
+}
+
+#[test]
+fn unkept_registry_admin_tf_1_0_3() {
+    unkept_registry_admin(Tf::V1_0_3);
+}
+
+#[test]
+fn unkept_registry_admin_tf_1_15() {
+    unkept_registry_admin(Tf::V1_15);
+}
+
+fn unkept_workspace_identity(tf: Tf) {
+    let cfg = |mode: &str| {
+        format!(
+            "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
+            emu::workspace("ws-one")
+        )
+    };
+    unkept_write(
+        tf,
+        WS_ADDR,
+        &cfg("AccessKey"),
+        &cfg("Identity"),
+        ("PATCH", "*/workspaces/ws-one", false),
+        "system_datastores_auth_mode",
+        json!("AccessKey"),
+    );
+}
+
+#[test]
+fn unkept_workspace_identity_tf_1_0_3() {
+    unkept_workspace_identity(Tf::V1_0_3);
+}
+
+#[test]
+fn unkept_workspace_identity_tf_1_15() {
+    unkept_workspace_identity(Tf::V1_15);
+}
+
+fn unkept_compute_identity(tf: Tf) {
+    let system = format!(
+        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{}\"\n  type = \"SystemAssigned\"\n}}\n",
+        emu::compute("ws-one", "cluster-a")
+    );
+    let user = format!(
+        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{}\"\n  type = \"UserAssigned\"\n  user_assigned_identity_ids = [\"{}\"]\n}}\n",
+        emu::compute("ws-one", "cluster-a"),
+        emu::uai("uai-one")
+    );
+    unkept_write(
+        tf,
+        COMPUTE_ADDR,
+        &system,
+        &user,
+        ("PUT", "*/computes/cluster-a", false),
+        "type",
+        json!("SystemAssigned"),
+    );
+}
+
+#[test]
+fn unkept_compute_identity_tf_1_0_3() {
+    unkept_compute_identity(Tf::V1_0_3);
+}
+
+#[test]
+fn unkept_compute_identity_tf_1_15() {
+    unkept_compute_identity(Tf::V1_15);
+}
+
+fn unkept_datastore_access(tf: Tf) {
+    let cfg = |sdai: &str| {
+        format!(
+            "resource \"amlauth_datastore_access\" \"this\" {{\n  datastore_id = \"{}\"\n  mode = \"identity\"\n  service_data_access_identity = \"{sdai}\"\n}}\n",
+            emu::datastore("ws-one", "lake_data")
+        )
+    };
+    unkept_write(
+        tf,
+        "amlauth_datastore_access.this",
+        &cfg("None"),
+        &cfg("WorkspaceSystemAssignedIdentity"),
+        // The datastore PUT answers with the stored datastore (no read-back follows it).
+        ("PUT", "*/datastores/lake_data", true),
+        "service_data_access_identity",
+        json!("None"),
+    );
+}
+
+#[test]
+fn unkept_datastore_access_tf_1_0_3() {
+    unkept_datastore_access(Tf::V1_0_3);
+}
+
+#[test]
+fn unkept_datastore_access_tf_1_15() {
+    unkept_datastore_access(Tf::V1_15);
+}
+
+// ---------------------------------------------------------------------------------------
+// A failed long-running update is applied again
+
+/// An update whose operation ends `Failed` while Azure keeps the new values: the next plan
+/// proposes to apply again and says why; that apply clears the failure.
+fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &str, path: &str) {
+    let (ws, emu) = setup(tf, emu::standard_seed());
+    ws.write_resources(first);
+    ws.init();
+    ws.apply();
+    ws.write_resources(second);
+    emu.fault(
+        json!({"path": path, "method": if path.contains("computes") { "PUT" } else { "PATCH" },
+        "times": 1, "action": {"kind": "failAsync", "message": "injected update failure"}}),
+    );
+    let out = apply_run(&ws);
+    assert_ne!(out.code, 0, "{out}");
+    emu.clear_faults();
+    assert_eq!(
+        emu.resource(id).expect("exists")["properties"]["provisioningState"],
+        "Failed"
+    );
+    let (code, out) = ws.plan_code();
+    assert_eq!(code, 2, "a failed object is applied again:\n{out}");
+    let text = flat(&out.combined());
+    assert!(
+        text.contains("Applying again: Azure reports the last operation failed")
+            && text.contains("provisioningState as Failed")
+            && text.contains(&format!("{addr} will be updated in-place")),
+        "{out}"
+    );
+    let out = apply_run(&ws);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(
+        emu.resource(id).expect("exists")["properties"]["provisioningState"],
+        "Succeeded"
+    );
+    ws.assert_no_changes();
+}
+
+fn failed_workspace_update_reapplied(tf: Tf) {
+    let cfg = |mode: &str| {
+        format!(
+            "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
+            emu::workspace("ws-one")
+        )
+    };
+    failed_update_reapplied(
+        tf,
+        WS_ADDR,
+        &emu::workspace("ws-one"),
+        &cfg("AccessKey"),
+        &cfg("Identity"),
+        "*/workspaces/ws-one",
+    );
+}
+
+#[test]
+fn failed_workspace_update_reapplied_tf_1_0_3() {
+    failed_workspace_update_reapplied(Tf::V1_0_3);
+}
+
+#[test]
+fn failed_workspace_update_reapplied_tf_1_15() {
+    failed_workspace_update_reapplied(Tf::V1_15);
+}
+
+fn failed_compute_update_reapplied(tf: Tf) {
+    let compute = emu::compute("ws-one", "cluster-a");
+    let system = format!(
+        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{compute}\"\n  type = \"SystemAssigned\"\n}}\n"
+    );
+    let user = format!(
+        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{compute}\"\n  type = \"UserAssigned\"\n  user_assigned_identity_ids = [\"{}\"]\n}}\n",
+        emu::uai("uai-one")
+    );
+    failed_update_reapplied(
+        tf,
+        COMPUTE_ADDR,
+        &compute,
+        &system,
+        &user,
+        "*/computes/cluster-a",
+    );
+}
+
+#[test]
+fn failed_compute_update_reapplied_tf_1_0_3() {
+    failed_compute_update_reapplied(Tf::V1_0_3);
+}
+
+#[test]
+fn failed_compute_update_reapplied_tf_1_15() {
+    failed_compute_update_reapplied(Tf::V1_15);
+}
