@@ -1,5 +1,6 @@
-//! `Microsoft.ContainerRegistry/registries`: PUT and PATCH answer 201 + `Azure-AsyncOperation`,
-//! DELETE 202 + `Location`; `listCredentials` needs the admin user.
+//! `Microsoft.ContainerRegistry/registries`: PUT answers 201 + `Azure-AsyncOperation`; PATCH
+//! answers synchronously (200 + the registry) as Azure does, or 201 + `Azure-AsyncOperation` with
+//! the spec's shapes; DELETE 202 + `Location`; `listCredentials` needs the admin user.
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};

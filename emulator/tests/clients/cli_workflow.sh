@@ -41,6 +41,15 @@ fi
 [[ "$out" == *"UnAuthorizedForCredentialOperations"* ]] || fail "listCredentials: unexpected error: $out"
 ok "az acr update --admin-enabled false; credentials refused (UnAuthorizedForCredentialOperations)"
 
+# 3b. The generic resource client: `az resource patch` expects ARM's synchronous 200 with the
+#     whole registry (the REST spec's 201 + async made it fail). On and off again.
+expect_eq "$("$AZ" resource patch --ids "$acr_id" --properties '{"adminUserEnabled": true}' \
+    --query properties.adminUserEnabled -o tsv)" "true" "resource patch answer"
+expect_eq "$("$AZ" acr show -n acrml01 -g rg-ml --query adminUserEnabled -o tsv)" "true" "admin user after resource patch"
+expect_eq "$("$AZ" resource patch --ids "$acr_id" --properties '{"adminUserEnabled": false}' \
+    --query properties.adminUserEnabled -o tsv)" "false" "resource patch answer (off)"
+ok "az resource patch on the registry (synchronous 200)"
+
 # 4. AcrPull for the compute's system-assigned principal on the registry, and the listing.
 principal="$(cat "$COMPUTE_PRINCIPAL_FILE")"
 [[ -n "$principal" ]] || fail "no compute principal from the SDK workflow"

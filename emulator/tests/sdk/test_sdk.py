@@ -72,8 +72,10 @@ def test_registry_admin_user_update_and_list_credentials(emulator, credential, r
     assert updated.provisioning_state == "Succeeded"
     calls = emulator.journal()
     patch = [e for e in calls if e["method"] == "PATCH"]
-    assert len(patch) == 1 and patch[0]["status"] == 201
-    assert any("/operationStatuses/" in e["path"] for e in calls), calls
+    # As Azure was recorded answering (the emulator's default shapes): the admin PATCH is
+    # synchronous, 200 with the whole registry, and the SDK's poller makes no status call.
+    assert len(patch) == 1 and patch[0]["status"] == 200
+    assert not any("/operationStatuses/" in e["path"] for e in calls), calls
 
     creds = client.registries.list_credentials(resource_group, name)
     assert creds.username == name
@@ -101,10 +103,15 @@ def test_registry_async_failure_surfaces_as_error(emulator, credential, resource
     client.registries.begin_create(resource_group, name, Registry(location="westeurope", sku=Sku(name="Basic"))).result()
     emulator.control("POST", "/faults", {
         "method": "PATCH", "path": f"*/registries/{name}", "times": 1,
-        "action": {"kind": "failAsync", "code": "InternalServerError", "message": "boom"},
+        # The admin PATCH is synchronous, so the failure comes back on the PATCH itself; a
+        # non-retryable code keeps azure-core's retry policy from sending it again.
+        "action": {"kind": "failAsync", "code": "RegistryOperationFailed", "message": "boom"},
     })
-    with pytest.raises(HttpResponseError):
+    with pytest.raises(HttpResponseError) as err:
         client.registries.begin_update(resource_group, name, RegistryUpdateParameters(admin_user_enabled=True)).result()
+    assert err.value.error.code == "RegistryOperationFailed"
+    # Like Azure, the emulator keeps the failed write's values and says the last operation failed.
+    assert client.registries.get(resource_group, name).provisioning_state == "Failed"
     emulator.control("DELETE", "/faults")
 
 
@@ -152,8 +159,9 @@ def test_managed_identity_credential_uses_the_app_service_endpoint(emulator, cre
 
 
 def test_ml_workspace_and_compute_long_running_operations(emulator, credential, resource_group):
-    # azure-mgmt-machinelearningservices 1.x speaks api-version 2020-08-01: its workspace PUT
-    # polls the Location URL, compute PUT/DELETE poll Azure-AsyncOperation.
+    # azure-mgmt-machinelearningservices 1.x speaks api-version 2020-08-01. The workspace PUT's
+    # 202 carries both Location and Azure-AsyncOperation (as recorded), and azure-core's poller
+    # prefers Azure-AsyncOperation; compute PUT/DELETE poll Azure-AsyncOperation too.
     from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
     from azure.mgmt.machinelearningservices.models import (
         AmlCompute, AmlComputeProperties, ComputeResource, Identity, ScaleSettings, Workspace,
@@ -168,7 +176,7 @@ def test_ml_workspace_and_compute_long_running_operations(emulator, credential, 
     assert ws.identity.type == "SystemAssigned" and uuid.UUID(ws.identity.principal_id)
     calls = emulator.journal()
     assert [e["status"] for e in calls if e["method"] == "PUT"] == [202]
-    assert any("/operationResults/" in e["path"] for e in calls), calls
+    assert any("/operationStatuses/" in e["path"] for e in calls), calls
 
     compute = client.machine_learning_compute.begin_create_or_update(
         resource_group, "mlw-sdk", "cpu",
