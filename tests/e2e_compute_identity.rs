@@ -686,11 +686,7 @@ fn no_identity(tf: Tf) {
     ws.write_resources(&none);
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = common::flat(&out.combined());
     assert!(
         text.contains("The compute will have no managed identity")
             && text.contains("role assignments to its principal stop working"),

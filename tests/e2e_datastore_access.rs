@@ -412,11 +412,7 @@ fn import_command(tf: Tf) {
 
     let keyed = "amlauth_datastore_access.keyed";
     let out = ws.ok(&["import", "-input=false", "-no-color", keyed, &b]);
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = common::flat(&out.combined());
     assert!(
         text.contains("Datastore secret unknown after import")
             && text.contains("Set `account_key_wo`")
@@ -808,11 +804,7 @@ fn import_write_only_from_sensitive_variable_tf_1_15() {
             .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
         "{out}"
     );
-    let text = out
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = common::flat(&out.combined());
     assert!(
         text.contains("secret is unknown after import") && text.contains("account_key_wo"),
         "the import says which attribute carries the secret:\n{out}"

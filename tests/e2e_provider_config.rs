@@ -153,7 +153,7 @@ fn token_endpoint_failure(tf: Tf, cert_is_ca: Option<bool>) -> String {
 fn real_entra_error_is_shown() {
     for tf in Tf::ALL {
         let text = token_endpoint_failure(tf, None);
-        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = common::flat(&text);
         assert!(
             flat.contains("AADSTS7000215: Invalid client secret provided."),
             "{tf:?}: {text}"
@@ -176,7 +176,7 @@ fn tls_failure_at_the_token_endpoint_names_the_reason_and_the_hint() {
             (true, "CA certificate as its own"),
         ] {
             let text = token_endpoint_failure(tf, Some(cert_is_ca));
-            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let flat = common::flat(&text);
             assert!(
                 flat.contains("TLS connection to localhost failed") && flat.contains(reason),
                 "{tf:?}: {text}"
