@@ -137,7 +137,6 @@ pub struct CredentialChain {
     chosen: Mutex<Option<usize>>,
     cache: Mutex<HashMap<(String, String), AccessToken>>,
     tenant: String,
-    secrets: Vec<String>,
     gate: tokio::sync::Mutex<()>,
 }
 
@@ -177,6 +176,13 @@ fn err_string(e: azure_core::Error) -> String {
 impl CredentialChain {
     /// Works out which methods apply to `cfg` and prepares them (no network access yet).
     pub fn new(cfg: &ResolvedAuthConfig, opts: CredentialOptions) -> Self {
+        // Token endpoints and tools may echo what they were sent; values this short would mask
+        // ordinary words, so they are left alone (as before the redactors were merged).
+        for secret in cfg.secret_values() {
+            if secret.len() >= 4 {
+                crate::logging::redact::register_secret(&secret);
+            }
+        }
         let mut candidates = Vec::new();
         let mut skipped = Vec::new();
         let tenant = cfg.tenant_id.clone();
@@ -404,7 +410,6 @@ impl CredentialChain {
             chosen: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
             tenant: cfg.tenant_id.clone().unwrap_or_default(),
-            secrets: cfg.secret_values(),
             gate: tokio::sync::Mutex::new(()),
         }
     }
@@ -420,14 +425,10 @@ impl CredentialChain {
         self.candidates.get(idx).map(|c| c.method)
     }
 
+    /// Masks secrets in a message: the configured ones were registered with the redactor in
+    /// [`CredentialChain::new`], shapes (tokens, assertions) are recognised there too.
     fn scrub(&self, s: &str) -> String {
-        let mut out = super::redact::redact_text(s);
-        for secret in &self.secrets {
-            if secret.len() >= 4 {
-                out = out.replace(secret.as_str(), super::redact::REDACTED);
-            }
-        }
-        out
+        crate::logging::redact::redact(s).into_owned()
     }
 
     fn cached(&self, key: &(String, String)) -> Option<Secret> {
