@@ -68,7 +68,7 @@ impl ArmClient {
                 poll: opts.poll.clone(),
             }),
             Arc::new(NotFoundRetry {
-                policy: opts.retry.clone(),
+                backoff: opts.retry.clone(),
             }),
             Arc::new(Retry { policy: opts.retry }),
             Arc::new(BearerToken {
@@ -219,15 +219,17 @@ impl ArmClient {
             .await
     }
 
-    /// PATCH a resource, wait for any long-running operation, then GET and return it.
+    /// PATCH a resource with `patch` (the properties to change), wait for any long-running
+    /// operation, then GET and return it.
     pub async fn patch_and_wait(
         &self,
         id: &ResourceId,
         api_version: &str,
-        body: &Value,
+        patch: &Value,
         ctx: &CallContext,
     ) -> Result<Value, AzureError> {
-        self.write_and_wait(Method::PATCH, id, api_version, body, ctx)
+        let method = Method::PATCH;
+        self.write_and_wait(method, id, api_version, patch, ctx)
             .await
     }
 

@@ -306,53 +306,49 @@ impl CredentialChain {
                     Ok(cred as Arc<dyn TokenCredential>)
                 })
             };
+            let github: Option<Arc<dyn ClientAssertion>> =
+                match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
+                    (Some(url), Some(tok)) => Some(Arc::new(GitHubAssertion {
+                        url: url.clone(),
+                        token: tok.clone(),
+                        http: opts.http.clone(),
+                    })),
+                    _ => None,
+                };
+            // Each OIDC form: the assertion (when configured), its method and its setting.
+            type Source = (Option<Arc<dyn ClientAssertion>>, AuthMethod, &'static str);
+            let sources: [Source; 3] = [
+                (
+                    cfg.oidc_token
+                        .clone()
+                        .map(|t| Arc::new(StaticAssertion(t)) as Arc<dyn ClientAssertion>),
+                    AuthMethod::OidcToken,
+                    "oidc_token",
+                ),
+                (
+                    cfg.oidc_token_file_path
+                        .clone()
+                        .map(|p| Arc::new(FileAssertion(p)) as Arc<dyn ClientAssertion>),
+                    AuthMethod::OidcTokenFile,
+                    "oidc_token_file_path",
+                ),
+                (github, AuthMethod::OidcGitHubActions, "oidc_request_url"),
+            ];
             let mut any = false;
-            if let Some(tok) = &cfg.oidc_token {
+            for (assertion, method, setting) in sources {
+                let Some(assertion) = assertion else { continue };
                 any = true;
-                match sp_missing("oidc_token") {
-                    Some(why) => skipped.push((AuthMethod::OidcToken, why)),
-                    None => push(
-                        AuthMethod::OidcToken,
-                        true,
-                        assertion_builder(Arc::new(StaticAssertion(tok.clone()))),
-                    ),
+                match sp_missing(setting) {
+                    Some(why) => skipped.push((method, why)),
+                    None => push(method, true, assertion_builder(assertion)),
                 }
             }
-            if let Some(path) = &cfg.oidc_token_file_path {
+            if cfg.oidc_request_url.is_some() != cfg.oidc_request_token.is_some() {
                 any = true;
-                match sp_missing("oidc_token_file_path") {
-                    Some(why) => skipped.push((AuthMethod::OidcTokenFile, why)),
-                    None => push(
-                        AuthMethod::OidcTokenFile,
-                        true,
-                        assertion_builder(Arc::new(FileAssertion(path.clone()))),
-                    ),
-                }
-            }
-            match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
-                (Some(url), Some(tok)) => {
-                    any = true;
-                    match sp_missing("oidc_request_url") {
-                        Some(why) => skipped.push((AuthMethod::OidcGitHubActions, why)),
-                        None => push(
-                            AuthMethod::OidcGitHubActions,
-                            true,
-                            assertion_builder(Arc::new(GitHubAssertion {
-                                url: url.clone(),
-                                token: tok.clone(),
-                                http: opts.http.clone(),
-                            })),
-                        ),
-                    }
-                }
-                (Some(_), None) | (None, Some(_)) => {
-                    any = true;
-                    skipped.push((
-                        AuthMethod::OidcGitHubActions,
-                        "oidc_request_url and oidc_request_token must both be set".into(),
-                    ));
-                }
-                (None, None) => {}
+                skipped.push((
+                    AuthMethod::OidcGitHubActions,
+                    "oidc_request_url and oidc_request_token must both be set".into(),
+                ));
             }
             if !any {
                 skipped.push((

@@ -358,39 +358,28 @@ mod tests {
     }
 
     #[test]
-    fn first_poll_follows_the_server() {
+    fn waits_follow_the_server_within_the_backoff() {
         let p = PollPolicy::default();
-        // No hint: poll right after the initial answer.
-        assert_eq!(p.interval(0, None), Duration::ZERO);
-        // `Retry-After: 0`: at once too.
-        assert_eq!(p.interval(0, Some(Duration::ZERO)), Duration::ZERO);
-        // A short hint is taken as is; a long one is capped at the initial interval.
-        assert_eq!(
-            p.interval(0, Some(Duration::from_millis(300))),
-            Duration::from_millis(300)
-        );
-        assert_eq!(
-            p.interval(0, Some(Duration::from_secs(10))),
-            Duration::from_secs(1)
-        );
-    }
-
-    #[test]
-    fn later_polls_back_off_with_retry_after_as_ceiling() {
-        let p = PollPolicy::default();
-        assert_eq!(p.interval(1, None), Duration::from_secs(1));
-        assert_eq!(p.interval(2, None), Duration::from_millis(1500));
-        assert_eq!(p.interval(30, None), Duration::from_secs(15));
-        // Retry-After longer than the backoff: the backoff wins (the server expects news by then).
-        assert_eq!(
-            p.interval(1, Some(Duration::from_secs(10))),
-            Duration::from_secs(1)
-        );
-        // Shorter: honoured.
-        assert_eq!(
-            p.interval(30, Some(Duration::from_secs(4))),
-            Duration::from_secs(4)
-        );
+        let (ms, s) = (Duration::from_millis, Duration::from_secs);
+        let cases = [
+            // First poll, no hint: right after the initial answer; `Retry-After: 0` too.
+            (0, None, Duration::ZERO),
+            (0, Some(Duration::ZERO), Duration::ZERO),
+            // A short first hint is taken as is; a long one is capped at the initial interval.
+            (0, Some(ms(300)), ms(300)),
+            (0, Some(s(10)), s(1)),
+            // Later polls back off.
+            (1, None, s(1)),
+            (2, None, ms(1500)),
+            (30, None, s(15)),
+            // Retry-After longer than the backoff: the backoff wins (the server expects news
+            // by then); shorter: honoured.
+            (1, Some(s(10)), s(1)),
+            (30, Some(s(4)), s(4)),
+        ];
+        for (n, hint, want) in cases {
+            assert_eq!(p.interval(n, hint), want, "poll {n}, hint {hint:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ const MIN_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 pub(crate) struct NotFoundRetry {
-    pub policy: RetryPolicy,
+    /// The waits of the other retries, capped at their fifth step.
+    pub backoff: RetryPolicy,
 }
 
 #[async_trait]
@@ -32,7 +33,7 @@ impl Policy for NotFoundRetry {
             };
             let hint = retry_after(&resp.headers, SystemTime::now());
             let d = self
-                .policy
+                .backoff
                 .delay(call.retries.min(4), hint)
                 .min(until - now);
             // Shared with the retry policy: time spent here counts against its budget too.
