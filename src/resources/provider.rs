@@ -211,6 +211,10 @@ impl Provider for AmlAuthProvider {
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         vec![Arc::new(super::workspace_data::WorkspaceData)]
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::list::DynListResource>> {
+        super::list::all()
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::state::{Kind, OpKind, Resource, State, set_provisioning_state};
 use crate::util::{merge_patch, now_rfc3339, random_secret};
 
 use super::managed_identity::{self, Flavor, IdentityRequest};
-use super::{json_answer, list_answer, require_location, same_location, system_data, tags};
+use super::{json_answer, require_location, same_location, system_data, tags};
 
 /// Provider namespace.
 pub const NAMESPACE: &str = "Microsoft.ContainerRegistry";
@@ -298,7 +298,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 .filter(|(k, r)| r.kind == Kind::Registry && k.starts_with(&prefix))
                 .map(|(_, r)| render(r, &q))
                 .collect();
-            Ok(list_answer(items))
+            super::paging::answer(req, items, q.list_page_size)
         }
         [_, name] => match req.method {
             Method::GET => {
