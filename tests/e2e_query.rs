@@ -72,8 +72,12 @@ fn write_query(ws: &TfWorkspace, hcl: &str) {
 }
 
 fn list_block(type_: &str, name: &str, config: &str) -> String {
+    list_block_limit(type_, name, config, 1000)
+}
+
+fn list_block_limit(type_: &str, name: &str, config: &str, limit: usize) -> String {
     format!(
-        "list \"{type_}\" \"{name}\" {{\n  provider = amlauth\n  limit    = 1000\n  config {{\n{config}  }}\n}}\n"
+        "list \"{type_}\" \"{name}\" {{\n  provider = amlauth\n  limit    = {limit}\n  config {{\n{config}  }}\n}}\n"
     )
 }
 
@@ -371,5 +375,27 @@ fn query_over_protocol_5_tf_1_15() {
             lower(&emu::registry("acre2etwo"))
         ]),
         "{out}"
+    );
+}
+
+/// `limit` stops the listing: no page beyond the one that reaches it is read (here the
+/// limit is exactly the emulator's page size of 30, so only the provider's own count can
+/// tell that the second page is not needed).
+#[test]
+fn limit_stops_reading_pages_tf_1_15() {
+    let (ws, emu) = setup(Tf::V1_15);
+    let cfg = format!("    workspace_id = \"{}\"\n", emu::workspace("ws-big"));
+    write_query(
+        &ws,
+        &list_block_limit("amlauth_compute_identity", "some", &cfg, 30),
+    );
+    ws.init();
+    emu.clear_journal();
+    let out = ws.ok(&["query", "-json", "-no-color"]);
+    assert_eq!(query_results(&out.stdout).len(), 30, "{out}");
+    let journal = emu.journal();
+    assert!(
+        journal.iter().all(|e| !e.next_page),
+        "the first page had enough: {journal:#?}"
     );
 }
