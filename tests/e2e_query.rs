@@ -399,3 +399,37 @@ fn limit_stops_reading_pages_tf_1_15() {
         "the first page had enough: {journal:#?}"
     );
 }
+
+/// The documented example (`examples/query/`) runs as written, pointed at the fixture
+/// through its variables.
+#[test]
+fn the_example_lists_the_fixture_tf_1_15() {
+    let (ws, emu) = setup(Tf::V1_15);
+    let example = common::repo_root().join("examples/query");
+    for f in ["main.tf", "discover.tfquery.hcl"] {
+        std::fs::copy(example.join(f), ws.work_dir().join(f)).expect("copy example");
+    }
+    // The other scope of the workspace list: the whole subscription.
+    let sub = format!("    subscription_id = \"{}\"\n", emu::SUB);
+    std::fs::write(
+        ws.work_dir().join("subscription.tfquery.hcl"),
+        list_block("amlauth_workspace_identity", "in_subscription", &sub),
+    )
+    .expect("write query");
+    ws.init();
+    let rg_var = format!("resource_group_id={}", emu::rg());
+    let ws_var = format!("workspace_id={}", emu::workspace("ws-one"));
+    let out = ws.ok(&["query", "-json", "-no-color", "-var", &rg_var, "-var", &ws_var]);
+    let mut per_list: std::collections::BTreeMap<String, usize> = Default::default();
+    for (addr, _, _) in query_results(&out.stdout) {
+        *per_list.entry(addr).or_default() += 1;
+    }
+    let count = |a: &str| per_list.get(a).copied().unwrap_or(0);
+    // The fixture: three workspaces (ws-one, ws-two, ws-big), two registries; ws-one has
+    // two clusters and three datastores.
+    assert_eq!(count("list.amlauth_workspace_identity.workspaces"), 3, "{out}");
+    assert_eq!(count("list.amlauth_workspace_identity.in_subscription"), 3, "{out}");
+    assert_eq!(count("list.amlauth_acr_admin.registries"), 2, "{out}");
+    assert_eq!(count("list.amlauth_compute_identity.computes"), 2, "{out}");
+    assert_eq!(count("list.amlauth_datastore_access.datastores"), 3, "{out}");
+}
