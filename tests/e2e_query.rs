@@ -419,7 +419,15 @@ fn the_example_lists_the_fixture_tf_1_15() {
     ws.init();
     let rg_var = format!("resource_group_id={}", emu::rg());
     let ws_var = format!("workspace_id={}", emu::workspace("ws-one"));
-    let out = ws.ok(&["query", "-json", "-no-color", "-var", &rg_var, "-var", &ws_var]);
+    let out = ws.ok(&[
+        "query",
+        "-json",
+        "-no-color",
+        "-var",
+        &rg_var,
+        "-var",
+        &ws_var,
+    ]);
     let mut per_list: std::collections::BTreeMap<String, usize> = Default::default();
     for (addr, _, _) in query_results(&out.stdout) {
         *per_list.entry(addr).or_default() += 1;
@@ -427,9 +435,21 @@ fn the_example_lists_the_fixture_tf_1_15() {
     let count = |a: &str| per_list.get(a).copied().unwrap_or(0);
     // The fixture: three workspaces (ws-one, ws-two, ws-big), two registries; ws-one has
     // two clusters and three datastores.
-    assert_eq!(count("list.amlauth_workspace_identity.workspaces"), 3, "{out}");
-    assert_eq!(count("list.amlauth_workspace_identity.in_subscription"), 3, "{out}");
+    assert_eq!(
+        count("list.amlauth_workspace_identity.workspaces"),
+        3,
+        "{out}"
+    );
+    assert_eq!(
+        count("list.amlauth_workspace_identity.in_subscription"),
+        3,
+        "{out}"
+    );
     assert_eq!(count("list.amlauth_acr_admin.registries"), 2, "{out}");
     assert_eq!(count("list.amlauth_compute_identity.computes"), 2, "{out}");
-    assert_eq!(count("list.amlauth_datastore_access.datastores"), 3, "{out}");
+    assert_eq!(
+        count("list.amlauth_datastore_access.datastores"),
+        3,
+        "{out}"
+    );
 }

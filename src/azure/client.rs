@@ -115,12 +115,13 @@ impl ArmClient {
         Ok(url)
     }
 
-    /// Resolves a polling URL from a header and refuses to send our token anywhere but ARM.
+    /// Resolves a polling URL (from a header) or a `nextLink` and refuses to send our token
+    /// anywhere but ARM.
     pub(crate) fn poll_url(&self, header: &str) -> Result<Url, AzureError> {
         let base = &self.inner.opts.base_url;
         let url = base.join(header).map_err(|e| AzureError::InvalidResponse {
             url: redact_url(base),
-            message: format!("polling URL is not a URL: {e}"),
+            message: format!("polling or nextLink URL is not a URL: {e}"),
         })?;
         check_endpoint_scheme(&url).map_err(|reason| AzureError::InsecureEndpoint {
             url: redact_url(&url),
@@ -133,7 +134,7 @@ impl ArmClient {
             return Err(AzureError::InsecureEndpoint {
                 url: redact_url(&url),
                 reason: format!(
-                    "a long-running operation pointed at a host other than {}; the ARM token is only sent to ARM",
+                    "a long-running operation or a list's nextLink pointed at a host other than {}; the ARM token is only sent to ARM",
                     redact_url(base)
                 ),
             });

@@ -11,7 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::arm::Req;
+use crate::config::Quirks;
 use crate::error::ArmError;
+use crate::state::{Kind, Resource};
 
 /// The query parameter holding the continuation token.
 pub const SKIP_TOKEN: &str = "$skiptoken";
@@ -34,6 +36,26 @@ pub fn answer(req: &Req<'_>, items: Vec<Value>, page_size: usize) -> Result<Resp
         body["nextLink"] = json!(next_link(req, next));
     }
     Ok(axum::Json(body).into_response())
+}
+
+/// Answers a page of the stored resources of `kind` whose id starts with `prefix` (ids are
+/// stored lower-cased, so `prefix` must be too), each rendered as its GET would.
+pub fn answer_stored(
+    req: &Req<'_>,
+    kind: Kind,
+    prefix: &str,
+    render: fn(&Resource, &Quirks) -> Value,
+) -> Result<Response, ArmError> {
+    let q = req.app.quirks();
+    let items = req
+        .app
+        .state()?
+        .resources
+        .iter()
+        .filter(|(k, r)| r.kind == kind && k.starts_with(prefix))
+        .map(|(_, r)| render(r, &q))
+        .collect();
+    answer(req, items, q.list_page_size)
 }
 
 /// The items of the page at `offset`, and the next page's offset if any.

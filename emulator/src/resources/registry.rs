@@ -286,19 +286,11 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             if req.method != Method::GET {
                 return Err(method_not_allowed(&req.method));
             }
-            let state = app.state()?;
-            let q = app.quirks();
             let prefix = format!(
                 "{}/registries/",
                 scope.provider_prefix(NAMESPACE).to_ascii_lowercase()
             );
-            let items = state
-                .resources
-                .iter()
-                .filter(|(k, r)| r.kind == Kind::Registry && k.starts_with(&prefix))
-                .map(|(_, r)| render(r, &q))
-                .collect();
-            super::paging::answer(req, items, q.list_page_size)
+            super::paging::answer_stored(req, Kind::Registry, &prefix, render)
         }
         [_, name] => match req.method {
             Method::GET => {

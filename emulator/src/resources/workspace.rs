@@ -262,19 +262,11 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             if req.method != Method::GET {
                 return Err(method_not_allowed(&req.method));
             }
-            let state = req.app.state()?;
-            let q = req.app.quirks();
             let prefix = format!(
                 "{}/workspaces/",
                 scope.provider_prefix(NAMESPACE).to_ascii_lowercase()
             );
-            let items = state
-                .resources
-                .iter()
-                .filter(|(k, r)| r.kind == Kind::Workspace && k.starts_with(&prefix))
-                .map(|(_, r)| render(r, &q))
-                .collect();
-            super::paging::answer(req, items, q.list_page_size)
+            super::paging::answer_stored(req, Kind::Workspace, &prefix, render)
         }
         [_, name] => match req.method {
             Method::GET => get(req, scope, name),
@@ -293,16 +285,8 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
 /// `GET /subscriptions/{s}/providers/Microsoft.MachineLearningServices/workspaces`: every
 /// workspace of the subscription, in pages.
 pub fn list_in_subscription(req: &Req<'_>, sub: &str) -> Result<Response, ArmError> {
-    let state = req.app.state()?;
-    let q = req.app.quirks();
     let prefix = format!("/subscriptions/{}/", sub.to_ascii_lowercase());
-    let items = state
-        .resources
-        .iter()
-        .filter(|(k, r)| r.kind == Kind::Workspace && k.starts_with(&prefix))
-        .map(|(_, r)| render(r, &q))
-        .collect();
-    super::paging::answer(req, items, q.list_page_size)
+    super::paging::answer_stored(req, Kind::Workspace, &prefix, render)
 }
 
 /// With the `workspaceChildConflicts` quirk, a write under a workspace whose own operation is

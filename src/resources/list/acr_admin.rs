@@ -3,11 +3,10 @@
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::framework::{Attribute, Block, Ctx, Diagnostic, Diagnostics, Model, Resource};
+use crate::framework::{Attribute, Block, Ctx, Diagnostics, Model, Resource};
 use crate::value::Value;
 
-use super::{ArmListSpec, Collection, ScopeConfig, required, resource_group_id};
-use crate::framework::list::config_attr;
+use super::{ArmListSpec, Collection, ScopeConfig, resource_group_id, resource_group_scope};
 use crate::resources::acr_admin::AcrAdmin;
 use crate::resources::common::{ACR_API_VERSION, id_validator};
 
@@ -31,13 +30,7 @@ impl ArmListSpec for AcrAdminList {
     }
 
     fn collection(&self, c: &ScopeConfig) -> Result<Collection, Diagnostics> {
-        let raw = required(&c.resource_group_id, "resource_group_id")?;
-        let rg = resource_group_id(&raw).map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::error("Invalid resource group id", e.to_string())
-                    .at(config_attr("resource_group_id")),
-            )
-        })?;
+        let rg = resource_group_scope(c)?;
         Ok(Collection {
             path: format!("{rg}/providers/Microsoft.ContainerRegistry/registries"),
             api_version: ACR_API_VERSION,

@@ -191,6 +191,17 @@ pub fn required(v: &Field<String>, attribute: &str) -> Result<String, Diagnostic
     })
 }
 
+/// The resource group the `resource_group_id` argument names (validated before; the error
+/// still points at the argument).
+pub fn resource_group_scope(c: &ScopeConfig) -> Result<ResourceId, Diagnostics> {
+    let raw = required(&c.resource_group_id, "resource_group_id")?;
+    resource_group_id(&raw).map_err(|e| {
+        Diagnostic::error("Invalid resource group id", e.to_string())
+            .at(config_attr("resource_group_id"))
+            .into()
+    })
+}
+
 /// Parses a resource group id (`/subscriptions/{s}/resourceGroups/{rg}`).
 pub fn resource_group_id(s: &str) -> Result<ResourceId, ResourceIdError> {
     let id = ResourceId::parse(s)?;

@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::azure::ResourceId;
 use crate::framework::list::config_attr;
 use crate::framework::validators::Check;
 use crate::framework::{Attribute, Block, Ctx, Diagnostics, Model, Resource};
 use crate::value::Value;
 
-use super::{ArmListSpec, Collection, ScopeConfig, required, resource_group_id};
+use super::{
+    ArmListSpec, Collection, ScopeConfig, required, resource_group_id, resource_group_scope,
+};
 use crate::resources::common::{ML_API_VERSION, id_validator};
 use crate::resources::workspace_identity::{WorkspaceIdentity, state_from_arm};
 
@@ -69,13 +70,8 @@ impl ArmListSpec for WorkspaceIdentityList {
 
     fn collection(&self, c: &ScopeConfig) -> Result<Collection, Diagnostics> {
         const TYPE: &str = "providers/Microsoft.MachineLearningServices/workspaces";
-        if let Some(rg) = c.resource_group_id.known() {
-            let rg = resource_group_id(rg).map_err(|e| {
-                Diagnostics::from(
-                    crate::framework::Diagnostic::error("Invalid resource group id", e.to_string())
-                        .at(config_attr("resource_group_id")),
-                )
-            })?;
+        if c.resource_group_id.is_known() {
+            let rg = resource_group_scope(c)?;
             return Ok(Collection {
                 path: format!("{rg}/{TYPE}"),
                 api_version: ML_API_VERSION,
@@ -93,12 +89,6 @@ impl ArmListSpec for WorkspaceIdentityList {
     }
 
     async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
-        ResourceId::ml_workspace(id).map_err(|e| {
-            Diagnostics::from(crate::framework::Diagnostic::error(
-                "Unexpected workspace id",
-                e.to_string(),
-            ))
-        })?;
         let stub = WorkspaceIdentity.import(ctx, id).await?;
         Ok(state_from_arm(body, &stub).to_value())
     }
