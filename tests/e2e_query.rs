@@ -404,7 +404,7 @@ fn limit_stops_reading_pages_tf_1_15() {
 /// through its variables.
 #[test]
 fn the_example_lists_the_fixture_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
+    let (ws, _emu) = setup(Tf::V1_15);
     let example = common::repo_root().join("examples/query");
     for f in ["main.tf", "discover.tfquery.hcl"] {
         std::fs::copy(example.join(f), ws.work_dir().join(f)).expect("copy example");
