@@ -1,6 +1,7 @@
 //! End-to-end: Ctrl-C (SIGINT to Terraform's process group) while writes are in flight leaves
 //! a state that matches Azure, attribute by attribute, on Terraform 1.0.3 and 1.15.
 
+#[macro_use]
 mod common;
 
 use std::os::unix::process::CommandExt;
@@ -8,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{TfWorkspace, setup};
 use serde_json::{Value, json};
 
 const WS_ADDR: &str = "amlauth_workspace_identity.this";
@@ -135,10 +136,8 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
     assert_eq!(state_ids(&c), remote_ids(&stored), "{ctx}");
 }
 
-fn interrupted(tf: Tf) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
+scenario!(interrupted_apply, |tf| {
+    let (ws, emu) = setup(tf);
     ws.write_resources(&config("AccessKey", "SystemAssigned"));
     ws.init();
 
@@ -163,14 +162,4 @@ fn interrupted(tf: Tf) {
     ws.apply();
     assert_state_matches(&ws, &emu);
     ws.assert_no_changes();
-}
-
-#[test]
-fn interrupted_apply_tf_1_0_3() {
-    interrupted(Tf::V1_0_3);
-}
-
-#[test]
-fn interrupted_apply_tf_1_15() {
-    interrupted(Tf::V1_15);
-}
+});
