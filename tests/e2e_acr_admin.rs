@@ -8,6 +8,7 @@ mod common;
 use common::emu::{self, Emu};
 use common::{
     BY_NAME, TfWorkspace, calls, diagnostics_for, flat, private_strings, setup, status_count, strs,
+    with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -217,12 +218,7 @@ scenario!(drift_and_out_of_band_delete, |tf| {
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
     emu.delete(&emu::registry("acre2eone"));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "a registry deleted out of band makes the plan propose a create:\n{out}"
-    );
+    ws.assert_plan_creates();
 });
 
 // ---------------------------------------------------------------------------------------
@@ -264,25 +260,16 @@ scenario!(terraform_import, |tf| {
 // `import` blocks exist from Terraform 1.5.
 scenario!(import_block, only(V1_15), |tf| {
     let (ws, emu) = setup(tf);
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
-        emu::registry("acre2eone"),
-        by_registry("acre2eone", true)
+    ws.write_resources(&with_import_block(
+        ADDR,
+        &emu::registry("acre2eone"),
+        &by_registry("acre2eone", true),
     ));
     ws.init();
     emu.clear_journal();
-    let (code, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "exit {code}:\n{out}"
-    );
+    ws.assert_plan_imports_one();
     assert_eq!(calls(&emu, BY_NAME), strs(&["GET registry acre2eone"]));
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed"),
-        "{out}"
-    );
+    ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
 });

@@ -9,7 +9,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::emu::{self, Emu};
-use common::{Name, TfWorkspace, diag_for, flat, setup, statuses, strs, validate_diagnostics};
+use common::{
+    Name, TfWorkspace, detail, diag_for, flat, setup, snippet, statuses, strs,
+    validate_diagnostics, with_import_block,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_compute_identity.this";
@@ -325,18 +328,8 @@ scenario!(drift_and_out_of_band_delete, |tf| {
     // The compute is deleted out of band: the plan proposes to create the resource again,
     // and applying it fails clearly until the compute exists.
     emu.delete(&a);
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "{out}"
-    );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Compute not found") && out.stderr.contains("compute_id"),
-        "{out}"
-    );
+    ws.assert_plan_creates();
+    ws.assert_apply_fails(&["Compute not found", "compute_id"]);
 });
 
 // `terraform import` of a compute whose identity another tool set: Terraform forgets the
@@ -369,10 +362,7 @@ scenario!(import_block, only(V1_15), |tf| {
     ws.apply();
     ws.ok(&["state", "rm", ADDR]);
 
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{a}\"\n}}\n{}",
-        system_config(&a)
-    ));
+    ws.write_resources(&with_import_block(ADDR, &a, &system_config(&a)));
     emu.clear_journal();
     let out = ws.apply();
     assert!(
@@ -429,68 +419,26 @@ resource "amlauth_compute_identity" "malformed_identity" {{
     }
 
     let d = diag_for(&diags, "amlauth_compute_identity", "both");
-    assert!(
-        d["snippet"]["code"].as_str().unwrap().contains("type"),
-        "{d}"
-    );
-    assert!(d["detail"].as_str().unwrap().contains("never both"), "{d}");
-    assert!(
-        d["detail"].as_str().unwrap().contains("Azure ML rule"),
-        "{d}"
-    );
+    assert!(snippet(d).contains("type"), "{d}");
+    assert!(detail(d).contains("never both"), "{d}");
+    assert!(detail(d).contains("Azure ML rule"), "{d}");
 
     // The attribute is absent: the error points at the block and names it.
     let d = diag_for(&diags, "amlauth_compute_identity", "user_without_ids");
     assert_eq!(d["summary"], "Missing user-assigned identities", "{d}");
-    assert!(
-        d["detail"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
+    assert!(detail(d).contains("user_assigned_identity_ids"), "{d}");
 
     let d = diag_for(&diags, "amlauth_compute_identity", "ids_with_system");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
-    assert!(
-        d["detail"].as_str().unwrap().contains("UserAssigned"),
-        "{d}"
-    );
+    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
+    assert!(detail(d).contains("UserAssigned"), "{d}");
 
     let d = diag_for(&diags, "amlauth_compute_identity", "malformed_id");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("compute_id"),
-        "{d}"
-    );
-    assert!(
-        d["detail"].as_str().unwrap().contains("computes/{compute}"),
-        "{d}"
-    );
+    assert!(snippet(d).contains("compute_id"), "{d}");
+    assert!(detail(d).contains("computes/{compute}"), "{d}");
 
     let d = diag_for(&diags, "amlauth_compute_identity", "malformed_identity");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
-    assert!(
-        d["detail"]
-            .as_str()
-            .unwrap()
-            .contains("userAssignedIdentities/{name}"),
-        "{d}"
-    );
+    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
+    assert!(detail(d).contains("userAssignedIdentities/{name}"), "{d}");
 
     // A compute type without managed identities (an attached VM): refused at apply, on
     // `compute_id`, before anything is written.

@@ -8,8 +8,8 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, Tf, TfWorkspace, assert_secret_hidden, diag_for, flat, setup, statuses, strs,
-    validate_diagnostics,
+    Name, Tf, TfWorkspace, assert_secret_hidden, detail, diag_for, flat, setup, snippet, statuses,
+    strs, validate_diagnostics,
 };
 use serde_json::{Value, json};
 
@@ -268,18 +268,8 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 
     // Deleted out of band: the plan proposes to create it; the apply says what is missing.
     emu.delete(&b);
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "{out}"
-    );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Datastore not found") && out.stderr.contains("datastore_id"),
-        "{out}"
-    );
+    ws.assert_plan_creates();
+    ws.assert_apply_fails(&["Datastore not found", "datastore_id"]);
 });
 
 // A service principal without `authority_url` / `resource_url`: Azure answers with its
@@ -462,13 +452,6 @@ scenario!(invalid_configurations, |tf| {
     for d in &diags {
         assert_eq!(d["severity"], "error", "{d}");
     }
-    let code = |d: &Value| {
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
-    let detail = |d: &Value| d["detail"].as_str().unwrap_or_default().to_string();
 
     // The secret is absent: the error points at the block and names the attribute.
     let d = diag_for(&diags, "amlauth_datastore_access", "no_secret");
@@ -477,18 +460,18 @@ scenario!(invalid_configurations, |tf| {
 
     let d = diag_for(&diags, "amlauth_datastore_access", "other_mode_secret");
     assert_eq!(d["summary"], "Secret for another mode", "{d}");
-    assert!(code(d).contains("sas_token"), "{d}");
+    assert!(snippet(d).contains("sas_token"), "{d}");
 
     let d = diag_for(&diags, "amlauth_datastore_access", "identity_with_key");
-    assert!(code(d).contains("account_key"), "{d}");
+    assert!(snippet(d).contains("account_key"), "{d}");
     assert!(detail(d).contains("mode = \"account_key\""), "{d}");
 
     let d = diag_for(&diags, "amlauth_datastore_access", "bad_mode");
-    assert!(code(d).contains("mode"), "{d}");
+    assert!(snippet(d).contains("mode"), "{d}");
     assert!(detail(d).contains("account_key"), "{d}");
 
     let d = diag_for(&diags, "amlauth_datastore_access", "malformed_id");
-    assert!(code(d).contains("datastore_id"), "{d}");
+    assert!(snippet(d).contains("datastore_id"), "{d}");
     assert!(detail(d).contains("datastores/{datastore}"), "{d}");
 
     let mut expected = 5;
@@ -498,7 +481,7 @@ scenario!(invalid_configurations, |tf| {
             "amlauth_datastore_access",
             "write_only_on_old_terraform",
         );
-        assert!(code(d).contains("account_key_wo"), "{d}");
+        assert!(snippet(d).contains("account_key_wo"), "{d}");
         assert!(detail(d).contains("Terraform 1.11"), "{d}");
         expected += 1;
     }

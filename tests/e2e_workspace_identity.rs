@@ -8,7 +8,7 @@ mod common;
 use common::emu::{self, Emu};
 use common::{
     BY_NAME, TfWorkspace, calls, diagnostics_for, flat, lower_set, setup, setup_with, status_count,
-    strs,
+    strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -329,12 +329,7 @@ scenario!(drift_and_out_of_band_delete, |tf| {
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     emu.delete(&emu::workspace("ws-one"));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "a workspace deleted out of band makes the plan propose a create:\n{out}"
-    );
+    ws.assert_plan_creates();
 });
 
 // ---------------------------------------------------------------------------------------
@@ -369,25 +364,16 @@ scenario!(terraform_import, |tf| {
 // `import` blocks exist from Terraform 1.5.
 scenario!(import_block, only(V1_15), |tf| {
     let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
-        emu::workspace("ws-one"),
-        import_config()
+    ws.write_resources(&with_import_block(
+        ADDR,
+        &emu::workspace("ws-one"),
+        &import_config(),
     ));
     ws.init();
     emu.clear_journal();
-    let (code, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "exit {code}:\n{out}"
-    );
+    ws.assert_plan_imports_one();
     assert_eq!(calls(&emu, BY_NAME), strs(&["GET workspace ws-one"]));
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed"),
-        "{out}"
-    );
+    ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
 });

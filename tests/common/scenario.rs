@@ -186,3 +186,63 @@ impl TfWorkspace {
         out
     }
 }
+
+/// The source snippet a `validate -json` diagnostic points at (empty if none).
+pub fn snippet(d: &Value) -> String {
+    d["snippet"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The detail text of a `validate -json` diagnostic (empty if none).
+pub fn detail(d: &Value) -> String {
+    d["detail"].as_str().unwrap_or_default().to_string()
+}
+
+/// A configuration whose `import` block (Terraform 1.5+) brings `id` under `addr`, then `body`.
+pub fn with_import_block(addr: &str, id: &str, body: &str) -> String {
+    format!("import {{\n  to = {addr}\n  id = \"{id}\"\n}}\n{body}")
+}
+
+impl TfWorkspace {
+    /// Asserts the next plan imports one object and changes nothing.
+    pub fn assert_plan_imports_one(&self) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert!(
+            out.stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "exit {code}:\n{out}"
+        );
+        out
+    }
+
+    /// `apply`, asserting it imported one object and added or changed nothing.
+    pub fn apply_imports_one(&self) -> TfOutput {
+        let out = self.apply();
+        assert!(
+            out.stdout.contains("1 imported, 0 added, 0 changed"),
+            "{out}"
+        );
+        out
+    }
+
+    /// Asserts the next plan creates the object again (it was deleted out of band).
+    pub fn assert_plan_creates(&self) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
+            "the plan proposes a create:\n{out}"
+        );
+        out
+    }
+
+    /// `apply`, asserting it fails with every one of `words` on stderr.
+    pub fn assert_apply_fails(&self, words: &[&str]) -> TfOutput {
+        let out = self.try_apply();
+        assert_ne!(out.code, 0, "{out}");
+        assert!(words.iter().all(|w| out.stderr.contains(w)), "{out}");
+        out
+    }
+}
