@@ -7,8 +7,8 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, TfWorkspace, calls, diagnostics_for, flat, private_strings, setup, status_count, strs,
-    with_import_block,
+    BY_NAME, TfWorkspace, assert_diagnostic, assert_no_arm_calls, calls, flat, private_strings,
+    setup, status_count, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -192,12 +192,7 @@ scenario!(drift_and_out_of_band_delete, |tf| {
         &emu::registry("acre2eone"),
         json!({"properties": {"adminUserEnabled": true}}),
     );
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "drift must show in the plan:\n{out}");
-    assert!(
-        out.stdout.contains("enabled") && out.stdout.contains("true -> false"),
-        "{out}"
-    );
+    ws.assert_plan_changes(&["enabled", "true -> false"]);
     emu.clear_journal();
     ws.apply_in_place();
     assert_eq!(
@@ -311,13 +306,12 @@ resource "amlauth_acr_admin" "neither" {{
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
-        let diags = diagnostics_for(&text, &format!("amlauth_acr_admin.{name}"));
-        assert!(
-            diags
-                .iter()
-                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
-            "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
-        );
+        assert_diagnostic(
+            &text,
+            &format!("amlauth_acr_admin.{name}"),
+            attribute,
+            words,
+        )
     };
     expect("both", "workspace_id", &["exactly one of"]);
     expect(
@@ -332,14 +326,8 @@ resource "amlauth_acr_admin" "neither" {{
     );
     expect("neither", "registry_id", &["exactly one of"]);
 
-    let out = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(flat(&out.combined()).contains("exactly one of"), "{out}");
-    assert!(
-        calls(&emu, BY_NAME).is_empty(),
-        "no ARM call: {:?}",
-        calls(&emu, BY_NAME)
-    );
+    ws.assert_plan_fails(&["exactly one of"]);
+    assert_no_arm_calls(&emu);
 });
 
 // ---------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, TfWorkspace, calls, diagnostics_for, flat, lower_set, setup, setup_with, status_count,
-    strs, with_import_block,
+    BY_NAME, TfWorkspace, assert_diagnostic, assert_no_arm_calls, calls, flat, lower_set, setup,
+    setup_with, status_count, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -447,13 +447,12 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
-        let diags = diagnostics_for(&text, &format!("amlauth_workspace_identity.{name}"));
-        assert!(
-            diags
-                .iter()
-                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
-            "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
-        );
+        assert_diagnostic(
+            &text,
+            &format!("amlauth_workspace_identity.{name}"),
+            attribute,
+            words,
+        )
     };
     expect(
         "ua_without_primary",
@@ -477,14 +476,8 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     );
 
     // Plan refuses the same configuration before calling Azure.
-    let out = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(flat(&out.combined()).contains("Missing primary"), "{out}");
-    assert!(
-        calls(&emu, BY_NAME).is_empty(),
-        "no ARM call: {:?}",
-        calls(&emu, BY_NAME)
-    );
+    ws.assert_plan_fails(&["Missing primary"]);
+    assert_no_arm_calls(&emu);
 });
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-//! Generates the reference sections of `docs/resources/*.md` and `docs/data-sources/*.md` from
-//! the provider's schemas, read through the same code path `GetProviderSchema` answers from.
+//! Generates the reference sections of `docs/resources/*.md` and `docs/data-sources/*.md` (and
+//! the provider's arguments in `docs/index.md`) from the provider's schemas, read through the same code path `GetProviderSchema` answers from.
 //!
 //! Each page keeps its hand-written parts (introduction, examples, Behaviour, ARM calls,
 //! Permissions, Import); only the text between marker comments is generated:
@@ -75,40 +75,34 @@ fn main() -> ExitCode {
 fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
     let runtime = Runtime::new(Arc::new(AmlAuthProvider));
     let schemas = runtime.schemas();
+    let mut problems = Vec::new();
+    let mut pages = Vec::new();
+    // The provider block's arguments, on the index page.
+    let provider_sections = vec![("arguments", arguments(&schemas.provider.block))];
+    problems.extend(undescribed("provider", &schemas.provider.block));
+    load(
+        &docs_dir.join("index.md"),
+        "the provider",
+        &provider_sections,
+        &mut pages,
+        &mut problems,
+    );
     let kinds = [
         ("resources", Kind::Resource, &schemas.resources),
         ("data-sources", Kind::DataSource, &schemas.data_sources),
     ];
-    let mut problems = Vec::new();
-    let mut pages = Vec::new();
     for (dir, kind, types) in kinds {
         for (type_name, schema) in types.iter() {
             let name = type_name.strip_prefix(TYPE_PREFIX).unwrap_or(type_name);
             let path = docs_dir.join(dir).join(format!("{name}.md"));
-            let sections = sections(&schema.block);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => match splice(&text, &sections) {
-                    Ok(new) => pages.push((path, text, new)),
-                    Err(missing) => problems.push(format!(
-                        "{}: no {} markers; put `<!-- generated:{missing}:begin -->` and \
-                         `<!-- generated:{missing}:end -->` where the generated {missing} reference of \
-                         {type_name} goes",
-                        path.display(),
-                        missing
-                    )),
-                },
-                Err(_) => problems.push(format!(
-                    "{} is missing: {type_name} needs a documentation page with the generated sections' \
-                     markers ({}); start from another page in {}",
-                    path.display(),
-                    sections
-                        .iter()
-                        .map(|(s, _)| *s)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    path.parent().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
-                )),
-            }
+            problems.extend(undescribed(type_name, &schema.block));
+            load(
+                &path,
+                type_name,
+                &sections(&schema.block),
+                &mut pages,
+                &mut problems,
+            );
         }
         // A page whose type no longer exists would document nothing real.
         if let Ok(entries) = std::fs::read_dir(docs_dir.join(dir)) {
@@ -148,6 +142,64 @@ fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
         }
     }
     Ok(if check { differing } else { 0 })
+}
+
+/// Reads the page at `path` and splices the generated `sections` in, recording the page (old
+/// and new text) or what prevents it.
+fn load(
+    path: &Path,
+    what: &str,
+    sections: &[(&'static str, String)],
+    pages: &mut Vec<(PathBuf, String, String)>,
+    problems: &mut Vec<String>,
+) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match splice(&text, sections) {
+            Ok(new) => pages.push((path.to_path_buf(), text, new)),
+            Err(missing) => problems.push(format!(
+                "{}: no {missing} markers; put `{}` and `{}` where the generated {missing} reference of \
+                 {what} goes",
+                path.display(),
+                begin(missing),
+                end(missing),
+            )),
+        },
+        Err(_) => problems.push(format!(
+            "{} is missing: {what} needs a documentation page with the generated sections' markers \
+             ({}); start from another page in {}",
+            path.display(),
+            sections
+                .iter()
+                .map(|(s, _)| *s)
+                .collect::<Vec<_>>()
+                .join(", "),
+            path.parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+/// Attributes (also in nested blocks) without a description: their docs would say nothing.
+fn undescribed(type_name: &str, block: &Block) -> Vec<String> {
+    let mut out: Vec<String> = block
+        .attributes
+        .iter()
+        .filter(|a| a.description.trim().is_empty())
+        .map(|a| {
+            format!(
+                "{type_name}.{}: no description; add `.describe(\"…\")` to the attribute in its schema",
+                a.name
+            )
+        })
+        .collect();
+    for b in &block.blocks {
+        out.extend(undescribed(
+            &format!("{type_name}.{}", b.type_name),
+            &b.block,
+        ));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -416,15 +468,15 @@ fn line_diff(old: &str, new: &str) -> String {
     let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
     let mut out = String::new();
     let mut last_shown = None;
-    for k in 0..ops.len() {
+    for (k, (sign, line, at)) in ops.iter().enumerate() {
         let near = changed.iter().any(|&c| k + 3 >= c && k <= c + 3);
         if !near {
             continue;
         }
         if last_shown.is_none_or(|l: usize| l + 1 != k) {
-            out.push_str(&format!("@@ line {} @@\n", ops[k].2));
+            out.push_str(&format!("@@ line {at} @@\n"));
         }
-        out.push_str(&format!("{}{}\n", ops[k].0, ops[k].1));
+        out.push_str(&format!("{sign}{line}\n"));
         last_shown = Some(k);
     }
     out
@@ -445,6 +497,19 @@ mod tests {
         assert_eq!(
             splice("# T\n", &[("timeouts", String::new())]),
             Err("timeouts")
+        );
+    }
+
+    #[test]
+    fn attributes_without_a_description_are_named() {
+        let block = Block::new()
+            .attribute(Attribute::string("described").describe("Said."))
+            .attribute(Attribute::string("silent"));
+        let problems = undescribed("amlauth_x", &block);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("amlauth_x.silent: no description"),
+            "{problems:?}"
         );
     }
 

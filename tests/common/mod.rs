@@ -10,6 +10,8 @@
 pub mod emu;
 pub mod scenario;
 
+// Not every crate that includes this module (benches) uses the scenario helpers.
+#[allow(unused_imports)]
 pub use scenario::*;
 
 /// Declares an end-to-end scenario, written once and run on every supported Terraform version:

@@ -246,3 +246,40 @@ impl TfWorkspace {
         out
     }
 }
+
+/// Asserts `text` (flattened human output) holds an error for `address` that names `attribute`
+/// and mentions every one of `words`.
+pub fn assert_diagnostic(text: &str, address: &str, attribute: &str, words: &[&str]) {
+    let diags = diagnostics_for(text, address);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
+        "{address}: expected an error at {attribute} mentioning {words:?}:\n{text}"
+    );
+}
+
+/// Asserts the emulator's journal holds no ARM call (token requests aside).
+pub fn assert_no_arm_calls(emu: &Emu) {
+    let calls = emu.arm_calls();
+    assert!(calls.is_empty(), "no ARM call: {calls:?}");
+}
+
+impl TfWorkspace {
+    /// Asserts `plan` fails with every one of `words` in its (flattened) output.
+    pub fn assert_plan_fails(&self, words: &[&str]) -> TfOutput {
+        let out = self.run(&["plan", "-input=false", "-no-color"]);
+        assert_ne!(out.code, 0, "{out}");
+        let text = super::flat(&out.combined());
+        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        out
+    }
+
+    /// Asserts the next plan proposes changes and its output holds every one of `words`.
+    pub fn assert_plan_changes(&self, words: &[&str]) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "changes expected in the plan:\n{out}");
+        assert!(words.iter().all(|w| out.stdout.contains(w)), "{out}");
+        out
+    }
+}
