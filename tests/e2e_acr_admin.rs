@@ -7,8 +7,9 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, TfWorkspace, assert_diagnostic, assert_no_arm_calls, calls, flat, private_strings,
-    setup, status_count, strs, with_import_block,
+    BY_NAME, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
+    assert_no_arm_calls, calls, flat, private_strings, setup, status_count, status_fault, strs,
+    with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -53,13 +54,13 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     let v = ws.resource_values(ADDR);
     let stored = stored_registry(emu, name);
     let ctx = format!("state {v}\nemulator {stored}");
-    assert_eq!(
-        v["enabled"], stored["properties"]["adminUserEnabled"],
-        "{ctx}"
-    );
-    assert_eq!(
-        v["login_server"], stored["properties"]["loginServer"],
-        "{ctx}"
+    assert_fields(
+        &v,
+        &stored,
+        &[
+            ("enabled", "/properties/adminUserEnabled"),
+            ("login_server", "/properties/loginServer"),
+        ],
     );
     assert!(
         v["registry_id"]
@@ -339,20 +340,7 @@ scenario!(faults_during_apply, |tf| {
     ws.init();
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
-    emu.clear_journal();
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    ws.apply();
-    assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu, BY_NAME));
-    assert_eq!(
-        calls(&emu, BY_NAME)
-            .iter()
-            .filter(|c| c.starts_with("PATCH"))
-            .count(),
-        4
-    );
+    apply_through_throttling(&ws, &emu, "PATCH", "*/registries/acre2eone");
     assert!(!admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     emu.clear_faults();
@@ -360,10 +348,7 @@ scenario!(faults_during_apply, |tf| {
     // 503s on the status poll and on the read back: retried, the apply converges.
     ws.write_resources(&by_workspace("ws-one", true));
     emu.clear_journal();
-    emu.fault(
-        json!({"method": "GET", "path": "*/operationStatuses/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/operationStatuses/*", 2, 503, None));
     emu.fault(
         json!({"method": "GET", "path": "*/registries/acre2eone", "skip": 1, "times": 1,
                      "action": {"kind": "status", "status": 503}}),

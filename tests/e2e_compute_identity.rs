@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, TfWorkspace, detail, diag_for, flat, setup, snippet, statuses, strs,
+    Name, TfWorkspace, detail, diag_for, flat, setup, snippet, status_fault, statuses, strs,
     validate_diagnostics, with_import_block,
 };
 use serde_json::{Value, json};
@@ -466,10 +466,7 @@ scenario!(faults_during_apply, |tf| {
     ws.init();
 
     // A 429 storm on the PUT, each answer asking for a 1 s wait: the apply converges.
-    emu.fault(
-        json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
+    emu.fault(status_fault("PUT", "*/computes/cluster-a", 3, 429, Some(1)));
     emu.clear_journal();
     ws.apply();
     // Azure answers the identity PUT of an existing compute with 201 `Creating`; the spec, 200.
@@ -479,10 +476,7 @@ scenario!(faults_during_apply, |tf| {
     emu.clear_faults();
 
     // 503s on the reads (before and after the PUT): retried, the apply converges.
-    emu.fault(
-        json!({"method": "GET", "path": "*/computes/cluster-a", "times": 2,
-        "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/computes/cluster-a", 2, 503, None));
     ws.write_resources(&user_config(&a, &[emu::uai("uai-one")]));
     emu.clear_journal();
     ws.apply();

@@ -8,8 +8,8 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, Tf, TfWorkspace, assert_secret_hidden, detail, diag_for, flat, setup, snippet, statuses,
-    strs, validate_diagnostics,
+    Name, Tf, TfWorkspace, assert_fields, assert_secret_hidden, detail, diag_for, flat, setup,
+    snippet, status_fault, statuses, strs, validate_diagnostics,
 };
 use serde_json::{Value, json};
 
@@ -96,12 +96,18 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, id: &str) -> Value {
         other => panic!("unexpected credentials type {other:?}"),
     };
     assert_eq!(v["mode"], mode, "state {v}\nemulator {r}");
-    assert_eq!(
-        v["service_data_access_identity"], props["serviceDataAccessAuthIdentity"],
-        "state {v}\nemulator {r}"
+    assert_fields(
+        &v,
+        &r,
+        &[
+            (
+                "service_data_access_identity",
+                "/properties/serviceDataAccessAuthIdentity",
+            ),
+            ("datastore_type", "/properties/datastoreType"),
+            ("account_name", "/properties/accountName"),
+        ],
     );
-    assert_eq!(v["datastore_type"], props["datastoreType"]);
-    assert_eq!(v["account_name"], props["accountName"]);
     v
 }
 
@@ -520,14 +526,14 @@ scenario!(faults_during_apply, |tf| {
 
     // A 429 storm on the read, each answer asking for a 1 s wait, then 503s on the PUT:
     // both retried, the apply converges.
-    emu.fault(
-        json!({"method": "GET", "path": "*/datastores/blob_data", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    emu.fault(
-        json!({"method": "PUT", "path": "*/datastores/blob_data", "times": 2,
-        "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault(
+        "GET",
+        "*/datastores/blob_data",
+        3,
+        429,
+        Some(1),
+    ));
+    emu.fault(status_fault("PUT", "*/datastores/blob_data", 2, 503, None));
     emu.clear_journal();
     ws.apply();
     assert_eq!(statuses(&emu, "GET", &b), vec![429, 429, 429, 200]);

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::emu::{self, Emu};
-use common::{TfWorkspace, setup};
+use common::{Fields, TfWorkspace, assert_fields, setup};
 use serde_json::{Value, json};
 
 const WS_ADDR: &str = "amlauth_workspace_identity.this";
@@ -107,19 +107,25 @@ fn state_ids(values: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Identity fields both resources record as the emulator holds them.
+const FIELDS: Fields = &[
+    ("type", "/identity/type"),
+    ("principal_id", "/identity/principalId"),
+];
+
 /// The state of both resources says what the emulator holds.
 fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
     let w = ws.resource_values(WS_ADDR);
     let stored = emu.resource(&emu::workspace("ws-one")).expect("workspace");
     let ctx = format!("state {w}\nemulator {stored}");
-    assert_eq!(w["type"], stored["identity"]["type"], "{ctx}");
-    assert_eq!(
-        w["principal_id"], stored["identity"]["principalId"],
-        "{ctx}"
-    );
-    assert_eq!(
-        w["system_datastores_auth_mode"], stored["properties"]["systemDatastoresAuthMode"],
-        "{ctx}"
+    assert_fields(&w, &stored, FIELDS);
+    assert_fields(
+        &w,
+        &stored,
+        &[(
+            "system_datastores_auth_mode",
+            "/properties/systemDatastoresAuthMode",
+        )],
     );
     assert_eq!(state_ids(&w), remote_ids(&stored), "{ctx}");
 
@@ -128,11 +134,7 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu) {
         .resource(&emu::compute("ws-one", "cluster-a"))
         .expect("compute");
     let ctx = format!("state {c}\nemulator {stored}");
-    assert_eq!(c["type"], stored["identity"]["type"], "{ctx}");
-    assert_eq!(
-        c["principal_id"], stored["identity"]["principalId"],
-        "{ctx}"
-    );
+    assert_fields(&c, &stored, FIELDS);
     assert_eq!(state_ids(&c), remote_ids(&stored), "{ctx}");
 }
 

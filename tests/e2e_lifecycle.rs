@@ -9,7 +9,7 @@
 mod common;
 
 use common::emu;
-use common::{Tf, TfWorkspace, flat, setup, setup_with};
+use common::{Tf, TfWorkspace, flat, setup, setup_with, with_import_block};
 use serde_json::{Value, json};
 
 /// The id spelled as a user might: resource group and names upper-cased.
@@ -64,16 +64,9 @@ fn workspace_import_any_casing(tf: Tf, import_block: bool) {
     let import_id = lower(&emu::workspace("ws-one"));
     let config = workspace_config(&["uai-one", "uai-two"], "uai-two");
     if import_block {
-        ws.write_resources(&format!(
-            "import {{\n  to = {WS_ADDR}\n  id = \"{import_id}\"\n}}\n{config}"
-        ));
+        ws.write_resources(&with_import_block(WS_ADDR, &import_id, &config));
         ws.init();
-        let (_, out) = ws.plan_code();
-        assert!(
-            out.stdout
-                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-            "{out}"
-        );
+        ws.assert_plan_imports_one();
         let out = apply_run(&ws);
         assert_eq!(out.code, 0, "{out}");
         ws.write_resources(&config);

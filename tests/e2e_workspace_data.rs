@@ -5,7 +5,7 @@
 mod common;
 
 use common::emu;
-use common::{TfWorkspace, flat, setup_with};
+use common::{TfWorkspace, assert_fields, flat, setup_with};
 use serde_json::{Value, json};
 
 fn linked(kind: &str, name: &str) -> String {
@@ -70,14 +70,19 @@ data "amlauth_workspace" "two" {{
     let v = data_values(&ws, "one");
     let stored = emu.resource(&emu::workspace("ws-one")).expect("ws-one");
     let ctx = format!("data {v}\nemulator {stored}");
-    let ident = &stored["identity"];
     let props = &stored["properties"];
     assert_eq!(v["id"], emu::workspace("ws-one"), "{ctx}");
     assert_eq!(v["identity_type"], "SystemAssigned,UserAssigned", "{ctx}");
-    assert_eq!(v["identity_type"], ident["type"], "{ctx}");
     assert!(v["principal_id"].is_string(), "{ctx}");
-    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
-    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    assert_fields(
+        &v,
+        &stored,
+        &[
+            ("identity_type", "/identity/type"),
+            ("principal_id", "/identity/principalId"),
+            ("tenant_id", "/identity/tenantId"),
+        ],
+    );
     assert_eq!(v["system_datastores_auth_mode"], "Identity", "{ctx}");
     assert!(
         same_id(

@@ -7,8 +7,9 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, TfWorkspace, assert_diagnostic, assert_no_arm_calls, calls, flat, lower_set, setup,
-    setup_with, status_count, strs, with_import_block,
+    BY_NAME, Fields, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
+    assert_no_arm_calls, calls, flat, lower_set, setup, setup_with, status_count, status_fault,
+    strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -71,15 +72,24 @@ fn stored_ws(emu: &Emu, name: &str) -> Value {
         .unwrap_or_else(|| panic!("workspace {name} exists in the emulator"))
 }
 
+/// State attributes and where the emulator's workspace body holds them.
+const FIELDS: Fields = &[
+    ("type", "/identity/type"),
+    ("principal_id", "/identity/principalId"),
+    ("tenant_id", "/identity/tenantId"),
+    (
+        "system_datastores_auth_mode",
+        "/properties/systemDatastoresAuthMode",
+    ),
+];
+
 /// The Terraform state of the resource says what the emulator holds.
 fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     let v = ws.resource_values(ADDR);
     let stored = stored_ws(emu, name);
     let ident = &stored["identity"];
     let ctx = format!("state {v}\nemulator {stored}");
-    assert_eq!(v["type"], ident["type"], "{ctx}");
-    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
-    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    assert_fields(&v, &stored, FIELDS);
     let remote_ids = ident["userAssignedIdentities"]
         .as_object()
         .map(|m| lower_set(m.keys().map(String::as_str)))
@@ -97,10 +107,6 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
         .as_str()
         .map(str::to_ascii_lowercase);
     assert_eq!(state_primary, remote_primary, "{ctx}");
-    assert_eq!(
-        v["system_datastores_auth_mode"], stored["properties"]["systemDatastoresAuthMode"],
-        "{ctx}"
-    );
 }
 
 fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
@@ -388,12 +394,7 @@ scenario!(import_block_by_identity, only(V1_15), |tf| {
         import_config()
     ));
     ws.init();
-    let (_, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{out}"
-    );
+    ws.assert_plan_imports_one();
     ws.apply();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
@@ -489,21 +490,7 @@ scenario!(faults_during_apply, |tf| {
     ws.init();
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
-    emu.clear_journal();
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    ws.apply();
-    assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu, BY_NAME));
-    assert_eq!(
-        calls(&emu, BY_NAME)
-            .iter()
-            .filter(|c| c.starts_with("PATCH"))
-            .count(),
-        4,
-        "three throttled PATCHes, then the one that went through"
-    );
+    apply_through_throttling(&ws, &emu, "PATCH", "*/workspaces/ws-one");
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     emu.clear_faults();
 
@@ -516,10 +503,7 @@ scenario!(faults_during_apply, |tf| {
         Some("Identity"),
     ));
     emu.clear_journal();
-    emu.fault(
-        json!({"method": "GET", "path": "*/operation*/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/operation*/*", 2, 503, None));
     emu.fault(
         json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
                      "action": {"kind": "status", "status": 503}}),

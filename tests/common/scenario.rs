@@ -283,3 +283,57 @@ impl TfWorkspace {
         out
     }
 }
+
+/// How state attributes map to the emulator's record: `(attribute, JSON pointer into the body)`.
+pub type Fields<'a> = &'a [(&'a str, &'a str)];
+
+/// Asserts every `(attribute, pointer)` of `fields`: the state value `state[attribute]` is the
+/// emulator's `stored` body at `pointer` (null when absent).
+pub fn assert_fields(state: &Value, stored: &Value, fields: Fields) {
+    for (attribute, pointer) in fields {
+        let remote = stored.pointer(pointer).unwrap_or(&Value::Null);
+        assert_eq!(
+            &state[*attribute], remote,
+            "{attribute} vs {pointer}: state {state}\nemulator {stored}"
+        );
+    }
+}
+
+/// A fault rule (see docs/emulator.md): the next `times` requests `method path` (a glob) are
+/// answered with `status`, with `Retry-After: retry_after` seconds when given.
+pub fn status_fault(
+    method: &str,
+    path: &str,
+    times: u32,
+    status: u16,
+    retry_after: Option<u32>,
+) -> Value {
+    let mut action = serde_json::json!({"kind": "status", "status": status});
+    if let Some(secs) = retry_after {
+        action["retryAfter"] = secs.into();
+    }
+    serde_json::json!({"method": method, "path": path, "times": times, "action": action})
+}
+
+/// How many ARM calls in the journal used `method`.
+pub fn count_calls(emu: &Emu, method: &str) -> usize {
+    emu.arm_calls()
+        .iter()
+        .filter(|c| c.starts_with(&format!("{method} ")))
+        .count()
+}
+
+/// Applies through a 429 storm on `method path` (three answers, each asking to come back in a
+/// second): the apply succeeds with three throttled writes and a fourth that goes through.
+pub fn apply_through_throttling(ws: &TfWorkspace, emu: &Emu, method: &str, path: &str) {
+    emu.clear_journal();
+    emu.fault(status_fault(method, path, 3, 429, Some(1)));
+    ws.apply();
+    assert_eq!(status_count(emu, 429), 3, "{:?}", emu.arm_calls());
+    assert_eq!(
+        count_calls(emu, method),
+        4,
+        "three throttled writes, then the one that went through: {:?}",
+        emu.arm_calls()
+    );
+}
