@@ -1,0 +1,156 @@
+//! The ARM reads behind the posture data source. Reads that fail because of the caller's
+//! permissions (or a missing linked resource) become findings, not errors: only the
+//! workspace itself must be readable.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+
+use crate::azure::{ArmClient, AzureError, CallContext, ResourceId};
+use crate::framework::{Diagnostic, Diagnostics};
+use crate::value::path::AttributePath;
+
+use super::super::common::{ACR_API_VERSION, ML_API_VERSION, azure_error, jstr};
+use super::facts::{ComputeFacts, DatastoreFacts, Facts, RegistryFacts, WorkspaceFacts};
+use super::roles::{Assignment, role_guid};
+use super::rules::{Evaluation, ScopeAssignments, evaluate, settle_assignments};
+
+/// Microsoft.Authorization API version for role assignments and definitions.
+pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
+
+fn why(e: &AzureError) -> String {
+    e.to_string()
+}
+
+/// Reads everything and runs the rules.
+pub async fn assess(
+    client: &ArmClient,
+    raw_id: &str,
+    id: &ResourceId,
+    call: &CallContext,
+) -> Result<Evaluation, Diagnostics> {
+    let ws = client
+        .get_json(id, ML_API_VERSION, call)
+        .await
+        .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
+        .ok_or_else(|| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Workspace not found",
+                    format!("the Azure ML workspace \"{raw_id}\" does not exist"),
+                )
+                .at(AttributePath::root().attr("workspace_id")),
+            )
+        })?;
+    let workspace = WorkspaceFacts::from_arm(
+        raw_id,
+        id.subscription(),
+        id.resource_group().unwrap_or_default(),
+        &ws,
+    );
+    let ws_path = id.to_string();
+    let registry = async {
+        let raw = workspace.container_registry.as_ref()?;
+        let result = match ResourceId::container_registry(raw) {
+            Err(e) => Err(format!(
+                "the workspace's containerRegistry is not a registry id: {e}"
+            )),
+            Ok(rid) => match client.get_json(&rid, ACR_API_VERSION, call).await {
+                Ok(Some(body)) => Ok(RegistryFacts::from_arm(raw, &body)),
+                Ok(None) => Err("the registry does not exist".to_string()),
+                Err(e) => Err(why(&e)),
+            },
+        };
+        Some(result)
+    };
+    let computes = async {
+        client
+            .list_all(&format!("{ws_path}/computes"), ML_API_VERSION, &[], call)
+            .await
+            .map(|items| items.iter().map(ComputeFacts::from_arm).collect())
+            .map_err(|e| why(&e))
+    };
+    let datastores = async {
+        client
+            .list_all(&format!("{ws_path}/datastores"), ML_API_VERSION, &[], call)
+            .await
+            .map(|items| items.iter().map(DatastoreFacts::from_arm).collect())
+            .map_err(|e| why(&e))
+    };
+    let (registry, computes, datastores) = tokio::join!(registry, computes, datastores);
+    let facts = Facts {
+        workspace,
+        registry,
+        computes,
+        datastores,
+    };
+    let mut eval = evaluate(&facts);
+
+    let scopes = eval.scopes();
+    let mut guids: Vec<String> = eval
+        .required
+        .iter()
+        .map(|r| role_guid(&r.role_definition_id))
+        .collect();
+    guids.sort();
+    guids.dedup();
+    let listings = join_all(scopes.iter().map(|s| list_assignments(client, s, call)));
+    let names = join_all(
+        guids
+            .iter()
+            .map(|g| role_name(client, id.subscription(), g, call)),
+    );
+    let (listings, names) = tokio::join!(listings, names);
+    // Names as ARM spells them (the table's names stand in when a definition is unreadable).
+    for (guid, name) in guids.iter().zip(names) {
+        if let Some(name) = name {
+            for r in eval
+                .required
+                .iter_mut()
+                .filter(|r| role_guid(&r.role_definition_id) == *guid)
+            {
+                r.role_definition_name = name.clone();
+            }
+        }
+    }
+    let listed: BTreeMap<String, ScopeAssignments> = scopes.into_iter().zip(listings).collect();
+    settle_assignments(&mut eval, &listed);
+    Ok(eval)
+}
+
+/// Role assignments that apply at `scope`: `$filter=atScope()` returns those at the scope
+/// and at every parent scope (resource group, subscription, management group).
+async fn list_assignments(client: &ArmClient, scope: &str, call: &CallContext) -> ScopeAssignments {
+    client
+        .list_all(
+            &format!(
+                "{}/providers/Microsoft.Authorization/roleAssignments",
+                scope.trim_end_matches('/')
+            ),
+            AUTHORIZATION_API_VERSION,
+            &[("$filter", "atScope()")],
+            call,
+        )
+        .await
+        .map(|items| items.iter().filter_map(Assignment::from_arm).collect())
+        .map_err(|e| why(&e))
+}
+
+/// The role's name from its definition, `None` when it cannot be read.
+async fn role_name(
+    client: &ArmClient,
+    subscription: &str,
+    guid: &str,
+    call: &CallContext,
+) -> Option<String> {
+    let path = format!(
+        "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    );
+    match client
+        .get_path_json(&path, AUTHORIZATION_API_VERSION, &[], call)
+        .await
+    {
+        Ok(Some(def)) => jstr(&def, &["properties", "roleName"]),
+        _ => None,
+    }
+}
