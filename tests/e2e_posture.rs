@@ -253,12 +253,14 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
     );
 }
 
-/// ws-one with the registry admin off and cluster-a holding a system-assigned identity; the
-/// listing of role assignments on the lake storage account answers 403.
+/// ws-one with the registry admin off and private, and cluster-a holding a system-assigned
+/// identity; the listing of role assignments on the lake storage account answers 403.
 fn forbidden_scope(tf: Tf) {
     let mut seed = seed();
     let rg = &mut seed["subscriptions"][0]["resourceGroups"][0];
     rg["registries"][0]["adminUserEnabled"] = json!(false);
+    // A private registry: images must be built on a compute, and the workspace names none.
+    rg["registries"][0]["properties"] = json!({"publicNetworkAccess": "Disabled"});
     let w = &mut rg["workspaces"][0];
     w["systemDatastoresAuthMode"] = json!("Identity");
     w["computes"][0]["identity"] = json!("SystemAssigned");
@@ -292,11 +294,12 @@ fn forbidden_scope(tf: Tf) {
         vec![
             "datastore_uses_stored_credentials",
             "compute_without_identity",
+            "image_build_compute_missing",
             "cannot_read_role_assignments",
         ],
         "{v}"
     );
-    let cannot = &v["findings"][2];
+    let cannot = &v["findings"][3];
     assert!(same(
         cannot["resource_id"].as_str().unwrap_or_default(),
         &storage("ste2elake")

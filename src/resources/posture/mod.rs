@@ -27,7 +27,8 @@ use crate::framework::{
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
-use super::common::{id_validator, parse_id, require_client};
+use super::common::id_validator;
+use super::workspace_data::read_workspace;
 use findings::Finding;
 use roles::RequiredRole;
 
@@ -105,14 +106,9 @@ impl DataSource for WorkspacePosture {
     }
 
     async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
-        let client = require_client(ctx)?;
         let raw = config.workspace_id.known().cloned().unwrap_or_default();
-        let id = parse_id(&raw, "workspace_id", ResourceId::ml_workspace)?;
-        let call = crate::azure::CallContext::with_timeout(
-            std::time::Duration::from_secs(300),
-            ctx.cancel.clone(),
-        );
-        let eval = read::assess(&client, &raw, &id, &call).await?;
+        let ws = read_workspace(ctx, &raw, "workspace_id").await?;
+        let eval = read::assess(&ws.client, &raw, &ws.id, &ws.body, &ws.call).await;
         let secure = !eval.findings.iter().any(Finding::is_high);
         Ok(PostureModel {
             workspace_id: Field::Known(raw),

@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 
 use crate::azure::{ArmClient, AzureError, CallContext, ResourceId};
-use crate::framework::{Diagnostic, Diagnostics};
-use crate::value::path::AttributePath;
 
-use super::super::common::{ACR_API_VERSION, ML_API_VERSION, azure_error, jstr};
+use super::super::common::{ACR_API_VERSION, ML_API_VERSION, jstr};
 use super::facts::{ComputeFacts, DatastoreFacts, Facts, RegistryFacts, WorkspaceFacts};
 use super::roles::{Assignment, role_guid};
 use super::rules::{Evaluation, ScopeAssignments, evaluate, settle_assignments};
@@ -22,31 +20,20 @@ fn why(e: &AzureError) -> String {
     e.to_string()
 }
 
-/// Reads everything and runs the rules.
+/// Reads the workspace's registry, computes, datastores and the role assignments the rules
+/// ask about, and runs the rules. `ws` is the workspace's body, already read.
 pub async fn assess(
     client: &ArmClient,
     raw_id: &str,
     id: &ResourceId,
+    ws: &serde_json::Value,
     call: &CallContext,
-) -> Result<Evaluation, Diagnostics> {
-    let ws = client
-        .get_json(id, ML_API_VERSION, call)
-        .await
-        .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
-        .ok_or_else(|| {
-            Diagnostics::from(
-                Diagnostic::error(
-                    "Workspace not found",
-                    format!("the Azure ML workspace \"{raw_id}\" does not exist"),
-                )
-                .at(AttributePath::root().attr("workspace_id")),
-            )
-        })?;
+) -> Evaluation {
     let workspace = WorkspaceFacts::from_arm(
         raw_id,
         id.subscription(),
         id.resource_group().unwrap_or_default(),
-        &ws,
+        ws,
     );
     let ws_path = id.to_string();
     let registry = async {
@@ -115,7 +102,7 @@ pub async fn assess(
     }
     let listed: BTreeMap<String, ScopeAssignments> = scopes.into_iter().zip(listings).collect();
     settle_assignments(&mut eval, &listed);
-    Ok(eval)
+    eval
 }
 
 /// Role assignments that apply at `scope`: `$filter=atScope()` returns those at the scope
