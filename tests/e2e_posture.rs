@@ -253,8 +253,9 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
     );
 }
 
-/// ws-one with the registry admin off and private, and cluster-a holding a system-assigned
-/// identity; the listing of role assignments on the lake storage account answers 403.
+/// ws-one with the registry admin off and private, cluster-a holding a system-assigned
+/// identity and cluster-b a user-assigned one its body names without a principal id; the
+/// listing of role assignments on the lake storage account answers 403.
 fn forbidden_scope(tf: Tf) {
     let mut seed = seed();
     let rg = &mut seed["subscriptions"][0]["resourceGroups"][0];
@@ -264,10 +265,28 @@ fn forbidden_scope(tf: Tf) {
     let w = &mut rg["workspaces"][0];
     w["systemDatastoresAuthMode"] = json!("Identity");
     w["computes"][0]["identity"] = json!("SystemAssigned");
+    w["computes"][1]["identity"] =
+        json!({"type": "UserAssigned", "userAssignedIdentities": ["uai-one"]});
     let mut ws = TfWorkspace::new(tf, Install::Plain);
     let emu = Emu::start(seed, ws.dir.path());
     ws.use_emulator(&emu);
     let cluster_a = principal_of(&emu, &emu::compute("ws-one", "cluster-a"));
+    // cluster-b's body lists its user-assigned identity without a principal id: the data
+    // source reads the identity for it.
+    let cluster_b = emu::compute("ws-one", "cluster-b");
+    let stored = emu.resource(&cluster_b).expect("cluster-b");
+    let key = stored["identity"]["userAssignedIdentities"]
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .expect("uai key");
+    emu.patch(
+        &cluster_b,
+        json!({"identity": {"userAssignedIdentities": {key: {"principalId": null}}}}),
+    );
+    let uai_one = emu.resource(&emu::uai("uai-one")).expect("uai-one")["properties"]["principalId"]
+        .as_str()
+        .expect("uai principal")
+        .to_string();
     // AcrPull granted at the subscription: inherited by the registry.
     assign(
         &emu,
@@ -287,17 +306,32 @@ fn forbidden_scope(tf: Tf) {
         emu::workspace("ws-one")
     ));
     ws.init();
+    emu.clear_journal();
     ws.apply();
+    assert!(
+        emu.arm_calls()
+            .iter()
+            .any(|c| same(c, &format!("GET {}", emu::uai("uai-one")))),
+        "{:?}",
+        emu.arm_calls()
+    );
     let v = posture(&ws);
     assert_eq!(
         codes(&v),
         vec![
             "datastore_uses_stored_credentials",
-            "compute_without_identity",
             "image_build_compute_missing",
+            "missing_role_assignment",
             "cannot_read_role_assignments",
         ],
         "{v}"
+    );
+    let missing = &v["findings"][2];
+    assert!(
+        missing["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&uai_one) && m.contains("AcrPull")),
+        "{missing}"
     );
     let cannot = &v["findings"][3];
     assert!(same(
@@ -312,23 +346,31 @@ fn forbidden_scope(tf: Tf) {
     );
     assert_eq!(v["secure"], false);
     let reqs = required(&v);
-    let entry = |role: &str| {
+    let entry = |role: &str, principal: &str| {
         reqs.iter()
-            .find(|r| r["role_definition_name"] == role)
-            .unwrap_or_else(|| panic!("{role}: {v}"))
+            .find(|r| {
+                r["role_definition_name"] == role
+                    && same(r["principal_id"].as_str().unwrap_or_default(), principal)
+            })
+            .unwrap_or_else(|| panic!("{role} {principal}: {v}"))
     };
     assert_eq!(
-        entry("AcrPull")["present"],
+        entry("AcrPull", &cluster_a)["present"],
         true,
         "inherited from the subscription"
     );
-    let reader = entry("Storage Blob Data Reader");
-    assert!(same(
-        reader["scope"].as_str().unwrap_or_default(),
-        &storage("ste2elake")
-    ));
-    assert_eq!(reader["present"], false, "unreadable is never present");
-    assert_eq!(reqs.len(), 2, "{v}");
+    let uai_pull = entry("AcrPull", &uai_one);
+    assert_eq!(uai_pull["present"], false);
+    assert_eq!(uai_pull["principal_kind"], "compute_user_assigned_identity");
+    for principal in [&cluster_a, &uai_one] {
+        let reader = entry("Storage Blob Data Reader", principal);
+        assert!(same(
+            reader["scope"].as_str().unwrap_or_default(),
+            &storage("ste2elake")
+        ));
+        assert_eq!(reader["present"], false, "unreadable is never present");
+    }
+    assert_eq!(reqs.len(), 4, "{v}");
 }
 
 #[test]

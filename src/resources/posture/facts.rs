@@ -128,6 +128,9 @@ pub struct ComputeFacts {
     pub compute_type: String,
     pub identity_type: String,
     pub principals: Vec<Principal>,
+    /// Attached user-assigned identities whose principal id the compute's body lacks
+    /// (resolved by reading the identity, see `read.rs`).
+    pub unresolved_user_assigned: Vec<String>,
 }
 
 impl ComputeFacts {
@@ -144,23 +147,31 @@ impl ComputeFacts {
                 owner: format!("compute {name}"),
             });
         }
+        let mut unresolved_user_assigned = Vec::new();
         if has_user(&identity.type_) {
             for (uai, info) in &identity.user_assigned {
-                if let Some(p) = &info.principal_id {
-                    principals.push(Principal {
-                        id: p.clone(),
-                        kind: "compute_user_assigned_identity",
-                        owner: format!("compute {name} (user-assigned identity {uai})"),
-                    });
+                match &info.principal_id {
+                    Some(p) => principals.push(Self::user_principal(&name, uai, p)),
+                    None => unresolved_user_assigned.push(uai.clone()),
                 }
             }
         }
         ComputeFacts {
+            unresolved_user_assigned,
             id: jstr(c, &["id"]).unwrap_or_default(),
             compute_type: jstr(c, &["properties", "computeType"]).unwrap_or_default(),
             identity_type: identity.type_,
             principals,
             name,
+        }
+    }
+
+    /// The principal of user-assigned identity `uai` attached to compute `name`.
+    pub fn user_principal(name: &str, uai: &str, principal_id: &str) -> Principal {
+        Principal {
+            id: principal_id.to_string(),
+            kind: "compute_user_assigned_identity",
+            owner: format!("compute {name} (user-assigned identity {uai})"),
         }
     }
 
@@ -260,4 +271,7 @@ pub struct Facts {
     pub registry: Option<Result<RegistryFacts, String>>,
     pub computes: Result<Vec<ComputeFacts>, String>,
     pub datastores: Result<Vec<DatastoreFacts>, String>,
+    /// Other resources that could not be read (id, reason), e.g. a user-assigned identity
+    /// whose principal id was needed.
+    pub unreadable: Vec<(String, String)>,
 }

@@ -144,7 +144,7 @@ pub static RULES: &[Rule] = &[
         code: Code::CannotReadResource,
         name: "cannot_read_resource",
         severity: Severity::High,
-        rule: "The workspace's registry, computes or datastores could not be read (missing permission, or the registry the workspace names does not exist), so the rules about them were not evaluated.",
+        rule: "The workspace's registry, computes or datastores, or a user-assigned identity whose principal id the workspace or compute body lacks, could not be read (missing permission, or the resource the workspace names does not exist), so the rules about them were not evaluated.",
         remediation: "Give the identity Terraform runs as `Reader` on the resource, or fix the workspace's `containerRegistry`.",
         source: "Never a silent pass: an unreadable resource is reported, not skipped.",
     },

@@ -65,12 +65,14 @@ pub async fn assess(
             .map_err(|e| why(&e))
     };
     let (registry, computes, datastores) = tokio::join!(registry, computes, datastores);
-    let facts = Facts {
+    let mut facts = Facts {
         workspace,
         registry,
         computes,
         datastores,
+        unreadable: Vec::new(),
     };
+    resolve_principals(client, &mut facts, call).await;
     let mut eval = evaluate(&facts);
 
     let scopes = eval.scopes();
@@ -103,6 +105,80 @@ pub async fn assess(
     let listed: BTreeMap<String, ScopeAssignments> = scopes.into_iter().zip(listings).collect();
     settle_assignments(&mut eval, &listed);
     eval
+}
+
+/// Managed Identity API version for reading user-assigned identities.
+pub const MSI_API_VERSION: &str = "2023-01-31";
+
+/// Fills in the principal ids of user-assigned identities a workspace or compute body
+/// lists without one, by reading each identity once; an unreadable one becomes a finding
+/// (never a silently skipped requirement).
+async fn resolve_principals(client: &ArmClient, facts: &mut Facts, call: &CallContext) {
+    let ws = &facts.workspace;
+    let mut wanted: Vec<String> = ws
+        .user_assigned
+        .iter()
+        .filter(|(id, p)| {
+            p.is_none()
+                && ws
+                    .primary_user_assigned
+                    .as_ref()
+                    .is_some_and(|primary| primary.eq_ignore_ascii_case(id))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    if let Ok(computes) = &facts.computes {
+        wanted.extend(
+            computes
+                .iter()
+                .flat_map(|c| c.unresolved_user_assigned.clone()),
+        );
+    }
+    wanted.sort_by_key(|id| id.to_ascii_lowercase());
+    wanted.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    if wanted.is_empty() {
+        return;
+    }
+    let reads = join_all(wanted.iter().map(|uai| async move {
+        let id = ResourceId::user_assigned_identity(uai).map_err(|e| e.to_string())?;
+        match client.get_json(&id, MSI_API_VERSION, call).await {
+            Ok(Some(body)) => jstr(&body, &["properties", "principalId"])
+                .ok_or_else(|| "it has no principalId".to_string()),
+            Ok(None) => Err("the identity does not exist".to_string()),
+            Err(e) => Err(why(&e)),
+        }
+    }))
+    .await;
+    let principal = |uai: &str| -> Option<String> {
+        wanted
+            .iter()
+            .zip(&reads)
+            .find(|(w, _)| w.eq_ignore_ascii_case(uai))
+            .and_then(|(_, r)| r.as_ref().ok().cloned())
+    };
+    for entry in &mut facts.workspace.user_assigned {
+        if entry.1.is_none() {
+            entry.1 = principal(&entry.0);
+        }
+    }
+    if let Ok(computes) = &mut facts.computes {
+        for c in computes {
+            for uai in std::mem::take(&mut c.unresolved_user_assigned) {
+                if let Some(p) = principal(&uai) {
+                    c.principals
+                        .push(ComputeFacts::user_principal(&c.name, &uai, &p));
+                }
+            }
+        }
+    }
+    for (uai, result) in wanted.iter().zip(reads) {
+        if let Err(why) = result {
+            facts.unreadable.push((
+                uai.clone(),
+                format!("the principal id of this user-assigned identity is needed: {why}"),
+            ));
+        }
+    }
 }
 
 /// Role assignments that apply at `scope`: `$filter=atScope()` returns those at the scope

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::super::identity::NONE;
 use super::facts::{Facts, Principal, WorkspaceFacts};
 use super::findings::{Code, Finding};
 use super::roles::{
@@ -133,6 +134,13 @@ pub fn evaluate(facts: &Facts) -> Evaluation {
     let ws = &facts.workspace;
     workspace_rules(ws, &mut e);
 
+    for (id, why) in &facts.unreadable {
+        e.finding(
+            Code::CannotReadResource,
+            id,
+            format!("{id} could not be read: {why}"),
+        );
+    }
     let computes = match &facts.computes {
         Ok(c) => c.as_slice(),
         Err(why) => {
@@ -146,7 +154,7 @@ pub fn evaluate(facts: &Facts) -> Evaluation {
     };
     let identity_computes: Vec<_> = computes.iter().filter(|c| c.runs_with_identity()).collect();
     for c in &identity_computes {
-        if c.principals.is_empty() {
+        if c.identity_type == NONE {
             e.finding(
                 Code::ComputeWithoutIdentity,
                 &c.id,

@@ -120,6 +120,7 @@ fn insecure() -> Facts {
             // The system datastores are the workspace setting's business.
             datastore("workspaceblobstore", "AzureBlob", "AccountKey", json!({})),
         ]),
+        unreadable: vec![],
     }
 }
 
@@ -143,6 +144,7 @@ fn fixed() -> Facts {
             ),
             datastore("files", "AzureFile", "AccountKey", json!({})),
         ]),
+        unreadable: vec![],
     }
 }
 
@@ -317,8 +319,9 @@ fn unreadable_parts_are_findings() {
     f.registry = Some(Err("403".into()));
     f.computes = Err("403".into());
     f.datastores = Err("403".into());
+    f.unreadable = vec![(uai_id(), "403".into())];
     let e = evaluate(&f);
-    assert_eq!(codes(&e), vec!["cannot_read_resource"; 3]);
+    assert_eq!(codes(&e), vec!["cannot_read_resource"; 4]);
 }
 
 #[test]
@@ -394,4 +397,18 @@ fn docs_list_exactly_the_codes_and_roles() {
             "{path}: the table between {begin} and {end} is out of date; run this test with AMLAUTH_BLESS_DOCS=1"
         );
     }
+}
+
+#[test]
+fn a_user_assigned_compute_identity_without_principal_is_resolved_not_dropped() {
+    let c = compute(
+        "gpu",
+        json!({"type": "UserAssigned", "userAssignedIdentities": {uai_id(): {}}}),
+    );
+    assert!(c.principals.is_empty());
+    assert_eq!(c.unresolved_user_assigned, vec![uai_id()]);
+    let mut f = fixed();
+    f.computes = Ok(vec![c]);
+    // Not "without identity": it has one, only its principal id is still to be read.
+    assert!(!codes(&evaluate(&f)).contains(&"compute_without_identity"));
 }
