@@ -5,12 +5,10 @@ use crate::framework::{Diagnostics, FromValue, ObjectBuilder, ObjectReader, ToVa
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
-/// A built-in role the rules may require: its well-known GUID, its name (used when the role
-/// definition cannot be read) and the built-in roles whose assignment also satisfies it
-/// (a superset of its permissions).
+/// A built-in role the rules may require: its well-known GUID, the built-in roles whose
+/// assignment also satisfies it (a superset of its permissions) and why it is required.
 pub struct RoleSpec {
     pub guid: &'static str,
-    pub name: &'static str,
     pub covered_by: &'static [&'static str],
     pub why: &'static str,
 }
@@ -23,22 +21,39 @@ pub const BLOB_DATA_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 pub const BLOB_DATA_CONTRIBUTOR: &str = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
 pub const BLOB_DATA_OWNER: &str = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
 
+/// Names of the built-in roles above (used when a role definition cannot be read).
+pub const BUILT_IN_NAMES: &[(&str, &str)] = &[
+    (OWNER, "Owner"),
+    (CONTRIBUTOR, "Contributor"),
+    (ACR_PULL, "AcrPull"),
+    (ACR_PUSH, "AcrPush"),
+    (BLOB_DATA_READER, "Storage Blob Data Reader"),
+    (BLOB_DATA_CONTRIBUTOR, "Storage Blob Data Contributor"),
+    (BLOB_DATA_OWNER, "Storage Blob Data Owner"),
+];
+
+/// The built-in name of a role GUID, or the GUID itself for one this module does not name.
+pub fn built_in_name(guid: &str) -> &str {
+    BUILT_IN_NAMES
+        .iter()
+        .find(|(g, _)| g.eq_ignore_ascii_case(guid))
+        .map(|(_, n)| *n)
+        .unwrap_or(guid)
+}
+
 pub const ROLES: &[RoleSpec] = &[
     RoleSpec {
         guid: CONTRIBUTOR,
-        name: "Contributor",
         covered_by: &[OWNER],
         why: "The workspace's user-assigned identity needs it on the workspace and on each linked resource (storage account, key vault, container registry, Application Insights).",
     },
     RoleSpec {
         guid: ACR_PULL,
-        name: "AcrPull",
         covered_by: &[ACR_PUSH, CONTRIBUTOR, OWNER],
         why: "Each compute identity needs it on the workspace's registry when the registry's admin account is off.",
     },
     RoleSpec {
         guid: BLOB_DATA_READER,
-        name: "Storage Blob Data Reader",
         covered_by: &[BLOB_DATA_CONTRIBUTOR, BLOB_DATA_OWNER],
         why: "The identity an identity-based Blob or ADLS Gen2 datastore is read with needs it on the storage account: each compute identity, and the workspace identity named by the datastore's `serviceDataAccessAuthIdentity`.",
     },
@@ -193,21 +208,11 @@ pub fn markdown_table() -> String {
         let covering: Vec<String> = r
             .covered_by
             .iter()
-            .map(|g| {
-                let name = match *g {
-                    OWNER => "Owner",
-                    CONTRIBUTOR => "Contributor",
-                    ACR_PUSH => "AcrPush",
-                    BLOB_DATA_CONTRIBUTOR => "Storage Blob Data Contributor",
-                    BLOB_DATA_OWNER => "Storage Blob Data Owner",
-                    other => other,
-                };
-                format!("`{name}`")
-            })
+            .map(|g| format!("`{}`", built_in_name(g)))
             .collect();
         out.push_str(&format!(
             "| `{}` | `{}` | {} | {} |\n",
-            r.name,
+            built_in_name(r.guid),
             r.guid,
             covering.join(", "),
             r.why

@@ -7,7 +7,8 @@ use super::super::identity::NONE;
 use super::facts::{Facts, Principal, WorkspaceFacts};
 use super::findings::{Code, Finding};
 use super::roles::{
-    ACR_PULL, Assignment, BLOB_DATA_READER, CONTRIBUTOR, RequiredRole, is_granted, scope_eq, spec,
+    ACR_PULL, Assignment, BLOB_DATA_READER, CONTRIBUTOR, RequiredRole, built_in_name, is_granted,
+    scope_eq,
 };
 
 /// The result of the rules: findings so far and the required role assignments (their
@@ -25,7 +26,7 @@ impl Evaluation {
 
     /// Adds a requirement, merging the reason into an existing one for the same target.
     fn require(&mut self, p: &Principal, role_guid: &str, scope: &str, reason: String) {
-        let name = spec(role_guid).map(|s| s.name).unwrap_or(role_guid);
+        let name = built_in_name(role_guid);
         let subscription = subscription_of(scope);
         let r = RequiredRole {
             principal_id: p.id.clone(),
