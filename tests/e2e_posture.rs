@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 const BLOB_CONTRIBUTOR: &str = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+/// The description the example's role assignment loop gives its assignments.
+const LOOP_DESCRIPTION: &str = "Managed by Terraform from amlauth_workspace_posture";
 
 fn storage(name: &str) -> String {
     format!(
@@ -212,10 +214,19 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
     assert_eq!(codes(&v), vec!["missing_role_assignment"; 7], "{v}");
     assert_eq!(v["secure"], false);
 
-    // Grant them as the example's azurerm_role_assignment loop would: one PUT per entry with
-    // present = false (its for_each keys are unique). Two are granted differently to prove
-    // inheritance and covering roles count: cluster-b's AcrPull at the resource group, the
-    // workspace's reader role as Storage Blob Data Contributor.
+    let keys_before = loop_keys(&ws);
+    assert_eq!(
+        keys_before.len(),
+        7,
+        "the loop would create each: {keys_before:?}"
+    );
+
+    // Grant them as the example's azurerm_role_assignment loop would: one PUT per for_each
+    // entry, with the loop's description. Two are granted outside the loop instead, which
+    // also proves that inheritance and covering roles count: cluster-b's AcrPull at the
+    // resource group, the workspace's reader role as Storage Blob Data Contributor.
+    assert!(example.contains(&format!("\"{LOOP_DESCRIPTION}\"")));
+    let mut outside = Vec::new();
     for r in &reqs {
         let scope = r["scope"].as_str().expect("scope");
         let principal = r["principal_id"].as_str().expect("principal");
@@ -227,13 +238,18 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
             "{r}"
         );
         let guid = role_id.rsplit('/').next().expect("guid");
-        let reason = r["reason"].as_str().unwrap_or_default();
+        let key = format!(
+            "{scope}|{}|{principal}",
+            r["role_definition_name"].as_str().unwrap_or_default()
+        );
         if guid == ACR_PULL && same(principal, &cluster_b) {
-            assign(&emu, &emu::rg(), ACR_PULL, principal, reason);
+            assign(&emu, &emu::rg(), ACR_PULL, principal, "platform team");
+            outside.push(key);
         } else if guid == BLOB_READER && same(principal, &ws_sai) {
-            assign(&emu, scope, BLOB_CONTRIBUTOR, principal, reason);
+            assign(&emu, scope, BLOB_CONTRIBUTOR, principal, "platform team");
+            outside.push(key);
         } else {
-            assign(&emu, scope, guid, principal, reason);
+            assign(&emu, scope, guid, principal, LOOP_DESCRIPTION);
         }
     }
 
@@ -243,7 +259,18 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
     assert_eq!(v["secure"], true);
     let reqs = required(&v);
     assert_eq!(reqs.len(), 7, "{v}");
-    assert!(reqs.iter().all(|r| r["present"] == true), "{v}");
+    assert!(reqs.iter().all(|r| r["granted"] == true), "{v}");
+    // The loop keeps its own five (they stay `present = false`, so a real loop would not
+    // destroy them) and lets go of the two granted outside it.
+    let keys_after = loop_keys(&ws);
+    let mut want: Vec<String> = keys_before
+        .iter()
+        .filter(|k| !outside.contains(k))
+        .cloned()
+        .collect();
+    want.sort();
+    assert_eq!(outside.len(), 2);
+    assert_eq!(keys_after, want, "{v}");
     // The check passes and nothing is left to change.
     let (code, out) = ws.plan_code();
     assert_eq!(code, 0, "{out}");
@@ -251,6 +278,14 @@ fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
         !out.combined().contains("Check block assertion failed"),
         "{out}"
     );
+}
+
+/// The example's `role_assignment_keys` output: the for_each keys of its role assignment loop.
+fn loop_keys(ws: &TfWorkspace) -> Vec<String> {
+    let out = ws.ok(&["output", "-json", "role_assignment_keys"]);
+    let mut keys: Vec<String> = serde_json::from_str(&out.stdout).expect("keys");
+    keys.sort();
+    keys
 }
 
 /// ws-one with the registry admin off and private, cluster-a holding a system-assigned

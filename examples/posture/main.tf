@@ -59,8 +59,25 @@ resource "amlauth_datastore_access" "this" {
   service_data_access_identity = "WorkspaceSystemAssignedIdentity"
 }
 
+locals {
+  # The description the role assignment loop (role_assignments.tf) gives what it creates.
+  # The data source counts those assignments as granted but keeps their entries
+  # `present = false`, so the loop keeps managing them instead of destroying them once they
+  # exist. Keep it constant: azurerm replaces an assignment whose description changes.
+  posture_assignment_description = "Managed by Terraform from amlauth_workspace_posture"
+}
+
 data "amlauth_workspace_posture" "this" {
-  workspace_id = var.workspace_id
+  workspace_id                   = var.workspace_id
+  managed_assignment_description = local.posture_assignment_description
+}
+
+# The role assignments the loop in role_assignments.tf manages, by for_each key.
+locals {
+  posture_role_assignments = {
+    for r in data.amlauth_workspace_posture.this.required_role_assignments :
+    "${r.scope}|${r.role_definition_name}|${r.principal_id}" => r if !r.present
+  }
 }
 
 # Plan and apply print a warning (never an error) while findings exist.
@@ -80,4 +97,8 @@ output "secure" {
 
 output "findings" {
   value = data.amlauth_workspace_posture.this.findings
+}
+
+output "role_assignment_keys" {
+  value = keys(local.posture_role_assignments)
 }

@@ -16,14 +16,14 @@ provider "azurerm" {
 }
 
 resource "azurerm_role_assignment" "posture" {
-  for_each = {
-    for r in data.amlauth_workspace_posture.this.required_role_assignments :
-    "${r.scope}|${r.role_definition_name}|${r.principal_id}" => r if !r.present
-  }
+  # { for r in data.amlauth_workspace_posture.this.required_role_assignments :
+  #   "${r.scope}|${r.role_definition_name}|${r.principal_id}" => r if !r.present }
+  for_each           = local.posture_role_assignments
   scope              = each.value.scope
   role_definition_id = each.value.role_definition_id
   principal_id       = each.value.principal_id
   # Every principal the posture lists is a managed identity.
   principal_type = "ServicePrincipal"
-  description    = each.value.reason
+  # Marks the assignment as this loop's own (see main.tf).
+  description = local.posture_assignment_description
 }

@@ -35,6 +35,7 @@ use roles::RequiredRole;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostureModel {
     pub workspace_id: Field<String>,
+    pub managed_assignment_description: Field<String>,
     pub findings: Field<Vec<Finding>>,
     pub required_role_assignments: Field<Vec<RequiredRole>>,
     pub secure: Field<bool>,
@@ -45,6 +46,7 @@ impl Model for PostureModel {
         let o = ObjectReader::new(v, AttributePath::root())?;
         Ok(Self {
             workspace_id: o.field("workspace_id")?,
+            managed_assignment_description: o.field("managed_assignment_description")?,
             findings: o.field("findings")?,
             required_role_assignments: o.field("required_role_assignments")?,
             secure: o.field("secure")?,
@@ -54,6 +56,10 @@ impl Model for PostureModel {
     fn to_value(&self) -> Value {
         ObjectBuilder::new()
             .field("workspace_id", &self.workspace_id)
+            .field(
+                "managed_assignment_description",
+                &self.managed_assignment_description,
+            )
             .field("findings", &self.findings)
             .field("required_role_assignments", &self.required_role_assignments)
             .field("secure", &self.secure)
@@ -73,6 +79,11 @@ pub fn schema() -> Schema {
                 .describe("ARM id of the workspace."),
         )
         .attribute(
+            Attribute::string("managed_assignment_description")
+                .optional()
+                .describe("The `description` your `azurerm_role_assignment` loop over `required_role_assignments` gives the assignments it creates. An assignment with exactly this description counts as granted (`granted`, `findings`, `secure`) but does not make its entry `present`, so the loop keeps it instead of planning to destroy it once it exists."),
+        )
+        .attribute(
             Attribute::new("findings", Type::List(Box::new(Finding::value_type())))
                 .computed()
                 .describe("What is not finished or not secure: `code`, `severity` (`high` or `medium`), `resource_id`, `message`, `remediation`. See the page for every code."),
@@ -83,7 +94,7 @@ pub fn schema() -> Schema {
                 Type::List(Box::new(RequiredRole::value_type())),
             )
             .computed()
-            .describe("Role assignments the set-up needs: `principal_id`, `principal_kind`, `role_definition_name`, `role_definition_id`, `scope`, `reason`, `present`."),
+            .describe("Role assignments the set-up needs: `principal_id`, `principal_kind`, `role_definition_name`, `role_definition_id`, `scope`, `reason`, `granted`, `present`."),
         )
         .attribute(
             Attribute::bool("secure")
@@ -108,10 +119,20 @@ impl DataSource for WorkspacePosture {
     async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
         let raw = config.workspace_id.known().cloned().unwrap_or_default();
         let ws = read_workspace(ctx, &raw, "workspace_id").await?;
-        let eval = read::assess(&ws.client, &raw, &ws.id, &ws.body, &ws.call).await;
+        let managed = config.managed_assignment_description.known().cloned();
+        let eval = read::assess(
+            &ws.client,
+            &raw,
+            &ws.id,
+            &ws.body,
+            managed.as_deref(),
+            &ws.call,
+        )
+        .await;
         let secure = !eval.findings.iter().any(Finding::is_high);
         Ok(PostureModel {
             workspace_id: Field::Known(raw),
+            managed_assignment_description: config.managed_assignment_description,
             findings: Field::Known(eval.findings),
             required_role_assignments: Field::Known(eval.required),
             secure: Field::Known(secure),

@@ -27,6 +27,7 @@ pub async fn assess(
     raw_id: &str,
     id: &ResourceId,
     ws: &serde_json::Value,
+    managed_description: Option<&str>,
     call: &CallContext,
 ) -> Evaluation {
     let workspace = WorkspaceFacts::from_arm(
@@ -103,7 +104,7 @@ pub async fn assess(
         }
     }
     let listed: BTreeMap<String, ScopeAssignments> = scopes.into_iter().zip(listings).collect();
-    settle_assignments(&mut eval, &listed);
+    settle_assignments(&mut eval, &listed, managed_description);
     eval
 }
 

@@ -82,6 +82,10 @@ pub struct RequiredRole {
     pub role_definition_id: String,
     pub scope: String,
     pub reason: String,
+    /// Some assignment grants it.
+    pub granted: bool,
+    /// An assignment other than one the configuration's own loop created grants it (see
+    /// `managed_assignment_description`); without that setting, the same as `granted`.
     pub present: bool,
 }
 
@@ -100,6 +104,7 @@ impl RequiredRole {
             .iter()
             .map(|k| (k.to_string(), Type::String))
             .collect();
+        attrs.insert("granted".into(), Type::Bool);
         attrs.insert("present".into(), Type::Bool);
         Type::Object(attrs)
     }
@@ -125,6 +130,7 @@ impl FromValue for RequiredRole {
             role_definition_id: s("role_definition_id")?,
             scope: s("scope")?,
             reason: s("reason")?,
+            granted: o.field::<bool>("granted")?.into_known().unwrap_or(false),
             present: o.field::<bool>("present")?.into_known().unwrap_or(false),
         })
     }
@@ -140,6 +146,7 @@ impl ToValue for RequiredRole {
             .value("role_definition_id", s(&self.role_definition_id))
             .value("scope", s(&self.scope))
             .value("reason", s(&self.reason))
+            .value("granted", Value::Bool(self.granted))
             .value("present", Value::Bool(self.present))
             .build()
     }
@@ -151,6 +158,7 @@ pub struct Assignment {
     pub scope: String,
     pub principal_id: String,
     pub role_guid: String,
+    pub description: Option<String>,
 }
 
 impl Assignment {
@@ -162,6 +170,7 @@ impl Assignment {
             scope: s("scope")?,
             principal_id: s("principalId")?,
             role_guid: role_guid(&s("roleDefinitionId")?),
+            description: s("description"),
         })
     }
 }
@@ -183,20 +192,31 @@ pub fn covers_scope(ancestor: &str, scope: &str) -> bool {
 }
 
 /// Whether one of `assignments` grants `required` (same principal, the role or one covering
-/// it, at the scope or a parent scope).
-pub fn is_granted(required: &RequiredRole, assignments: &[Assignment]) -> bool {
+/// it, at the scope or a parent scope), and whether one that does is not described as
+/// `managed` (an assignment the configuration's own loop created): `(granted, present)`.
+pub fn grant_state(
+    required: &RequiredRole,
+    assignments: &[Assignment],
+    managed: Option<&str>,
+) -> (bool, bool) {
     let guid = role_guid(&required.role_definition_id);
     let covering: Vec<&str> = spec(&guid)
         .map(|s| s.covered_by.to_vec())
         .unwrap_or_default();
-    assignments.iter().any(|a| {
+    let mut granting = assignments.iter().filter(|a| {
         a.principal_id.eq_ignore_ascii_case(&required.principal_id)
             && (a.role_guid == guid
                 || covering
                     .iter()
                     .any(|c| c.eq_ignore_ascii_case(&a.role_guid)))
             && covers_scope(&a.scope, &required.scope)
-    })
+    });
+    let mut granted = false;
+    let present = granting.any(|a| {
+        granted = true;
+        managed.is_none_or(|m| a.description.as_deref() != Some(m))
+    });
+    (granted, present)
 }
 
 /// The documentation's role table, generated from [`ROLES`].
@@ -235,6 +255,7 @@ mod tests {
             ),
             scope: scope.into(),
             reason: String::new(),
+            granted: false,
             present: false,
         }
     }
@@ -244,11 +265,35 @@ mod tests {
             scope: scope.into(),
             principal_id: principal.into(),
             role_guid: role.into(),
+            description: None,
         }
     }
 
     const REG: &str =
         "/subscriptions/S/resourceGroups/RG/providers/Microsoft.ContainerRegistry/registries/acr";
+
+    fn is_granted(r: &RequiredRole, a: &[Assignment]) -> bool {
+        grant_state(r, a, None).0
+    }
+
+    #[test]
+    fn an_assignment_described_as_managed_grants_but_is_not_present() {
+        let r = req("abc", ACR_PULL, REG);
+        let mut loop_made = assignment("abc", ACR_PULL, REG);
+        loop_made.description = Some("managed".into());
+        assert_eq!(grant_state(&r, &[loop_made.clone()], None), (true, true));
+        assert_eq!(
+            grant_state(&r, &[loop_made.clone()], Some("managed")),
+            (true, false)
+        );
+        // Also granted by someone else: present, so the loop lets go of its own.
+        let other = assignment("abc", ACR_PULL, "/subscriptions/s");
+        assert_eq!(
+            grant_state(&r, &[loop_made, other], Some("managed")),
+            (true, true)
+        );
+        assert_eq!(grant_state(&r, &[], Some("managed")), (false, false));
+    }
 
     #[test]
     fn parent_scopes_and_covering_roles_grant_case_insensitively() {

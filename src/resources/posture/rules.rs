@@ -7,7 +7,7 @@ use super::super::identity::NONE;
 use super::facts::{Facts, Principal, WorkspaceFacts};
 use super::findings::{Code, Finding};
 use super::roles::{
-    ACR_PULL, Assignment, BLOB_DATA_READER, CONTRIBUTOR, RequiredRole, built_in_name, is_granted,
+    ACR_PULL, Assignment, BLOB_DATA_READER, CONTRIBUTOR, RequiredRole, built_in_name, grant_state,
     scope_eq,
 };
 
@@ -37,6 +37,7 @@ impl Evaluation {
             ),
             scope: scope.to_string(),
             reason,
+            granted: false,
             present: false,
         };
         match self.required.iter_mut().find(|x| x.same_target(&r)) {
@@ -297,16 +298,21 @@ pub fn evaluate(facts: &Facts) -> Evaluation {
 /// What listing the role assignments at one scope gave.
 pub type ScopeAssignments = Result<Vec<Assignment>, String>;
 
-/// Settles `present` on every requirement from the assignments listed per scope (keys as
-/// given by [`Evaluation::scopes`]), adds `missing_role_assignment` and
+/// Settles `granted` and `present` on every requirement from the assignments listed per
+/// scope (keys as given by [`Evaluation::scopes`]; `managed` is the description of the
+/// assignments the configuration's own loop creates), adds `missing_role_assignment` and
 /// `cannot_read_role_assignments` findings, and orders everything.
-pub fn settle_assignments(e: &mut Evaluation, listed: &BTreeMap<String, ScopeAssignments>) {
+pub fn settle_assignments(
+    e: &mut Evaluation,
+    listed: &BTreeMap<String, ScopeAssignments>,
+    managed: Option<&str>,
+) {
     for r in &mut e.required {
         let found = listed.iter().find(|(s, _)| scope_eq(s, &r.scope));
         match found.map(|(_, v)| v) {
             Some(Ok(assignments)) => {
-                r.present = is_granted(r, assignments);
-                if !r.present {
+                (r.granted, r.present) = grant_state(r, assignments, managed);
+                if !r.granted {
                     e.findings.push(Finding::new(
                         Code::MissingRoleAssignment,
                         &r.scope,
@@ -321,8 +327,8 @@ pub fn settle_assignments(e: &mut Evaluation, listed: &BTreeMap<String, ScopeAss
                     ));
                 }
             }
-            // Reported once per scope below; never counted as present.
-            Some(Err(_)) | None => r.present = false,
+            // Reported once per scope below; never counted as granted.
+            Some(Err(_)) | None => (r.granted, r.present) = (false, false),
         }
     }
     for (scope, result) in listed {

@@ -101,6 +101,7 @@ fn grant_all(e: &Evaluation) -> Vec<Assignment> {
             scope: r.scope.to_ascii_uppercase(),
             principal_id: r.principal_id.to_ascii_uppercase(),
             role_guid: role_guid(&r.role_definition_id),
+            description: None,
         })
         .collect()
 }
@@ -151,7 +152,7 @@ fn fixed() -> Facts {
 #[test]
 fn insecure_setup_yields_the_documented_findings_and_no_requirements() {
     let mut e = evaluate(&insecure());
-    settle_assignments(&mut e, &BTreeMap::new());
+    settle_assignments(&mut e, &BTreeMap::new(), None);
     assert_eq!(
         codes(&e),
         vec![
@@ -199,15 +200,15 @@ fn fixed_setup_requires_acrpull_and_blob_reader_then_is_clean_once_granted() {
     // Nothing assigned: one missing_role_assignment per requirement.
     let mut none = evaluate(&fixed());
     let listed = listed_with(&none, vec![]);
-    settle_assignments(&mut none, &listed);
+    settle_assignments(&mut none, &listed, None);
     assert_eq!(codes(&none), vec!["missing_role_assignment"; 3]);
     assert!(none.required.iter().all(|r| !r.present));
 
     // All granted (spelled in another case): clean.
     let listed = listed_with(&e, grant_all(&e));
-    settle_assignments(&mut e, &listed);
+    settle_assignments(&mut e, &listed, None);
     assert!(e.findings.is_empty(), "{:?}", e.findings);
-    assert!(e.required.iter().all(|r| r.present));
+    assert!(e.required.iter().all(|r| r.present && r.granted));
 }
 
 #[test]
@@ -215,7 +216,7 @@ fn an_unreadable_scope_is_a_finding_not_a_pass() {
     let mut e = evaluate(&fixed());
     let mut listed = listed_with(&e, grant_all(&e));
     listed.insert(acr_id(), Err("403 AuthorizationFailed".into()));
-    settle_assignments(&mut e, &listed);
+    settle_assignments(&mut e, &listed, None);
     assert_eq!(codes(&e), vec!["cannot_read_role_assignments"]);
     assert_eq!(e.findings[0].resource_id, acr_id());
     assert!(e.findings[0].message.contains("403"));
