@@ -114,7 +114,7 @@ pub static RULES: &[Rule] = &[
         severity: Severity::High,
         rule: "The registry's admin account is off and its `publicNetworkAccess` is `Disabled`, and the workspace names no `imageBuildCompute`: Azure ML cannot build environment images on the registry.",
         remediation: "Set the workspace's image build compute to a compute cluster (`properties.imageBuildCompute`).",
-        source: "Article: \"Scenario: Azure Container Registry without admin user\" and the private-registry image build requirement.",
+        source: "Azure ML docs on a registry behind a private network: it cannot build images itself, so `imageBuildCompute` must name the compute cluster that builds them.",
     },
     Rule {
         code: Code::ImageBuildComputeNotFound,
@@ -122,7 +122,7 @@ pub static RULES: &[Rule] = &[
         severity: Severity::High,
         rule: "The workspace's `imageBuildCompute` names a compute that does not exist in the workspace.",
         remediation: "Point `imageBuildCompute` at an existing compute cluster of the workspace.",
-        source: "Service: image builds fail when the named compute is missing.",
+        source: "Inferred from the rule above (the named compute does the build), not from a documented error.",
     },
     Rule {
         code: Code::MissingRoleAssignment,
