@@ -21,8 +21,8 @@ use async_trait::async_trait;
 
 use crate::azure::ResourceId;
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostics, Field, Model, ObjectBuilder, ObjectReader,
-    Schema,
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ObjectBuilder,
+    ObjectReader, Schema,
 };
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
@@ -129,6 +129,14 @@ impl DataSource for WorkspacePosture {
             &ws.call,
         )
         .await;
+        // A stopped read turned its unfinished reads into findings: report the stop instead.
+        if ctx.cancel.is_cancelled() {
+            return Err(Diagnostic::error(
+                "Read cancelled",
+                "Terraform asked the provider to stop before the posture was read",
+            )
+            .into());
+        }
         let secure = !eval.findings.iter().any(Finding::is_high);
         Ok(PostureModel {
             workspace_id: Field::Known(raw),
