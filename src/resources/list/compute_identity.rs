@@ -15,7 +15,7 @@ use crate::resources::compute_identity::{ComputeIdentity, IDENTITY_COMPUTE_TYPES
 pub struct ComputeIdentityList;
 
 /// The `workspace_id` argument of the lists of a workspace's children.
-pub(super) fn workspace_scope(describe: &str) -> Block {
+pub(super) fn workspace_scope(describe: &str, children: &str) -> Block {
     Block::new().describe(describe).attribute(
         Attribute::string("workspace_id")
             .required()
@@ -23,7 +23,9 @@ pub(super) fn workspace_scope(describe: &str) -> Block {
                 "an Azure ML workspace",
                 ResourceId::ml_workspace,
             ))
-            .describe("ARM id of the Azure ML workspace."),
+            .describe(format!(
+                "ARM id of the Azure ML workspace whose {children} to list."
+            )),
     )
 }
 
@@ -47,6 +49,7 @@ impl ArmListSpec for ComputeIdentityList {
     fn config_block(&self) -> Block {
         workspace_scope(
             "Lists the computes of an Azure ML workspace that can have a managed identity (compute clusters, compute instances, Kubernetes computes).",
+            "computes",
         )
     }
 

@@ -19,7 +19,10 @@ impl ArmListSpec for DatastoreAccessList {
     }
 
     fn config_block(&self) -> Block {
-        workspace_scope("Lists the datastores of an Azure ML workspace.")
+        workspace_scope(
+            "Lists the datastores of an Azure ML workspace.",
+            "datastores",
+        )
     }
 
     fn collection(&self, c: &ScopeConfig) -> Result<Collection, Diagnostics> {
