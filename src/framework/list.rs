@@ -319,10 +319,10 @@ impl Lists {
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let prepared = self.entry(type_name).and_then(|e| {
             let v = decode(config, &e.ty, &e.schema.block)?;
-            e.imp.validate(&e.schema, &v).check()?;
-            Ok((e.clone(), v))
+            let warnings = e.imp.validate(&e.schema, &v).check()?;
+            Ok((e.clone(), v, warnings))
         });
-        let (entry, config) = match prepared {
+        let (entry, config, mut diags) = match prepared {
             Ok(p) => p,
             Err(diags) => {
                 // The buffer is empty, so this cannot fail for lack of room.
@@ -347,7 +347,7 @@ impl Lists {
                 .imp
                 .list(&ctx, &config, include_resource, limit, &mut sink)
                 .await;
-            let mut diags = ctx.take_warnings();
+            diags.extend(ctx.take_warnings());
             if let Err(d) = outcome {
                 diags.extend(d);
             }
