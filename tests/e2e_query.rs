@@ -204,6 +204,26 @@ fn generated_configuration_imports_with_a_no_change_plan_tf_1_15() {
         objects,
         "{generated}"
     );
+    // The generated blocks carry the state the list read: every other cluster has a
+    // system-assigned identity, the others none; the three workspaces are SystemAssigned.
+    let lines_equal = |text: &str| generated.lines().filter(|l| flat(l) == text).count();
+    let system_computes = (0..MANY).filter(|i| i % 2 == 0).count();
+    assert_eq!(
+        lines_equal("type = \"SystemAssigned\""),
+        system_computes + 3,
+        "{generated}"
+    );
+    assert_eq!(
+        lines_equal("type = \"None\""),
+        MANY - system_computes,
+        "{generated}"
+    );
+    assert_eq!(
+        lines_equal("enabled = true"),
+        2,
+        "both registries' admin accounts: {generated}"
+    );
+
     // Azure never returns a datastore's stored secret, so Terraform writes
     // `account_key_wo = null # sensitive` for the account-key datastores, and the plan says
     // which line needs it; the write-only value then imports with no change.
