@@ -209,7 +209,14 @@ impl Provider for AmlAuthProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        vec![Arc::new(super::workspace_data::WorkspaceData)]
+        vec![
+            Arc::new(super::workspace_data::WorkspaceData),
+            Arc::new(super::posture::WorkspacePosture),
+        ]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::list::DynListResource>> {
+        super::list::all()
     }
 }
 
