@@ -9,6 +9,12 @@ use amlauth::plugin::{self, Command, ProtocolVersion};
 use amlauth::resources::AmlAuthProvider;
 use tonic::service::Routes;
 
+// musl's own malloc is slow on the TLS, gRPC and JSON paths; the static musl release uses mimalloc
+// (docs/performance.md). glibc builds keep glibc's malloc.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // One thread: the provider is I/O-bound (ARM calls, gRPC), and every worker thread costs start-up
 // time and a malloc arena of resident memory in each of the several processes Terraform starts.
 #[tokio::main(flavor = "current_thread")]
