@@ -42,8 +42,10 @@ say() { printf '==> %s\n' "$*"; }
 
 triple_of() {
   case $1 in
-    linux_amd64) echo x86_64-unknown-linux-gnu ;;
-    linux_arm64) echo aarch64-unknown-linux-gnu ;;
+    # Linux: static musl executables (no dynamic loader, no shared library to load at start-up,
+    # any distribution; mimalloc as the allocator, src/main.rs). See docs/performance.md.
+    linux_amd64) echo x86_64-unknown-linux-musl ;;
+    linux_arm64) echo aarch64-unknown-linux-musl ;;
     darwin_amd64) echo x86_64-apple-darwin ;;
     darwin_arm64) echo aarch64-apple-darwin ;;
     windows_amd64) echo x86_64-pc-windows-gnu ;;
@@ -108,14 +110,10 @@ for platform in $platforms; do
         "CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=-Clink-arg=-F$stubs")
       ;;
   esac
-  # glibc 2.17 (RHEL 7 and later, Rust's own minimum): Zig links against that version's symbols
-  # instead of the newest, so the binary runs on the old distributions enterprise agents use.
-  zig_target=$triple
-  case $triple in *-linux-gnu) zig_target=$triple.2.17 ;; esac
-  say "building $platform ($zig_target, profile $profile)"
+  say "building $platform ($triple, profile $profile)"
   start=$(date +%s)
   if ! "${extra[@]}" nice -n 10 cargo zigbuild --locked --quiet --profile "$profile" \
-      --bin "$name" --target "$zig_target" >"$log" 2>&1; then
+      --bin "$name" --target "$triple" >"$log" 2>&1; then
     say "cannot build $platform: cargo zigbuild failed (last lines of $log):"
     tail -n 15 "$log" | sed 's/^/    /'
     failed+=("$platform")
