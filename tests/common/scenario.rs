@@ -337,3 +337,36 @@ pub fn apply_through_throttling(ws: &TfWorkspace, emu: &Emu, method: &str, path:
         emu.arm_calls()
     );
 }
+
+/// Applies while the next `method path` write is accepted but its operation ends `Failed` with
+/// `code` and `message`: the apply fails and Azure's message reaches the user. The fault is
+/// cleared afterwards.
+pub fn apply_with_failed_operation(
+    ws: &TfWorkspace,
+    emu: &Emu,
+    (method, path): (&str, &str),
+    code: &str,
+    message: &str,
+) -> TfOutput {
+    emu.fault(
+        serde_json::json!({"method": method, "path": path, "times": 1,
+        "action": {"kind": "failAsync", "code": code, "message": message}}),
+    );
+    let out = ws.try_apply();
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        super::flat(&out.combined()).contains(message),
+        "Azure's message reaches the user:\n{out}"
+    );
+    emu.clear_faults();
+    out
+}
+
+impl TfWorkspace {
+    /// `validate`, asserting it fails; its output with line wrapping undone (see `flat`).
+    pub fn validate_errors(&self) -> String {
+        let out = self.run(&["validate", "-no-color"]);
+        assert_ne!(out.code, 0, "{out}");
+        super::flat(&out.combined())
+    }
+}
