@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::framework::{Diagnostics, FromValue, ObjectBuilder, ObjectReader, ToValue};
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::framework::Model;
+use crate::value::Type;
 
-use super::common::{jget, jstr, keep_id_casing};
+use crate::azure::ResourceId;
+
+use super::common::{jget, jstr};
 
 pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
 pub const USER_ASSIGNED: &str = "UserAssigned";
@@ -48,7 +49,7 @@ pub fn has_user(t: &str) -> bool {
 }
 
 /// Principal and client id of one attached user-assigned identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Model)]
 pub struct UserIdentityInfo {
     pub principal_id: Option<String>,
     pub client_id: Option<String>,
@@ -67,27 +68,31 @@ impl UserIdentityInfo {
     }
 }
 
-impl FromValue for UserIdentityInfo {
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, path.clone())?;
-        Ok(Self {
-            principal_id: o.field::<String>("principal_id")?.into_known(),
-            client_id: o.field::<String>("client_id")?.into_known(),
-        })
+/// A user-assigned identity id as state records it: as the user wrote it (`known`) when equal
+/// ignoring case, else in ARM's documented spelling. ARM answers the keys of
+/// `userAssignedIdentities` (and `primaryUserAssignedIdentity`) fully lower-cased, while
+/// configurations (and azurerm's `azurerm_user_assigned_identity.id`) spell `resourceGroups`,
+/// `Microsoft.ManagedIdentity` and `userAssignedIdentities` so: an id the user never wrote (after
+/// an import, or attached out of band) would otherwise plan a casing-only change. Names keep
+/// the casing Azure returned. (The runtime re-spells attributes against the prior state and
+/// plan; this also covers the keys of the computed `user_assigned_identities` map, which have
+/// no prior value on create.)
+pub fn spell_uai_id(known: &BTreeSet<String>, id: &str) -> String {
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(id)) {
+        return k.clone();
+    }
+    match ResourceId::user_assigned_identity(id) {
+        Ok(r) => ResourceId::new_user_assigned_identity(
+            r.subscription(),
+            r.resource_group().unwrap_or_default(),
+            r.name(),
+        )
+        .to_string(),
+        Err(_) => id.to_string(),
     }
 }
 
-impl ToValue for UserIdentityInfo {
-    fn to_value(&self) -> Value {
-        let s = |o: &Option<String>| o.clone().map(Value::String).unwrap_or(Value::Null);
-        ObjectBuilder::new()
-            .value("principal_id", s(&self.principal_id))
-            .value("client_id", s(&self.client_id))
-            .build()
-    }
-}
-
-/// The identity as read from ARM, with ids spelled as the user wrote them where equal.
+/// The identity as read from ARM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteIdentity {
     pub type_: String,
@@ -97,8 +102,8 @@ pub struct RemoteIdentity {
 }
 
 impl RemoteIdentity {
-    /// Reads `identity` from a resource body; `known_ids` are the user's spellings.
-    pub fn from_arm(resource: &Json, known_ids: &BTreeSet<String>) -> Self {
+    /// Reads `identity` from a resource body, ids as Azure spells them.
+    pub fn from_arm(resource: &Json) -> Self {
         let Some(identity) = jget(resource, "identity") else {
             return Self {
                 type_: "None".into(),
@@ -112,7 +117,7 @@ impl RemoteIdentity {
         if let Some(map) = jget(identity, "userAssignedIdentities").and_then(Json::as_object) {
             for (id, info) in map {
                 user_assigned.insert(
-                    keep_id_casing(known_ids, id),
+                    id.clone(),
                     UserIdentityInfo {
                         principal_id: jstr(info, &["principalId"]),
                         client_id: jstr(info, &["clientId"]),
@@ -130,6 +135,16 @@ impl RemoteIdentity {
             user_assigned,
             type_,
         }
+    }
+
+    /// The same identity with user-assigned ids spelled as state records them
+    /// ([`spell_uai_id`]).
+    pub fn spelled(mut self, known: &BTreeSet<String>) -> Self {
+        self.user_assigned = std::mem::take(&mut self.user_assigned)
+            .into_iter()
+            .map(|(id, info)| (spell_uai_id(known, &id), info))
+            .collect();
+        self
     }
 
     pub fn user_ids(&self) -> BTreeSet<String> {
@@ -172,14 +187,17 @@ mod tests {
     }
 
     #[test]
-    fn reads_recased_identity_keeping_user_spelling() {
-        let user: BTreeSet<String> = ["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/One".to_string()].into();
+    fn reads_recased_identity_in_arms_documented_spelling() {
+        let canonical: BTreeSet<String> = ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/one".to_string()].into();
         let body = json!({"identity": {"type": "SystemAssigned, UserAssigned", "principalId": "p", "tenantId": "t",
             "userAssignedIdentities": {"/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/one": {"principalId": "up", "clientId": "uc"}}}});
-        let r = RemoteIdentity::from_arm(&body, &user);
+        let r = RemoteIdentity::from_arm(&body).spelled(&BTreeSet::new());
         assert_eq!(r.type_, BOTH);
         assert_eq!(r.principal_id.as_deref(), Some("p"));
-        assert_eq!(r.user_ids(), user);
+        assert_eq!(r.user_ids(), canonical);
+        let user: BTreeSet<String> = ["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/One".to_string()].into();
+        let r = RemoteIdentity::from_arm(&body).spelled(&user);
+        assert_eq!(r.user_ids(), user, "the user's spelling wins");
         let info = r.user_assigned.values().next().unwrap();
         assert_eq!(info.client_id.as_deref(), Some("uc"));
     }

@@ -8,6 +8,7 @@ pub mod configure;
 pub mod datastore_access;
 pub mod identity;
 pub mod provider;
+pub mod setting;
 pub mod workspace_data;
 pub mod workspace_identity;
 
