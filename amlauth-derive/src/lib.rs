@@ -3,8 +3,11 @@
 //! Rust cannot spell it), so an attribute name is written once; the schema-walk test in
 //! `src/resources/provider.rs` checks every schema against its model.
 //!
-//! Generated: `FromValue` / `ToValue` (nested objects), `Model` (the root object),
-//! `Model::ATTRIBUTES`, and, when the struct marks its `#[model(id)]`, `#[model(target)]` and
+//! A `#[model(flatten)]` field is a struct (itself `#[derive(Model)]`) whose attributes sit in this
+//! object, for attribute groups several models share.
+//!
+//! Generated: `ModelFields` (the fields read from and written to an object), `FromValue` /
+//! `ToValue` (nested objects), `Model` (the root object), and, when the struct marks its `#[model(id)]`, `#[model(target)]` and
 //! `#[model(timeouts)]` fields, `SettingModel` (see `src/resources/setting.rs`).
 
 use proc_macro::TokenStream;
@@ -48,8 +51,12 @@ fn field_specs(input: &DeriveInput) -> syn::Result<Vec<FieldSpec>> {
                     role = Some("target");
                 } else if meta.path.is_ident("timeouts") {
                     role = Some("timeouts");
+                } else if meta.path.is_ident("flatten") {
+                    role = Some("flatten");
                 } else {
-                    return Err(meta.error("expected `name = \"…\"`, `id`, `target` or `timeouts`"));
+                    return Err(meta.error(
+                        "expected `name = \"…\"`, `id`, `target`, `timeouts` or `flatten`",
+                    ));
                 }
                 Ok(())
             })?;
@@ -73,8 +80,23 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let ty = &input.ident;
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
     let fw = quote!(::amlauth::framework);
-    let idents: Vec<&Ident> = specs.iter().map(|s| &s.ident).collect();
-    let names: Vec<&String> = specs.iter().map(|s| &s.name).collect();
+    // A `#[model(flatten)]` field is a struct whose attributes sit in this object.
+    let reads = specs.iter().map(|s| {
+        let (ident, name) = (&s.ident, &s.name);
+        if s.role == Some("flatten") {
+            quote!(#ident: #fw::model::ModelFields::read_fields(o)?)
+        } else {
+            quote!(#ident: #fw::model::ModelField::read(o, #name)?)
+        }
+    });
+    let writes = specs.iter().map(|s| {
+        let (ident, name) = (&s.ident, &s.name);
+        if s.role == Some("flatten") {
+            quote!(let b = #fw::model::ModelFields::write_fields(&self.#ident, b);)
+        } else {
+            quote!(let b = b.value(#name, #fw::model::ModelField::write(&self.#ident));)
+        }
+    });
 
     let role = |r: &str| specs.iter().find(|s| s.role == Some(r)).map(|s| &s.ident);
     let target_name = specs
@@ -103,29 +125,36 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
 
     Ok(quote! {
+        impl #impl_g #fw::model::ModelFields for #ty #ty_g #where_g {
+            fn read_fields(
+                o: &#fw::ObjectReader<'_>,
+            ) -> ::std::result::Result<Self, #fw::Diagnostics> {
+                Ok(Self { #( #reads, )* })
+            }
+
+            fn write_fields(&self, b: #fw::ObjectBuilder) -> #fw::ObjectBuilder {
+                #( #writes )*
+                b
+            }
+        }
+
         impl #impl_g #fw::FromValue for #ty #ty_g #where_g {
             fn from_value(
                 v: &::amlauth::value::Value,
                 path: &::amlauth::value::path::AttributePath,
             ) -> ::std::result::Result<Self, #fw::Diagnostics> {
                 let o = #fw::ObjectReader::new(v, path.clone())?;
-                Ok(Self {
-                    #( #idents: #fw::model::ModelField::read(&o, #names)?, )*
-                })
+                #fw::model::ModelFields::read_fields(&o)
             }
         }
 
         impl #impl_g #fw::ToValue for #ty #ty_g #where_g {
             fn to_value(&self) -> ::amlauth::value::Value {
-                #fw::ObjectBuilder::new()
-                    #( .value(#names, #fw::model::ModelField::write(&self.#idents)) )*
-                    .build()
+                #fw::model::ModelFields::write_fields(self, #fw::ObjectBuilder::new()).build()
             }
         }
 
-        impl #impl_g #fw::Model for #ty #ty_g #where_g {
-            const ATTRIBUTES: &'static [&'static str] = &[ #( #names ),* ];
-        }
+        impl #impl_g #fw::Model for #ty #ty_g #where_g {}
 
         #setting
     })

@@ -70,13 +70,18 @@ impl<T> From<Option<T>> for Field<T> {
 
 /// A Rust struct that maps to and from the root object of a schema (`#[derive(Model)]`).
 pub trait Model: FromValue + ToValue + Sized + Send + Sync {
-    /// The attribute (and block) names, in field order.
-    const ATTRIBUTES: &'static [&'static str];
-
     /// The model of a whole resource or data source object.
     fn from_root(v: &Value) -> Result<Self, Diagnostics> {
         <Self as FromValue>::from_value(v, &AttributePath::root())
     }
+}
+
+/// The fields of a model read from, and written to, an object (`#[derive(Model)]`); a
+/// `#[model(flatten)]` field of another model reads and writes its attributes in that model's
+/// object.
+pub trait ModelFields: Sized {
+    fn read_fields(o: &ObjectReader<'_>) -> Result<Self, Diagnostics>;
+    fn write_fields(&self, b: ObjectBuilder) -> ObjectBuilder;
 }
 
 /// How one model field reads its attribute from an object and writes it back.

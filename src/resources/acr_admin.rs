@@ -21,7 +21,7 @@ use super::common::{
     ACR_API_VERSION, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, id_validator, jget,
     jstr, parse_id, require_client,
 };
-use super::setting::{Setting, Write, WriteError};
+use super::setting::{Setting, Write, WriteError, id_attribute};
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct AcrAdminModel {
@@ -69,7 +69,7 @@ impl Setting for AcrAdmin {
                  the registry it creates; the secure setup disables it and pulls images with managed identities. \
                  Destroying this resource leaves the setting as it is.",
             )
-            .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The registry's ARM id."))
+            .attribute(id_attribute("The registry's ARM id."))
             .attribute(
                 Attribute::string("registry_id")
                     .optional()

@@ -13,7 +13,7 @@
 //! Read: 1 `GET` (no `identity` key and `{"type": "None"}` both read as no identity). Delete: no
 //! call.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -29,10 +29,10 @@ use crate::value::{Type, Value};
 
 use super::common::{DEFAULT_TIMEOUTS, id_validator, jstr, note_provisioning_state};
 use super::identity::{
-    NONE, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type,
-    has_user, identity_body, same_ids,
+    IdentityFields, NONE, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type,
+    has_user, identity_body,
 };
-use super::setting::{Setting, Write, WriteError};
+use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
 
 /// Compute types that carry a managed identity.
 pub const IDENTITY_COMPUTE_TYPES: &[&str] = &["AmlCompute", "ComputeInstance", "Kubernetes"];
@@ -43,12 +43,9 @@ pub struct ComputeIdentityModel {
     pub id: Field<String>,
     #[model(target)]
     pub compute_id: Field<String>,
-    #[model(name = "type")]
-    pub type_: Field<String>,
-    pub user_assigned_identity_ids: Field<BTreeSet<String>>,
-    pub principal_id: Field<String>,
-    pub tenant_id: Field<String>,
-    pub user_assigned_identities: Field<BTreeMap<String, UserIdentityInfo>>,
+    /// `type`, `user_assigned_identity_ids` and the computed identity attributes.
+    #[model(flatten)]
+    pub identity: IdentityFields,
     #[model(timeouts)]
     pub timeouts: Field<Timeouts>,
 }
@@ -103,14 +100,9 @@ impl Setting for ComputeIdentity {
                  or one or more user-assigned identities. The compute is updated with a full read-modify-write; \
                  every other setting is kept. Destroying this resource leaves the compute as it is.",
             )
-            .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The compute's ARM id."))
+            .attribute(id_attribute("The compute's ARM id."))
             .attribute(
-                Attribute::string("compute_id")
-                    .required()
-                    .arm_id()
-                    .requires_replace()
-                    .validate(id_validator("an Azure ML compute", ResourceId::ml_compute))
-                    .describe("ARM id of the compute (`…/workspaces/{ws}/computes/{name}`). Changing it replaces the resource."),
+                target_attribute("compute_id", "an Azure ML compute", ResourceId::ml_compute, "ARM id of the compute (`…/workspaces/{ws}/computes/{name}`). Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("type")
@@ -140,26 +132,8 @@ impl Setting for ComputeIdentity {
 
     /// State from a compute body, ids spelled as the user wrote them ([`super::identity::spell_uai_id`]).
     fn state(body: &Json, user: &ComputeIdentityModel) -> ComputeIdentityModel {
-        let known = user
-            .user_assigned_identity_ids
-            .known()
-            .cloned()
-            .unwrap_or_default();
-        let remote = RemoteIdentity::from_arm(body).spelled(&known);
         ComputeIdentityModel {
-            user_assigned_identity_ids: if remote.user_assigned.is_empty() {
-                Field::Null
-            } else {
-                Field::Known(remote.user_ids())
-            },
-            user_assigned_identities: if remote.user_assigned.is_empty() {
-                Field::Null
-            } else {
-                Field::Known(remote.user_assigned.clone())
-            },
-            principal_id: remote.principal_id.clone().into(),
-            tenant_id: remote.tenant_id.clone().into(),
-            type_: Field::Known(remote.type_),
+            identity: IdentityFields::from_arm(body, &user.identity.ids(), false),
             ..user.clone()
         }
     }
@@ -188,12 +162,8 @@ impl Setting for ComputeIdentity {
             .at(AttributePath::root().attr("compute_id"))
             .into());
         }
-        let t = planned.type_.known().cloned().unwrap_or_default();
-        let ids = planned
-            .user_assigned_identity_ids
-            .known()
-            .cloned()
-            .unwrap_or_default();
+        let t = planned.identity.type_.known().cloned().unwrap_or_default();
+        let ids = planned.identity.ids();
         tracing::info!(compute = %w.id, identity_type = %t, "replacing the compute identity with a full PUT");
         Ok(w.client
             .put_and_wait(w.id, w.api_version, &put_body(&current, &t, &ids), w.call)
@@ -213,9 +183,11 @@ impl Setting for ComputeIdentity {
     }
 
     fn validate(&self, c: &ComputeIdentityModel, diags: &mut Diagnostics) {
-        let Some(t) = c.type_.known() else { return };
+        let Some(t) = c.identity.type_.known() else {
+            return;
+        };
         let path = AttributePath::root().attr("user_assigned_identity_ids");
-        let ids = &c.user_assigned_identity_ids;
+        let ids = &c.identity.user_assigned_identity_ids;
         if t == USER_ASSIGNED && (ids.is_null() || ids.known().is_some_and(BTreeSet::is_empty)) {
             diags.attribute_error(
                 path,
@@ -244,31 +216,21 @@ impl Setting for ComputeIdentity {
         resp: &mut PlanResponse,
     ) {
         let c = req.config;
-        let Some(t) = c.type_.known() else { return };
-        let ids = c
-            .user_assigned_identity_ids
-            .known()
-            .cloned()
-            .unwrap_or_default();
+        let Some(t) = c.identity.type_.known() else {
+            return;
+        };
         let prior = req.prior.filter(|p| p.compute_id == c.compute_id);
-        let unchanged = prior.is_some_and(|p| {
-            p.type_.known() == Some(t)
-                && same_ids(
-                    &p.user_assigned_identity_ids
-                        .known()
-                        .cloned()
-                        .unwrap_or_default(),
-                    &ids,
-                )
-        });
+        let unchanged = prior.is_some_and(|p| c.identity.same_identities(&p.identity));
         if has_user(t) || t == NONE {
-            planned.principal_id = Field::Null;
-            planned.tenant_id = Field::Null;
+            planned.identity.principal_id = Field::Null;
+            planned.identity.tenant_id = Field::Null;
         }
         if !has_user(t) {
-            planned.user_assigned_identities = Field::Null;
+            planned.identity.user_assigned_identities = Field::Null;
         }
-        if t == NONE && prior.is_none_or(|p| p.type_.known().map(String::as_str) != Some(NONE)) {
+        if t == NONE
+            && prior.is_none_or(|p| p.identity.type_.known().map(String::as_str) != Some(NONE))
+        {
             resp.diags.push(
                 Diagnostic::warning(
                     "The compute will have no managed identity",
@@ -280,9 +242,9 @@ impl Setting for ComputeIdentity {
             );
         }
         if unchanged && let Some(p) = prior {
-            planned.principal_id = p.principal_id.clone();
-            planned.tenant_id = p.tenant_id.clone();
-            planned.user_assigned_identities = p.user_assigned_identities.clone();
+            planned.identity.principal_id = p.identity.principal_id.clone();
+            planned.identity.tenant_id = p.identity.tenant_id.clone();
+            planned.identity.user_assigned_identities = p.identity.user_assigned_identities.clone();
         }
     }
 }
@@ -314,19 +276,21 @@ mod tests {
         let s = ComputeIdentity::state(&body, &user);
         let canonical = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-one";
         assert_eq!(
-            s.user_assigned_identity_ids,
+            s.identity.user_assigned_identity_ids,
             Field::Known(BTreeSet::from([canonical.to_string()]))
         );
         let written = "/subscriptions/s/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/UAI-One";
-        user.user_assigned_identity_ids = Field::Known(BTreeSet::from([written.to_string()]));
+        user.identity.user_assigned_identity_ids =
+            Field::Known(BTreeSet::from([written.to_string()]));
         let s = ComputeIdentity::state(&body, &user);
         assert_eq!(
-            s.user_assigned_identity_ids,
+            s.identity.user_assigned_identity_ids,
             Field::Known(BTreeSet::from([written.to_string()])),
             "the user's spelling wins"
         );
         assert!(
-            s.user_assigned_identities
+            s.identity
+                .user_assigned_identities
                 .known()
                 .unwrap()
                 .contains_key(written)

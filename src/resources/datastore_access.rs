@@ -28,8 +28,8 @@ use crate::framework::{
 use crate::value::Value;
 use crate::value::path::AttributePath;
 
-use super::common::{DEFAULT_TIMEOUTS, azure_error, id_validator, jget, jstr, keep_casing};
-use super::setting::{Setting, Write, WriteError};
+use super::common::{DEFAULT_TIMEOUTS, azure_error, jget, jstr, keep_casing};
+use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
 
 pub const MODES: &[&str] = &[
     "identity",
@@ -79,39 +79,31 @@ impl Secret {
     }
 }
 
+/// A [`Secret`] row: the mode, the model fields of the secret and of its write-only twin (named
+/// as their attributes), and the key in ARM's `secrets` object.
+macro_rules! secret {
+    ($mode:literal, $attr:ident, $wo:ident, $arm_key:literal) => {
+        Secret {
+            mode: $mode,
+            attribute: stringify!($attr),
+            write_only: stringify!($wo),
+            arm_key: $arm_key,
+            fields: |m| (&m.$attr, &m.$wo),
+            fields_mut: |m| (&mut m.$attr, &mut m.$wo),
+        }
+    };
+}
+
 pub const SECRETS: &[Secret] = &[
-    Secret {
-        mode: "account_key",
-        attribute: "account_key",
-        write_only: "account_key_wo",
-        arm_key: "key",
-        fields: |m| (&m.account_key, &m.account_key_wo),
-        fields_mut: |m| (&mut m.account_key, &mut m.account_key_wo),
-    },
-    Secret {
-        mode: "sas",
-        attribute: "sas_token",
-        write_only: "sas_token_wo",
-        arm_key: "sasToken",
-        fields: |m| (&m.sas_token, &m.sas_token_wo),
-        fields_mut: |m| (&mut m.sas_token, &mut m.sas_token_wo),
-    },
-    Secret {
-        mode: "service_principal",
-        attribute: "client_secret",
-        write_only: "client_secret_wo",
-        arm_key: "clientSecret",
-        fields: |m| (&m.client_secret, &m.client_secret_wo),
-        fields_mut: |m| (&mut m.client_secret, &mut m.client_secret_wo),
-    },
-    Secret {
-        mode: "certificate",
-        attribute: "certificate",
-        write_only: "certificate_wo",
-        arm_key: "certificate",
-        fields: |m| (&m.certificate, &m.certificate_wo),
-        fields_mut: |m| (&mut m.certificate, &mut m.certificate_wo),
-    },
+    secret!("account_key", account_key, account_key_wo, "key"),
+    secret!("sas", sas_token, sas_token_wo, "sasToken"),
+    secret!(
+        "service_principal",
+        client_secret,
+        client_secret_wo,
+        "clientSecret"
+    ),
+    secret!("certificate", certificate, certificate_wo, "certificate"),
 ];
 
 fn secret_of_mode(mode: &str) -> Option<&'static Secret> {
@@ -273,14 +265,9 @@ impl Setting for DatastoreAccess {
                  SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
                  created or deleted; destroying this resource leaves its credentials as they are.",
             )
-            .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The datastore's ARM id."))
+            .attribute(id_attribute("The datastore's ARM id."))
             .attribute(
-                Attribute::string("datastore_id")
-                    .required()
-                    .arm_id()
-                    .requires_replace()
-                    .validate(id_validator("an Azure ML datastore", ResourceId::ml_datastore))
-                    .describe("ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
+                target_attribute("datastore_id", "an Azure ML datastore", ResourceId::ml_datastore, "ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("mode")

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::framework::Model;
+use crate::framework::{Field, Model};
 use crate::value::Type;
 
 use crate::azure::ResourceId;
@@ -89,6 +89,56 @@ pub fn spell_uai_id(known: &BTreeSet<String>, id: &str) -> String {
         )
         .to_string(),
         Err(_) => id.to_string(),
+    }
+}
+
+/// The managed identity attributes workspaces and computes share, flattened into their models
+/// (`#[model(flatten)]`).
+#[derive(Debug, Clone, PartialEq, Default, Model)]
+pub struct IdentityFields {
+    #[model(name = "type")]
+    pub type_: Field<String>,
+    pub user_assigned_identity_ids: Field<BTreeSet<String>>,
+    pub principal_id: Field<String>,
+    pub tenant_id: Field<String>,
+    pub user_assigned_identities: Field<BTreeMap<String, UserIdentityInfo>>,
+}
+
+impl IdentityFields {
+    /// The configured user-assigned identity ids (none when null or unknown).
+    pub fn ids(&self) -> BTreeSet<String> {
+        self.user_assigned_identity_ids
+            .known()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The identity of a resource body; `known` are the ids the user wrote ([`spell_uai_id`]).
+    /// `user_assigned_identity_ids` is an empty set rather than null when the type includes
+    /// `UserAssigned` and `ids_with_user_type` is set.
+    pub fn from_arm(body: &Json, known: &BTreeSet<String>, ids_with_user_type: bool) -> Self {
+        let remote = RemoteIdentity::from_arm(body).spelled(known);
+        let user_type = ids_with_user_type && has_user(&remote.type_);
+        IdentityFields {
+            user_assigned_identity_ids: if user_type || !remote.user_assigned.is_empty() {
+                Field::Known(remote.user_ids())
+            } else {
+                Field::Null
+            },
+            user_assigned_identities: if remote.user_assigned.is_empty() {
+                Field::Null
+            } else {
+                Field::Known(remote.user_assigned)
+            },
+            principal_id: remote.principal_id.into(),
+            tenant_id: remote.tenant_id.into(),
+            type_: Field::Known(remote.type_),
+        }
+    }
+
+    /// The same type and identity ids (compared as ARM compares ids) as `other`.
+    pub fn same_identities(&self, other: &IdentityFields) -> bool {
+        self.type_.is_known() && self.type_ == other.type_ && same_ids(&self.ids(), &other.ids())
     }
 }
 

@@ -28,14 +28,17 @@ use crate::azure::{ArmClient, AzureError, CallContext, ResourceId, ResourceIdErr
 use crate::framework::erased::DynResource;
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::{
-    ApplyError, ApplyResponse, CreateRequest, Ctx, DeleteRequest, Diagnostic, Diagnostics, Field,
-    IdentityAttribute, IdentitySchema, ImportRequest, Model, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, Resource, Schema, UpdateRequest, ValidateRequest, ValidateResponse,
+    ApplyError, ApplyResponse, Attribute, CreateRequest, Ctx, DeleteRequest, Diagnostic,
+    Diagnostics, Field, IdentityAttribute, IdentitySchema, ImportRequest, Model, PlanRequest,
+    PlanResponse, ReadRequest, ReadResponse, Resource, Schema, UpdateRequest, ValidateRequest,
+    ValidateResponse,
 };
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
-use super::common::{azure_error, call_ctx, client, failed_write, parse_id, require_client};
+use super::common::{
+    azure_error, call_ctx, client, failed_write, id_validator, parse_id, require_client,
+};
 
 /// The fields every setting model has, found by the derive's `#[model(id)]`,
 /// `#[model(target)]` and `#[model(timeouts)]` markers.
@@ -254,6 +257,31 @@ impl<S: Setting> SettingResource<S> {
             .await),
         }
     }
+}
+
+/// The `id` attribute of every setting: the object's ARM id (set from the target at plan time).
+pub fn id_attribute(description: &str) -> Attribute {
+    Attribute::string("id")
+        .computed()
+        .arm_id()
+        .use_state_for_unknown()
+        .describe(description)
+}
+
+/// The usual target attribute: the required ARM id of the object (of the kind `parse`
+/// accepts, `what` in messages); another object replaces the resource.
+pub fn target_attribute(
+    name: &str,
+    what: &'static str,
+    parse: fn(&str) -> Result<ResourceId, ResourceIdError>,
+    description: &str,
+) -> Attribute {
+    Attribute::string(name)
+        .required()
+        .arm_id()
+        .requires_replace()
+        .validate(id_validator(what, parse))
+        .describe(description)
 }
 
 /// The identity schema of every setting: the object's ARM id.

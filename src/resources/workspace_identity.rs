@@ -10,7 +10,7 @@
 //! - read: 1 `GET`; import: the read that follows it, 1 `GET`;
 //! - delete: no call (the identity is left as it is).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
@@ -26,10 +26,10 @@ use crate::value::path::AttributePath;
 
 use super::common::{DEFAULT_TIMEOUTS, id_validator, jstr, keep_casing, note_provisioning_state};
 use super::identity::{
-    BOTH, RemoteIdentity, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
-    identity_body, same_ids, spell_uai_id,
+    BOTH, IdentityFields, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
+    identity_body, spell_uai_id,
 };
-use super::setting::{Setting, Write, WriteError};
+use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
 
 pub const AUTH_MODES: &[&str] = &["AccessKey", "Identity", "UserDelegationSAS"];
 
@@ -40,14 +40,11 @@ pub struct WorkspaceIdentityModel {
     pub id: Field<String>,
     #[model(target)]
     pub workspace_id: Field<String>,
-    #[model(name = "type")]
-    pub type_: Field<String>,
-    pub user_assigned_identity_ids: Field<BTreeSet<String>>,
+    /// `type`, `user_assigned_identity_ids` and the computed identity attributes.
+    #[model(flatten)]
+    pub identity: IdentityFields,
     pub primary_user_assigned_identity_id: Field<String>,
     pub system_datastores_auth_mode: Field<String>,
-    pub principal_id: Field<String>,
-    pub tenant_id: Field<String>,
-    pub user_assigned_identities: Field<BTreeMap<String, UserIdentityInfo>>,
     #[model(timeouts)]
     pub timeouts: Field<Timeouts>,
 }
@@ -110,12 +107,8 @@ pub fn validate_identity(
 
 /// The PATCH body: only what this resource owns.
 pub fn patch_body(m: &WorkspaceIdentityModel) -> Json {
-    let t = m.type_.known().cloned().unwrap_or_default();
-    let ids = m
-        .user_assigned_identity_ids
-        .known()
-        .cloned()
-        .unwrap_or_default();
+    let t = m.identity.type_.known().cloned().unwrap_or_default();
+    let ids = m.identity.ids();
     let mut props = serde_json::Map::new();
     if has_user(&t)
         && let Some(p) = m.primary_user_assigned_identity_id.known()
@@ -150,19 +143,10 @@ impl Setting for WorkspaceIdentity {
                  resource leaves the identity as it is.",
             )
             .attribute(
-                Attribute::string("id")
-                    .computed()
-                    .arm_id()
-                    .use_state_for_unknown()
-                    .describe("The workspace's ARM id."),
+                id_attribute("The workspace's ARM id."),
             )
             .attribute(
-                Attribute::string("workspace_id")
-                    .required()
-                    .arm_id()
-                    .requires_replace()
-                    .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
-                    .describe("ARM id of the Azure ML workspace. Changing it replaces the resource."),
+                target_attribute("workspace_id", "an Azure ML workspace", ResourceId::ml_workspace, "ARM id of the Azure ML workspace. Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("type")
@@ -225,16 +209,12 @@ impl Setting for WorkspaceIdentity {
 
     /// State from a workspace body, ids spelled as the user wrote them ([`spell_uai_id`]).
     fn state(ws: &Json, user: &WorkspaceIdentityModel) -> WorkspaceIdentityModel {
-        let mut known = user
-            .user_assigned_identity_ids
-            .known()
-            .cloned()
-            .unwrap_or_default();
+        let mut known = user.identity.ids();
         if let Some(p) = user.primary_user_assigned_identity_id.known() {
             known.insert(p.clone());
         }
-        let remote = RemoteIdentity::from_arm(ws).spelled(&known);
-        let has_ua = has_user(&remote.type_);
+        let identity = IdentityFields::from_arm(ws, &known, true);
+        let has_ua = identity.type_.known().is_some_and(|t| has_user(t));
         let primary = jstr(ws, &["properties", "primaryUserAssignedIdentity"])
             .filter(|_| has_ua)
             .map(|p| spell_uai_id(&known, &p));
@@ -245,21 +225,9 @@ impl Setting for WorkspaceIdentity {
             )
         });
         WorkspaceIdentityModel {
-            user_assigned_identity_ids: if has_ua || !remote.user_assigned.is_empty() {
-                Field::Known(remote.user_ids())
-            } else {
-                Field::Null
-            },
-            user_assigned_identities: if remote.user_assigned.is_empty() {
-                Field::Null
-            } else {
-                Field::Known(remote.user_assigned.clone())
-            },
-            type_: Field::Known(remote.type_),
+            identity,
             primary_user_assigned_identity_id: primary.into(),
             system_datastores_auth_mode: mode.into(),
-            principal_id: remote.principal_id.into(),
-            tenant_id: remote.tenant_id.into(),
             ..user.clone()
         }
     }
@@ -294,8 +262,8 @@ impl Setting for WorkspaceIdentity {
 
     fn validate(&self, c: &WorkspaceIdentityModel, diags: &mut Diagnostics) {
         validate_identity(
-            &c.type_,
-            &c.user_assigned_identity_ids,
+            &c.identity.type_,
+            &c.identity.user_assigned_identity_ids,
             &c.primary_user_assigned_identity_id,
             diags,
         );
@@ -308,28 +276,14 @@ impl Setting for WorkspaceIdentity {
         resp: &mut PlanResponse,
     ) {
         let c = req.config;
-        let Some(t) = c.type_.known().cloned() else {
+        let Some(t) = c.identity.type_.known().cloned() else {
             return;
         };
-        let ids = c
-            .user_assigned_identity_ids
-            .known()
-            .cloned()
-            .unwrap_or_default();
         let prior = req.prior.filter(|p| p.workspace_id == c.workspace_id);
-        let unchanged = prior.is_some_and(|p| {
-            p.type_.known() == Some(&t)
-                && same_ids(
-                    &p.user_assigned_identity_ids
-                        .known()
-                        .cloned()
-                        .unwrap_or_default(),
-                    &ids,
-                )
-        });
+        let unchanged = prior.is_some_and(|p| c.identity.same_identities(&p.identity));
 
         if let Some(p) = prior
-            && p.type_.known().map(String::as_str) == Some(BOTH)
+            && p.identity.type_.known().map(String::as_str) == Some(BOTH)
             && t == SYSTEM_ASSIGNED
         {
             resp.diags.push(
@@ -346,17 +300,19 @@ impl Setting for WorkspaceIdentity {
         // Values this plan already determines; the rest stays "known after apply" unless
         // the identity is unchanged.
         if !has_system(&t) {
-            planned.principal_id = Field::Null;
-            planned.tenant_id = Field::Null;
-        } else if let Some(p) = prior.filter(|p| has_system(p.type_.known().map_or("", |s| s))) {
-            planned.principal_id = p.principal_id.clone();
-            planned.tenant_id = p.tenant_id.clone();
+            planned.identity.principal_id = Field::Null;
+            planned.identity.tenant_id = Field::Null;
+        } else if let Some(p) =
+            prior.filter(|p| has_system(p.identity.type_.known().map_or("", |s| s)))
+        {
+            planned.identity.principal_id = p.identity.principal_id.clone();
+            planned.identity.tenant_id = p.identity.tenant_id.clone();
         }
         if !has_user(&t) {
-            planned.user_assigned_identities = Field::Null;
+            planned.identity.user_assigned_identities = Field::Null;
             planned.primary_user_assigned_identity_id = Field::Null;
         } else if unchanged && let Some(p) = prior {
-            planned.user_assigned_identities = p.user_assigned_identities.clone();
+            planned.identity.user_assigned_identities = p.identity.user_assigned_identities.clone();
             if c.primary_user_assigned_identity_id.is_null() {
                 planned.primary_user_assigned_identity_id =
                     p.primary_user_assigned_identity_id.clone();
@@ -378,13 +334,15 @@ mod tests {
         WorkspaceIdentityModel {
             id: Field::Null,
             workspace_id: Field::Known("/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w".into()),
-            type_: Field::Known(t.into()),
-            user_assigned_identity_ids: if ids.is_empty() { Field::Null } else { Field::Known(ids.iter().map(|s| s.to_string()).collect()) },
+            identity: IdentityFields {
+                type_: Field::Known(t.into()),
+                user_assigned_identity_ids: if ids.is_empty() { Field::Null } else { Field::Known(ids.iter().map(|s| s.to_string()).collect()) },
+                principal_id: Field::Unknown,
+                tenant_id: Field::Unknown,
+                user_assigned_identities: Field::Unknown,
+            },
             primary_user_assigned_identity_id: primary.map(str::to_string).into(),
             system_datastores_auth_mode: Field::Known("Identity".into()),
-            principal_id: Field::Unknown,
-            tenant_id: Field::Unknown,
-            user_assigned_identities: Field::Unknown,
             timeouts: Field::Null,
         }
     }
@@ -392,8 +350,8 @@ mod tests {
     fn errors_at(m: &WorkspaceIdentityModel) -> Vec<String> {
         let mut d = Diagnostics::new();
         validate_identity(
-            &m.type_,
-            &m.user_assigned_identity_ids,
+            &m.identity.type_,
+            &m.identity.user_assigned_identity_ids,
             &m.primary_user_assigned_identity_id,
             &mut d,
         );
@@ -460,8 +418,8 @@ mod tests {
                         "properties": {"primaryUserAssignedIdentity": lower, "systemDatastoresAuthMode": "identity"}});
         let s = WorkspaceIdentity::state(&ws, &user);
         assert_eq!(
-            s.user_assigned_identity_ids,
-            user.user_assigned_identity_ids
+            s.identity.user_assigned_identity_ids,
+            user.identity.user_assigned_identity_ids
         );
         assert_eq!(
             s.primary_user_assigned_identity_id,
@@ -471,13 +429,13 @@ mod tests {
             s.system_datastores_auth_mode,
             Field::Known("Identity".into())
         );
-        assert_eq!(s.principal_id, Field::Known("p".into()));
+        assert_eq!(s.identity.principal_id, Field::Known("p".into()));
     }
 
     #[test]
     fn ids_the_user_never_wrote_get_the_canonical_spelling() {
         let mut user = model(BOTH, &[], None);
-        user.user_assigned_identity_ids = Field::Null;
+        user.identity.user_assigned_identity_ids = Field::Null;
         let lower = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/one";
         let canonical = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/one";
         let ws = json!({"identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p",
@@ -485,14 +443,14 @@ mod tests {
                         "properties": {"primaryUserAssignedIdentity": lower}});
         let s = WorkspaceIdentity::state(&ws, &user);
         assert_eq!(
-            s.user_assigned_identity_ids,
+            s.identity.user_assigned_identity_ids,
             Field::Known([canonical.to_string()].into())
         );
         assert_eq!(
             s.primary_user_assigned_identity_id,
             Field::Known(canonical.into())
         );
-        let map = s.user_assigned_identities.known().expect("map");
+        let map = s.identity.user_assigned_identities.known().expect("map");
         assert!(map.contains_key(canonical), "{map:?}");
     }
 }
