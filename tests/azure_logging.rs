@@ -150,7 +150,7 @@ async fn no_secret_reaches_the_logs() {
         logs.contains("api_version=2025-06-01") && logs.contains("status=200"),
         "{logs}"
     );
-    assert!(logs.contains("<redacted>"), "{logs}");
+    assert!(logs.contains("[REDACTED]"), "{logs}");
     // ...and none of the secrets.
     for (name, secret) in [
         ("client secret", CLIENT_SECRET),

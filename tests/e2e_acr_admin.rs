@@ -2,20 +2,18 @@
 //! Each scenario runs once per Terraform version, reusing one working directory for its
 //! sequence of steps.
 
+#[macro_use]
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace, flat};
+use common::{
+    BY_NAME, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
+    assert_no_arm_calls, calls, flat, private_strings, setup, status_count, status_fault, strs,
+    with_import_block,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_acr_admin.this";
-
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
 
 fn by_registry(name: &str, enabled: bool) -> String {
     format!(
@@ -29,33 +27,6 @@ fn by_workspace(name: &str, enabled: bool) -> String {
         "resource \"amlauth_acr_admin\" \"this\" {{\n  workspace_id = \"{}\"\n  enabled = {enabled}\n}}\n",
         emu::workspace(name)
     )
-}
-
-/// ARM calls since the journal was last cleared, with paths shortened to what they address.
-fn calls(emu: &Emu) -> Vec<String> {
-    emu.arm_calls()
-        .into_iter()
-        .map(|line| {
-            let (method, path) = line.split_once(' ').unwrap_or((&line, ""));
-            let lower = path.to_ascii_lowercase();
-            let what = if lower.contains("/operationresults/") {
-                "operationResults".to_string()
-            } else if lower.contains("/operationstatuses/") {
-                "operationStatuses".to_string()
-            } else if let Some((_, name)) = lower.rsplit_once("/registries/") {
-                format!("registry {name}")
-            } else if let Some((_, name)) = lower.rsplit_once("/workspaces/") {
-                format!("workspace {name}")
-            } else {
-                path.to_string()
-            };
-            format!("{method} {what}")
-        })
-        .collect()
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
 }
 
 /// The calls of a write: Azure answers the admin PATCH with `200` at once, so the status poll
@@ -83,13 +54,13 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     let v = ws.resource_values(ADDR);
     let stored = stored_registry(emu, name);
     let ctx = format!("state {v}\nemulator {stored}");
-    assert_eq!(
-        v["enabled"], stored["properties"]["adminUserEnabled"],
-        "{ctx}"
-    );
-    assert_eq!(
-        v["login_server"], stored["properties"]["loginServer"],
-        "{ctx}"
+    assert_fields(
+        &v,
+        &stored,
+        &[
+            ("enabled", "/properties/adminUserEnabled"),
+            ("login_server", "/properties/loginServer"),
+        ],
     );
     assert!(
         v["registry_id"]
@@ -109,27 +80,10 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     }
 }
 
-fn private_strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) if s.len() >= 8 => vec![s.clone()],
-        Value::Array(a) => a.iter().flat_map(private_strings).collect(),
-        Value::Object(o) => o.values().flat_map(private_strings).collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn apply_in_place(ws: &TfWorkspace) {
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
-        "expected an in-place update:\n{out}"
-    );
-}
-
 // ---------------------------------------------------------------------------------------
 // create through the workspace, then no changes; ARM calls for create and read
 
-fn create_via_workspace(tf: Tf) {
+scenario!(create_via_workspace, |tf| {
     let (ws, emu) = setup(tf);
     assert!(admin_enabled(&emu, "acre2eone"));
     ws.write_resources(&by_workspace("ws-one", false));
@@ -137,7 +91,7 @@ fn create_via_workspace(tf: Tf) {
     emu.clear_journal();
     ws.apply();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         write_calls(&[
             "GET workspace ws-one",
             "PATCH registry acre2eone",
@@ -158,55 +112,38 @@ fn create_via_workspace(tf: Tf) {
     emu.clear_journal();
     ws.assert_no_changes();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET registry acre2eone"]),
         "plan: one GET"
     );
 
     // Another workspace: replacement, not an update.
     ws.write_resources(&by_workspace("ws-two", false));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("must be replaced")
-            && out.stdout.contains("forces replacement")
-            && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
-        "{out}"
-    );
+    ws.assert_plan_replaces();
 
     // Destroy only stops managing: the admin account stays off, and no write reaches Azure.
     emu.clear_journal();
-    ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    ws.destroy();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET registry acre2eone"]),
         "destroy: refresh only"
     );
     assert!(!admin_enabled(&emu, "acre2eone"));
     assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
-}
-
-#[test]
-fn create_via_workspace_tf_1_0_3() {
-    create_via_workspace(Tf::V1_0_3);
-}
-
-#[test]
-fn create_via_workspace_tf_1_15() {
-    create_via_workspace(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // enabled true -> false -> true in place; a new registry_id replaces
 
-fn updates_in_place(tf: Tf) {
+scenario!(updates_in_place, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&by_registry("acre2eone", true));
     ws.init();
     emu.clear_journal();
     ws.apply();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         write_calls(&[
             "PATCH registry acre2eone",
             "GET operationStatuses",
@@ -220,9 +157,9 @@ fn updates_in_place(tf: Tf) {
 
     ws.write_resources(&by_registry("acre2eone", false));
     emu.clear_journal();
-    apply_in_place(&ws);
+    ws.apply_in_place();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         write_calls(&[
             "GET registry acre2eone",
             "PATCH registry acre2eone",
@@ -235,35 +172,18 @@ fn updates_in_place(tf: Tf) {
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
     ws.write_resources(&by_registry("acre2eone", true));
-    apply_in_place(&ws);
+    ws.apply_in_place();
     assert!(admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
     ws.write_resources(&by_registry("acre2etwo", true));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("must be replaced")
-            && out.stdout.contains("forces replacement")
-            && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
-        "{out}"
-    );
-}
-
-#[test]
-fn updates_in_place_tf_1_0_3() {
-    updates_in_place(Tf::V1_0_3);
-}
-
-#[test]
-fn updates_in_place_tf_1_15() {
-    updates_in_place(Tf::V1_15);
-}
+    ws.assert_plan_replaces();
+});
 
 // ---------------------------------------------------------------------------------------
 // out-of-band change and out-of-band delete
 
-fn drift_and_out_of_band_delete(tf: Tf) {
+scenario!(drift_and_out_of_band_delete, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&by_workspace("ws-one", false));
     ws.init();
@@ -273,16 +193,11 @@ fn drift_and_out_of_band_delete(tf: Tf) {
         &emu::registry("acre2eone"),
         json!({"properties": {"adminUserEnabled": true}}),
     );
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "drift must show in the plan:\n{out}");
-    assert!(
-        out.stdout.contains("enabled") && out.stdout.contains("true -> false"),
-        "{out}"
-    );
+    ws.assert_plan_changes(&["enabled", "true -> false"]);
     emu.clear_journal();
-    apply_in_place(&ws);
+    ws.apply_in_place();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         write_calls(&[
             "GET registry acre2eone",
             "PATCH registry acre2eone",
@@ -299,42 +214,21 @@ fn drift_and_out_of_band_delete(tf: Tf) {
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
     emu.delete(&emu::registry("acre2eone"));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "a registry deleted out of band makes the plan propose a create:\n{out}"
-    );
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_0_3() {
-    drift_and_out_of_band_delete(Tf::V1_0_3);
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_15() {
-    drift_and_out_of_band_delete(Tf::V1_15);
-}
+    ws.assert_plan_creates();
+});
 
 // ---------------------------------------------------------------------------------------
 // import by registry id and by workspace id
 
-fn terraform_import(tf: Tf) {
+scenario!(terraform_import, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&by_registry("acre2eone", true));
     ws.init();
     emu.clear_journal();
-    let out = ws.ok(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        ADDR,
-        &emu::registry("acre2eone"),
-    ]);
+    let out = ws.import(ADDR, &emu::registry("acre2eone"));
     assert!(out.stdout.contains("Import successful"), "{out}");
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET registry acre2eone"]),
         "import: one GET"
     );
@@ -345,15 +239,9 @@ fn terraform_import(tf: Tf) {
     ws.ok(&["state", "rm", ADDR]);
     ws.write_resources(&by_workspace("ws-one", true));
     emu.clear_journal();
-    ws.ok(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        ADDR,
-        &emu::workspace("ws-one"),
-    ]);
+    ws.import(ADDR, &emu::workspace("ws-one"));
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET workspace ws-one", "GET registry acre2eone"]),
         "import by workspace: two GETs"
     );
@@ -363,58 +251,29 @@ fn terraform_import(tf: Tf) {
         emu::workspace("ws-one")
     );
     ws.assert_no_changes();
-}
+});
 
-#[test]
-fn terraform_import_tf_1_0_3() {
-    terraform_import(Tf::V1_0_3);
-}
-
-#[test]
-fn terraform_import_tf_1_15() {
-    terraform_import(Tf::V1_15);
-}
-
-/// `import` blocks exist from Terraform 1.5.
-#[test]
-fn import_block_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
-        emu::registry("acre2eone"),
-        by_registry("acre2eone", true)
+// `import` blocks exist from Terraform 1.5.
+scenario!(import_block, only(V1_15), |tf| {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(&with_import_block(
+        ADDR,
+        &emu::registry("acre2eone"),
+        &by_registry("acre2eone", true),
     ));
     ws.init();
     emu.clear_journal();
-    let (code, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "exit {code}:\n{out}"
-    );
-    assert_eq!(calls(&emu), strs(&["GET registry acre2eone"]));
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed"),
-        "{out}"
-    );
+    ws.assert_plan_imports_one();
+    assert_eq!(calls(&emu, BY_NAME), strs(&["GET registry acre2eone"]));
+    ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // invalid configurations
 
-fn diagnostics_for(output: &str, address: &str) -> Vec<String> {
-    output
-        .split("Error: ")
-        .skip(1)
-        .filter(|d| d.contains(&format!("with {address},")))
-        .map(str::to_string)
-        .collect()
-}
-
-fn invalid_configurations(tf: Tf) {
+scenario!(invalid_configurations, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&format!(
         r#"
@@ -448,13 +307,12 @@ resource "amlauth_acr_admin" "neither" {{
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
-        let diags = diagnostics_for(&text, &format!("amlauth_acr_admin.{name}"));
-        assert!(
-            diags
-                .iter()
-                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
-            "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
-        );
+        assert_diagnostic(
+            &text,
+            &format!("amlauth_acr_admin.{name}"),
+            attribute,
+            words,
+        )
     };
     expect("both", "workspace_id", &["exactly one of"]);
     expect(
@@ -469,49 +327,20 @@ resource "amlauth_acr_admin" "neither" {{
     );
     expect("neither", "registry_id", &["exactly one of"]);
 
-    let out = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(flat(&out.combined()).contains("exactly one of"), "{out}");
-    assert!(calls(&emu).is_empty(), "no ARM call: {:?}", calls(&emu));
-}
-
-#[test]
-fn invalid_configurations_tf_1_0_3() {
-    invalid_configurations(Tf::V1_0_3);
-}
-
-#[test]
-fn invalid_configurations_tf_1_15() {
-    invalid_configurations(Tf::V1_15);
-}
+    ws.assert_plan_fails(&["exactly one of"]);
+    assert_no_arm_calls(&emu);
+});
 
 // ---------------------------------------------------------------------------------------
 // faults during apply
 
-fn status_count(emu: &Emu, status: u16) -> usize {
-    emu.journal().iter().filter(|e| e.status == status).count()
-}
-
-fn faults_during_apply(tf: Tf) {
+scenario!(faults_during_apply, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&by_workspace("ws-one", false));
     ws.init();
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
-    emu.clear_journal();
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    ws.apply();
-    assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu));
-    assert_eq!(
-        calls(&emu)
-            .iter()
-            .filter(|c| c.starts_with("PATCH"))
-            .count(),
-        4
-    );
+    apply_through_throttling(&ws, &emu, "PATCH", "*/registries/acre2eone");
     assert!(!admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     emu.clear_faults();
@@ -519,18 +348,20 @@ fn faults_during_apply(tf: Tf) {
     // 503s on the status poll and on the read back: retried, the apply converges.
     ws.write_resources(&by_workspace("ws-one", true));
     emu.clear_journal();
-    emu.fault(
-        json!({"method": "GET", "path": "*/operationStatuses/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/operationStatuses/*", 2, 503, None));
     emu.fault(
         json!({"method": "GET", "path": "*/registries/acre2eone", "skip": 1, "times": 1,
                      "action": {"kind": "status", "status": 503}}),
     );
-    apply_in_place(&ws);
+    ws.apply_in_place();
     // Without a status poll (Azure's synchronous PATCH) only the read-back 503 happens.
     let expected_503 = if emu::spec_shapes() { 3 } else { 1 };
-    assert_eq!(status_count(&emu, 503), expected_503, "{:?}", calls(&emu));
+    assert_eq!(
+        status_count(&emu, 503),
+        expected_503,
+        "{:?}",
+        calls(&emu, BY_NAME)
+    );
     assert!(admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
@@ -543,7 +374,7 @@ fn faults_during_apply(tf: Tf) {
                      "action": {"kind": "failAsync", "code": "RegistryOperationFailed",
                                 "message": "injected registry failure"}}),
     );
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         flat(&out.combined()).contains("injected registry failure"),
@@ -554,26 +385,16 @@ fn faults_during_apply(tf: Tf) {
     ws.apply();
     assert!(!admin_enabled(&emu, "acre2eone"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
-}
-
-#[test]
-fn faults_during_apply_tf_1_0_3() {
-    faults_during_apply(Tf::V1_0_3);
-}
-
-#[test]
-fn faults_during_apply_tf_1_15() {
-    faults_during_apply(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // a workspace without a registry
 
-fn workspace_without_registry(tf: Tf) {
+scenario!(workspace_without_registry, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&by_workspace("ws-two", false));
     ws.init();
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.combined());
     assert!(
@@ -583,19 +404,9 @@ fn workspace_without_registry(tf: Tf) {
         "the error explains what to do:\n{out}"
     );
     assert!(
-        !calls(&emu).iter().any(|c| c.starts_with("PATCH")),
+        !calls(&emu, BY_NAME).iter().any(|c| c.starts_with("PATCH")),
         "{:?}",
-        calls(&emu)
+        calls(&emu, BY_NAME)
     );
     assert_eq!(ws.resource_values(ADDR), Value::Null, "nothing in state");
-}
-
-#[test]
-fn workspace_without_registry_tf_1_0_3() {
-    workspace_without_registry(Tf::V1_0_3);
-}
-
-#[test]
-fn workspace_without_registry_tf_1_15() {
-    workspace_without_registry(Tf::V1_15);
-}
+});

@@ -3,22 +3,19 @@
 //! validation, faults during apply, the exact ARM calls per operation, and that an identity
 //! update leaves every other field of the compute as it was.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{
+    Name, TfWorkspace, detail, diag_for, flat, setup, snippet, status_fault, statuses, strs,
+    validate_diagnostics, with_import_block,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_compute_identity.this";
-
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
 
 fn cluster_a() -> String {
     emu::compute("ws-one", "cluster-a")
@@ -59,27 +56,14 @@ resource "amlauth_compute_identity" "this" {{
 /// The ARM calls in the journal, with the compute's id shortened to `compute` (or
 /// `other-compute`) and status polls to `status`.
 fn calls(emu: &Emu, compute: &str) -> Vec<String> {
-    emu.arm_calls()
-        .iter()
-        .map(|c| {
-            let (method, path) = c.split_once(' ').expect("METHOD path");
-            let lower = path.to_ascii_lowercase();
-            let what = if path.eq_ignore_ascii_case(compute) {
-                "compute"
-            } else if lower.contains("/computes/") {
-                "other-compute"
-            } else if lower.contains("/operationstatuses/") {
-                "status"
-            } else {
-                path
-            };
-            format!("{method} {what}")
-        })
-        .collect()
-}
-
-fn seq(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    common::calls(
+        emu,
+        &[
+            Name::Id(compute, "compute"),
+            Name::Under("/computes/", "other-compute"),
+            Name::Under("/operationstatuses/", "status"),
+        ],
+    )
 }
 
 /// What a create or update costs: read, full PUT, one status poll (the emulator's operation
@@ -87,8 +71,8 @@ fn seq(items: &[&str]) -> Vec<String> {
 const WRITE: &[&str] = &["GET compute", "PUT compute", "GET status", "GET compute"];
 
 fn refresh_then_write() -> Vec<String> {
-    let mut v = seq(&["GET compute"]);
-    v.extend(seq(WRITE));
+    let mut v = strs(&["GET compute"]);
+    v.extend(strs(WRITE));
     v
 }
 
@@ -220,7 +204,7 @@ fn enrich(emu: &Emu, compute: &str) {
     );
 }
 
-fn lifecycle(tf: Tf) {
+scenario!(lifecycle, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     enrich(&emu, &a);
@@ -231,7 +215,7 @@ fn lifecycle(tf: Tf) {
     // Create.
     emu.clear_journal();
     ws.apply();
-    assert_eq!(calls(&emu, &a), seq(WRITE), "create");
+    assert_eq!(calls(&emu, &a), strs(WRITE), "create");
     let first = assert_state_matches(&ws, &emu, &a);
     assert_eq!(
         emu.resource(&a).unwrap()["identity"]["type"],
@@ -239,7 +223,7 @@ fn lifecycle(tf: Tf) {
     );
     emu.clear_journal();
     ws.assert_no_changes();
-    assert_eq!(calls(&emu, &a), seq(&["GET compute"]), "plan");
+    assert_eq!(calls(&emu, &a), strs(&["GET compute"]), "plan");
     assert_same_except_identity(&before, &emu.resource(&a).unwrap());
 
     // SystemAssigned -> UserAssigned.
@@ -298,7 +282,7 @@ fn lifecycle(tf: Tf) {
     );
     assert_eq!(
         calls(&emu, &b),
-        seq(&[
+        strs(&[
             "GET other-compute",
             "GET compute",
             "PUT compute",
@@ -314,19 +298,9 @@ fn lifecycle(tf: Tf) {
     );
     assert_state_matches(&ws, &emu, &b);
     assert_eq!(ws.resource_values(ADDR)["id"], json!(b));
-}
+});
 
-#[test]
-fn lifecycle_tf_1_0_3() {
-    lifecycle(Tf::V1_0_3);
-}
-
-#[test]
-fn lifecycle_tf_1_15() {
-    lifecycle(Tf::V1_15);
-}
-
-fn drift_and_out_of_band_delete(tf: Tf) {
+scenario!(drift_and_out_of_band_delete, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     ws.write_resources(&system_config(&a));
@@ -354,33 +328,13 @@ fn drift_and_out_of_band_delete(tf: Tf) {
     // The compute is deleted out of band: the plan proposes to create the resource again,
     // and applying it fails clearly until the compute exists.
     emu.delete(&a);
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "{out}"
-    );
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Compute not found") && out.stderr.contains("compute_id"),
-        "{out}"
-    );
-}
+    ws.assert_plan_creates();
+    ws.assert_apply_fails(&["Compute not found", "compute_id"]);
+});
 
-#[test]
-fn drift_and_out_of_band_delete_tf_1_0_3() {
-    drift_and_out_of_band_delete(Tf::V1_0_3);
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_15() {
-    drift_and_out_of_band_delete(Tf::V1_15);
-}
-
-/// `terraform import` of a compute whose identity another tool set: Terraform forgets the
-/// resource, imports it from the id alone and then plans nothing.
-fn import_command(tf: Tf) {
+// `terraform import` of a compute whose identity another tool set: Terraform forgets the
+// resource, imports it from the id alone and then plans nothing.
+scenario!(import_command, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     ws.write_resources(&user_config(
@@ -392,26 +346,15 @@ fn import_command(tf: Tf) {
     ws.ok(&["state", "rm", ADDR]);
 
     emu.clear_journal();
-    let out = ws.ok(&["import", "-input=false", "-no-color", ADDR, &a]);
+    let out = ws.import(ADDR, &a);
     assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(&emu, &a), seq(&["GET compute"]), "import");
+    assert_eq!(calls(&emu, &a), strs(&["GET compute"]), "import");
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
-}
+});
 
-#[test]
-fn import_command_tf_1_0_3() {
-    import_command(Tf::V1_0_3);
-}
-
-#[test]
-fn import_command_tf_1_15() {
-    import_command(Tf::V1_15);
-}
-
-#[test]
-fn import_block_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
+scenario!(import_block, only(V1_15), |tf| {
+    let (ws, emu) = setup(tf);
     let a = cluster_a();
     // Give the compute an identity out of band (as the studio would).
     ws.write_resources(&system_config(&a));
@@ -419,10 +362,7 @@ fn import_block_tf_1_15() {
     ws.apply();
     ws.ok(&["state", "rm", ADDR]);
 
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{a}\"\n}}\n{}",
-        system_config(&a)
-    ));
+    ws.write_resources(&with_import_block(ADDR, &a, &system_config(&a)));
     emu.clear_journal();
     let out = ws.apply();
     assert!(
@@ -430,30 +370,12 @@ fn import_block_tf_1_15() {
             .contains("1 imported, 0 added, 0 changed, 0 destroyed"),
         "{out}"
     );
-    assert_eq!(calls(&emu, &a), seq(&["GET compute"]), "import block");
+    assert_eq!(calls(&emu, &a), strs(&["GET compute"]), "import block");
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
-}
+});
 
-fn diagnostics(ws: &TfWorkspace) -> Vec<Value> {
-    let out = ws.run(&["validate", "-json", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-    v["diagnostics"].as_array().cloned().unwrap_or_default()
-}
-
-/// The diagnostic raised for resource `name`: its snippet names the resource block.
-fn diag_for<'d>(diags: &'d [Value], name: &str) -> &'d Value {
-    let header = format!("resource \"amlauth_compute_identity\" \"{name}\"");
-    let found: Vec<_> = diags
-        .iter()
-        .filter(|d| d["snippet"]["context"].as_str() == Some(header.as_str()))
-        .collect();
-    assert_eq!(found.len(), 1, "one diagnostic for {name}: {diags:#?}");
-    found[0]
-}
-
-fn invalid_configurations(tf: Tf) {
+scenario!(invalid_configurations, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     let one = emu::uai("uai-one");
@@ -490,75 +412,33 @@ resource "amlauth_compute_identity" "malformed_identity" {{
         sub = emu::SUB
     ));
     ws.init();
-    let diags = diagnostics(&ws);
+    let diags = validate_diagnostics(&ws);
     assert_eq!(diags.len(), 5, "{diags:#?}");
     for d in &diags {
         assert_eq!(d["severity"], "error", "{d}");
     }
 
-    let d = diag_for(&diags, "both");
-    assert!(
-        d["snippet"]["code"].as_str().unwrap().contains("type"),
-        "{d}"
-    );
-    assert!(d["detail"].as_str().unwrap().contains("never both"), "{d}");
-    assert!(
-        d["detail"].as_str().unwrap().contains("Azure ML rule"),
-        "{d}"
-    );
+    let d = diag_for(&diags, "amlauth_compute_identity", "both");
+    assert!(snippet(d).contains("type"), "{d}");
+    assert!(detail(d).contains("never both"), "{d}");
+    assert!(detail(d).contains("Azure ML rule"), "{d}");
 
     // The attribute is absent: the error points at the block and names it.
-    let d = diag_for(&diags, "user_without_ids");
+    let d = diag_for(&diags, "amlauth_compute_identity", "user_without_ids");
     assert_eq!(d["summary"], "Missing user-assigned identities", "{d}");
-    assert!(
-        d["detail"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
+    assert!(detail(d).contains("user_assigned_identity_ids"), "{d}");
 
-    let d = diag_for(&diags, "ids_with_system");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
-    assert!(
-        d["detail"].as_str().unwrap().contains("UserAssigned"),
-        "{d}"
-    );
+    let d = diag_for(&diags, "amlauth_compute_identity", "ids_with_system");
+    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
+    assert!(detail(d).contains("UserAssigned"), "{d}");
 
-    let d = diag_for(&diags, "malformed_id");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("compute_id"),
-        "{d}"
-    );
-    assert!(
-        d["detail"].as_str().unwrap().contains("computes/{compute}"),
-        "{d}"
-    );
+    let d = diag_for(&diags, "amlauth_compute_identity", "malformed_id");
+    assert!(snippet(d).contains("compute_id"), "{d}");
+    assert!(detail(d).contains("computes/{compute}"), "{d}");
 
-    let d = diag_for(&diags, "malformed_identity");
-    assert!(
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap()
-            .contains("user_assigned_identity_ids"),
-        "{d}"
-    );
-    assert!(
-        d["detail"]
-            .as_str()
-            .unwrap()
-            .contains("userAssignedIdentities/{name}"),
-        "{d}"
-    );
+    let d = diag_for(&diags, "amlauth_compute_identity", "malformed_identity");
+    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
+    assert!(detail(d).contains("userAssignedIdentities/{name}"), "{d}");
 
     // A compute type without managed identities (an attached VM): refused at apply, on
     // `compute_id`, before anything is written.
@@ -567,7 +447,7 @@ resource "amlauth_compute_identity" "malformed_identity" {{
     let before = emu.resource(&b).unwrap();
     ws.write_resources(&system_config(&b));
     emu.clear_journal();
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         out.stderr.contains("Compute type has no managed identity")
@@ -575,40 +455,18 @@ resource "amlauth_compute_identity" "malformed_identity" {{
             && out.stderr.contains(&format!("compute_id = \"{b}\"")),
         "{out}"
     );
-    assert_eq!(calls(&emu, &b), seq(&["GET compute"]), "no write");
+    assert_eq!(calls(&emu, &b), strs(&["GET compute"]), "no write");
     assert_eq!(emu.resource(&b).unwrap(), before);
-}
+});
 
-#[test]
-fn invalid_configurations_tf_1_0_3() {
-    invalid_configurations(Tf::V1_0_3);
-}
-
-#[test]
-fn invalid_configurations_tf_1_15() {
-    invalid_configurations(Tf::V1_15);
-}
-
-/// Statuses the emulator answered to `method` on the compute itself.
-fn statuses(emu: &Emu, method: &str, compute: &str) -> Vec<u16> {
-    emu.journal()
-        .into_iter()
-        .filter(|e| e.method == method && e.path.eq_ignore_ascii_case(compute))
-        .map(|e| e.status)
-        .collect()
-}
-
-fn faults_during_apply(tf: Tf) {
+scenario!(faults_during_apply, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     ws.write_resources(&system_config(&a));
     ws.init();
 
     // A 429 storm on the PUT, each answer asking for a 1 s wait: the apply converges.
-    emu.fault(
-        json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
+    emu.fault(status_fault("PUT", "*/computes/cluster-a", 3, 429, Some(1)));
     emu.clear_journal();
     ws.apply();
     // Azure answers the identity PUT of an existing compute with 201 `Creating`; the spec, 200.
@@ -618,10 +476,7 @@ fn faults_during_apply(tf: Tf) {
     emu.clear_faults();
 
     // 503s on the reads (before and after the PUT): retried, the apply converges.
-    emu.fault(
-        json!({"method": "GET", "path": "*/computes/cluster-a", "times": 2,
-        "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/computes/cluster-a", 2, 503, None));
     ws.write_resources(&user_config(&a, &[emu::uai("uai-one")]));
     emu.clear_journal();
     ws.apply();
@@ -636,7 +491,7 @@ fn faults_during_apply(tf: Tf) {
     emu.fault(json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 1,
         "action": {"kind": "failAsync", "code": "InternalServerError", "message": "the cluster update failed"}}));
     ws.write_resources(&system_config(&a));
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         out.stderr.contains("Failed to update the compute identity")
@@ -654,21 +509,11 @@ fn faults_during_apply(tf: Tf) {
     );
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
-}
+});
 
-#[test]
-fn faults_during_apply_tf_1_0_3() {
-    faults_during_apply(Tf::V1_0_3);
-}
-
-#[test]
-fn faults_during_apply_tf_1_15() {
-    faults_during_apply(Tf::V1_15);
-}
-
-/// `type = "None"`: a compute without an identity imports and plans no change; setting it
-/// removes the identity with a warning about role assignments; ids with it are refused.
-fn no_identity(tf: Tf) {
+// `type = "None"`: a compute without an identity imports and plans no change; setting it
+// removes the identity with a warning about role assignments; ids with it are refused.
+scenario!(no_identity, |tf| {
     let (ws, emu) = setup(tf);
     let a = cluster_a();
     let none = format!(
@@ -676,7 +521,7 @@ fn no_identity(tf: Tf) {
     );
     ws.write_resources(&none);
     ws.init();
-    ws.ok(&["import", "-input=false", "-no-color", ADDR, &a]);
+    ws.import(ADDR, &a);
     assert_eq!(ws.resource_values(ADDR)["type"], "None");
     ws.assert_no_changes();
 
@@ -686,7 +531,7 @@ fn no_identity(tf: Tf) {
     ws.write_resources(&none);
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
-    let text = common::flat(&out.combined());
+    let text = flat(&out.combined());
     assert!(
         text.contains("The compute will have no managed identity")
             && text.contains("role assignments to its principal stop working"),
@@ -708,14 +553,4 @@ fn no_identity(tf: Tf) {
     let out = ws.run(&["validate", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(out.stderr.contains("removes every identity"), "{out}");
-}
-
-#[test]
-fn no_identity_tf_1_0_3() {
-    no_identity(Tf::V1_0_3);
-}
-
-#[test]
-fn no_identity_tf_1_15() {
-    no_identity(Tf::V1_15);
-}
+});

@@ -3,20 +3,17 @@
 //! out-of-band delete, import, validation, faults, exact ARM calls, and that secrets never
 //! show (sensitive on 1.0.3, write-only on 1.15, where they never reach the state file).
 
+#[macro_use]
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::{
+    Name, Tf, TfWorkspace, assert_fields, assert_secret_hidden, detail, diag_for, flat, setup,
+    snippet, status_fault, statuses, strs, validate_diagnostics,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_datastore_access.this";
-
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
 
 fn blob() -> String {
     emu::datastore("ws-one", "blob_data")
@@ -58,24 +55,13 @@ fn account_key_config(datastore: &str, key: &str, sdai: Option<&str>) -> String 
 
 /// ARM calls with the datastore's id shortened to `datastore` (another one: `other-datastore`).
 fn calls(emu: &Emu, datastore: &str) -> Vec<String> {
-    emu.arm_calls()
-        .iter()
-        .map(|c| {
-            let (method, path) = c.split_once(' ').expect("METHOD path");
-            let what = if path.eq_ignore_ascii_case(datastore) {
-                "datastore"
-            } else if path.to_ascii_lowercase().contains("/datastores/") {
-                "other-datastore"
-            } else {
-                path
-            };
-            format!("{method} {what}")
-        })
-        .collect()
-}
-
-fn seq(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    common::calls(
+        emu,
+        &[
+            Name::Id(datastore, "datastore"),
+            Name::Under("/datastores/", "other-datastore"),
+        ],
+    )
 }
 
 /// The emulator's record of a datastore: its credentials type, its
@@ -110,24 +96,22 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, id: &str) -> Value {
         other => panic!("unexpected credentials type {other:?}"),
     };
     assert_eq!(v["mode"], mode, "state {v}\nemulator {r}");
-    assert_eq!(
-        v["service_data_access_identity"], props["serviceDataAccessAuthIdentity"],
-        "state {v}\nemulator {r}"
+    assert_fields(
+        &v,
+        &r,
+        &[
+            (
+                "service_data_access_identity",
+                "/properties/serviceDataAccessAuthIdentity",
+            ),
+            ("datastore_type", "/properties/datastoreType"),
+            ("account_name", "/properties/accountName"),
+        ],
     );
-    assert_eq!(v["datastore_type"], props["datastoreType"]);
-    assert_eq!(v["account_name"], props["accountName"]);
     v
 }
 
-fn assert_secret_hidden(out: &common::TfOutput, secret: &str) {
-    assert!(
-        !out.combined().contains(secret),
-        "the secret appears in the output of terraform {:?}",
-        out.args
-    );
-}
-
-fn lifecycle(tf: Tf) {
+scenario!(lifecycle, |tf| {
     let (ws, emu) = setup(tf);
     let b = blob();
     const K1: &str = "a2V5LW9uZS1mb3ItdGhlLWUyZS10ZXN0";
@@ -142,7 +126,7 @@ fn lifecycle(tf: Tf) {
     assert_secret_hidden(&out, K1);
     assert_eq!(
         calls(&emu, &b),
-        seq(&["GET datastore", "PUT datastore"]),
+        strs(&["GET datastore", "PUT datastore"]),
         "create"
     );
     let (ctype, sdai, private) = stored(&emu, &b);
@@ -151,7 +135,7 @@ fn lifecycle(tf: Tf) {
     assert_state_matches(&ws, &emu, &b);
     emu.clear_journal();
     ws.assert_no_changes();
-    assert_eq!(calls(&emu, &b), seq(&["GET datastore"]), "plan");
+    assert_eq!(calls(&emu, &b), strs(&["GET datastore"]), "plan");
 
     // account_key -> identity, with the workspace identity for service data access.
     ws.write_resources(&identity_config(
@@ -170,7 +154,7 @@ fn lifecycle(tf: Tf) {
     assert_secret_hidden(&out, K1);
     assert_eq!(
         calls(&emu, &b),
-        seq(&["GET datastore", "GET datastore", "PUT datastore"]),
+        strs(&["GET datastore", "GET datastore", "PUT datastore"]),
         "update"
     );
     let (ctype, sdai, private) = stored(&emu, &b);
@@ -235,7 +219,7 @@ fn lifecycle(tf: Tf) {
     );
     assert_eq!(
         calls(&emu, &l),
-        seq(&["GET other-datastore", "GET datastore", "PUT datastore"]),
+        strs(&["GET other-datastore", "GET datastore", "PUT datastore"]),
         "replace"
     );
     assert_eq!(
@@ -249,19 +233,9 @@ fn lifecycle(tf: Tf) {
         ("None", "WorkspaceSystemAssignedIdentity")
     );
     assert_state_matches(&ws, &emu, &l);
-}
+});
 
-#[test]
-fn lifecycle_tf_1_0_3() {
-    lifecycle(Tf::V1_0_3);
-}
-
-#[test]
-fn lifecycle_tf_1_15() {
-    lifecycle(Tf::V1_15);
-}
-
-fn drift_and_out_of_band_delete(tf: Tf) {
+scenario!(drift_and_out_of_band_delete, |tf| {
     let (ws, emu) = setup(tf);
     let b = blob();
     ws.write_resources(&identity_config(
@@ -300,33 +274,13 @@ fn drift_and_out_of_band_delete(tf: Tf) {
 
     // Deleted out of band: the plan proposes to create it; the apply says what is missing.
     emu.delete(&b);
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "{out}"
-    );
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Datastore not found") && out.stderr.contains("datastore_id"),
-        "{out}"
-    );
-}
+    ws.assert_plan_creates();
+    ws.assert_apply_fails(&["Datastore not found", "datastore_id"]);
+});
 
-#[test]
-fn drift_and_out_of_band_delete_tf_1_0_3() {
-    drift_and_out_of_band_delete(Tf::V1_0_3);
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_15() {
-    drift_and_out_of_band_delete(Tf::V1_15);
-}
-
-/// A service principal without `authority_url` / `resource_url`: Azure answers with its
-/// defaults, which must not show as a diff against the unset attributes.
-fn service_principal_defaults_from_azure(tf: Tf) {
+// A service principal without `authority_url` / `resource_url`: Azure answers with its
+// defaults, which must not show as a diff against the unset attributes.
+scenario!(service_principal_defaults_from_azure, |tf| {
     let (ws, emu) = setup(tf);
     let b = blob();
     const SECRET: &str = "sp-secret-value-for-e2e";
@@ -367,22 +321,12 @@ fn service_principal_defaults_from_azure(tf: Tf) {
     assert_eq!(sp["client_id"], emu::CLIENT_ID, "{v}");
     assert!(sp["authority_url"].is_null(), "{v}");
     assert!(sp["resource_url"].is_null(), "{v}");
-}
+});
 
-#[test]
-fn service_principal_defaults_from_azure_tf_1_0_3() {
-    service_principal_defaults_from_azure(Tf::V1_0_3);
-}
-
-#[test]
-fn service_principal_defaults_from_azure_tf_1_15() {
-    service_principal_defaults_from_azure(Tf::V1_15);
-}
-
-/// `terraform import`: an identity-mode datastore imports to a no-change plan; a credential
-/// mode imports without its secret (Azure never returns it), so the next plan adds the
-/// configured sensitive secret, shown only as sensitive.
-fn import_command(tf: Tf) {
+// `terraform import`: an identity-mode datastore imports to a no-change plan; a credential
+// mode imports without its secret (Azure never returns it), so the next plan adds the
+// configured sensitive secret, shown only as sensitive.
+scenario!(import_command, |tf| {
     let (ws, emu) = setup(tf);
     let (l, b) = (lake(), blob());
     const KEY: &str = "a2V5LWZyb20tY29uZmlnLWFmdGVyLWltcG9ydA";
@@ -398,9 +342,9 @@ fn import_command(tf: Tf) {
     ws.init();
 
     emu.clear_journal();
-    let out = ws.ok(&["import", "-input=false", "-no-color", ADDR, &l]);
+    let out = ws.import(ADDR, &l);
     assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(&emu, &l), seq(&["GET datastore"]), "import");
+    assert_eq!(calls(&emu, &l), strs(&["GET datastore"]), "import");
     let v = assert_state_matches(&ws, &emu, &l);
     assert_eq!(v["mode"], "identity");
     assert_eq!(v["container_name"], "lake");
@@ -411,8 +355,8 @@ fn import_command(tf: Tf) {
     );
 
     let keyed = "amlauth_datastore_access.keyed";
-    let out = ws.ok(&["import", "-input=false", "-no-color", keyed, &b]);
-    let text = common::flat(&out.combined());
+    let out = ws.import(keyed, &b);
+    let text = flat(&out.combined());
     assert!(
         text.contains("Datastore secret unknown after import")
             && text.contains("Set `account_key_wo`")
@@ -442,23 +386,12 @@ fn import_command(tf: Tf) {
         "seeded-account-key",
         "import and plan leave the stored key alone"
     );
-}
+});
 
-#[test]
-fn import_command_tf_1_0_3() {
-    import_command(Tf::V1_0_3);
-}
-
-#[test]
-fn import_command_tf_1_15() {
-    import_command(Tf::V1_15);
-}
-
-/// Import blocks: identity mode, and a write-only account key without `secret_wo_version`,
-/// both plan no changes afterwards, and the stored key is left alone.
-#[test]
-fn import_block_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
+// Import blocks: identity mode, and a write-only account key without `secret_wo_version`,
+// both plan no changes afterwards, and the stored key is left alone.
+scenario!(import_block, only(V1_15), |tf| {
+    let (ws, emu) = setup(tf);
     let (l, b) = (lake(), blob());
     let keyed = "amlauth_datastore_access.keyed";
     ws.write_resources(&format!(
@@ -486,26 +419,9 @@ fn import_block_tf_1_15() {
     assert_state_matches(&ws, &emu, &l);
     ws.assert_no_changes();
     assert_eq!(stored(&emu, &b).2["key"], "seeded-account-key");
-}
+});
 
-fn diagnostics(ws: &TfWorkspace) -> Vec<Value> {
-    let out = ws.run(&["validate", "-json", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-    v["diagnostics"].as_array().cloned().unwrap_or_default()
-}
-
-fn diag_for<'d>(diags: &'d [Value], name: &str) -> &'d Value {
-    let header = format!("resource \"amlauth_datastore_access\" \"{name}\"");
-    let found: Vec<_> = diags
-        .iter()
-        .filter(|d| d["snippet"]["context"].as_str() == Some(header.as_str()))
-        .collect();
-    assert_eq!(found.len(), 1, "one diagnostic for {name}: {diags:#?}");
-    found[0]
-}
-
-fn invalid_configurations(tf: Tf) {
+scenario!(invalid_configurations, |tf| {
     let (ws, emu) = setup(tf);
     let b = blob();
     let mut hcl = [
@@ -538,43 +454,40 @@ fn invalid_configurations(tf: Tf) {
     }
     ws.write_resources(&hcl);
     ws.init();
-    let diags = diagnostics(&ws);
+    let diags = validate_diagnostics(&ws);
     for d in &diags {
         assert_eq!(d["severity"], "error", "{d}");
     }
-    let code = |d: &Value| {
-        d["snippet"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
-    let detail = |d: &Value| d["detail"].as_str().unwrap_or_default().to_string();
 
     // The secret is absent: the error points at the block and names the attribute.
-    let d = diag_for(&diags, "no_secret");
+    let d = diag_for(&diags, "amlauth_datastore_access", "no_secret");
     assert_eq!(d["summary"], "Missing secret", "{d}");
     assert!(detail(d).contains("`account_key`"), "{d}");
 
-    let d = diag_for(&diags, "other_mode_secret");
+    let d = diag_for(&diags, "amlauth_datastore_access", "other_mode_secret");
     assert_eq!(d["summary"], "Secret for another mode", "{d}");
-    assert!(code(d).contains("sas_token"), "{d}");
+    assert!(snippet(d).contains("sas_token"), "{d}");
 
-    let d = diag_for(&diags, "identity_with_key");
-    assert!(code(d).contains("account_key"), "{d}");
+    let d = diag_for(&diags, "amlauth_datastore_access", "identity_with_key");
+    assert!(snippet(d).contains("account_key"), "{d}");
     assert!(detail(d).contains("mode = \"account_key\""), "{d}");
 
-    let d = diag_for(&diags, "bad_mode");
-    assert!(code(d).contains("mode"), "{d}");
+    let d = diag_for(&diags, "amlauth_datastore_access", "bad_mode");
+    assert!(snippet(d).contains("mode"), "{d}");
     assert!(detail(d).contains("account_key"), "{d}");
 
-    let d = diag_for(&diags, "malformed_id");
-    assert!(code(d).contains("datastore_id"), "{d}");
+    let d = diag_for(&diags, "amlauth_datastore_access", "malformed_id");
+    assert!(snippet(d).contains("datastore_id"), "{d}");
     assert!(detail(d).contains("datastores/{datastore}"), "{d}");
 
     let mut expected = 5;
     if tf == Tf::V1_0_3 {
-        let d = diag_for(&diags, "write_only_on_old_terraform");
-        assert!(code(d).contains("account_key_wo"), "{d}");
+        let d = diag_for(
+            &diags,
+            "amlauth_datastore_access",
+            "write_only_on_old_terraform",
+        );
+        assert!(snippet(d).contains("account_key_wo"), "{d}");
         assert!(detail(d).contains("Terraform 1.11"), "{d}");
         expected += 1;
     }
@@ -585,7 +498,7 @@ fn invalid_configurations(tf: Tf) {
     let f = files();
     let before = emu.stored(&f).unwrap();
     ws.write_resources(&identity_config(&f, None));
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         out.stderr
@@ -603,27 +516,9 @@ fn invalid_configurations(tf: Tf) {
         !emu.arm_calls().iter().any(|c| c.starts_with("PUT")),
         "no write was sent"
     );
-}
+});
 
-#[test]
-fn invalid_configurations_tf_1_0_3() {
-    invalid_configurations(Tf::V1_0_3);
-}
-
-#[test]
-fn invalid_configurations_tf_1_15() {
-    invalid_configurations(Tf::V1_15);
-}
-
-fn statuses(emu: &Emu, method: &str, id: &str) -> Vec<u16> {
-    emu.journal()
-        .into_iter()
-        .filter(|e| e.method == method && e.path.eq_ignore_ascii_case(id))
-        .map(|e| e.status)
-        .collect()
-}
-
-fn faults_during_apply(tf: Tf) {
+scenario!(faults_during_apply, |tf| {
     let (mut ws, emu) = setup(tf);
     let b = blob();
     ws.write_resources(&identity_config(&b, None));
@@ -631,14 +526,14 @@ fn faults_during_apply(tf: Tf) {
 
     // A 429 storm on the read, each answer asking for a 1 s wait, then 503s on the PUT:
     // both retried, the apply converges.
-    emu.fault(
-        json!({"method": "GET", "path": "*/datastores/blob_data", "times": 3,
-        "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    emu.fault(
-        json!({"method": "PUT", "path": "*/datastores/blob_data", "times": 2,
-        "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault(
+        "GET",
+        "*/datastores/blob_data",
+        3,
+        429,
+        Some(1),
+    ));
+    emu.fault(status_fault("PUT", "*/datastores/blob_data", 2, 503, None));
     emu.clear_journal();
     ws.apply();
     assert_eq!(statuses(&emu, "GET", &b), vec![429, 429, 429, 200]);
@@ -653,7 +548,7 @@ fn faults_during_apply(tf: Tf) {
     emu.fault(json!({"method": "PUT", "path": "*/datastores/blob_data",
         "action": {"kind": "status", "status": 503, "message": "storage front end unavailable"}}));
     ws.write_resources(&account_key_config(&b, "a2V5LWFmdGVyLWZhdWx0cw", None));
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         out.stderr
@@ -672,23 +567,12 @@ fn faults_during_apply(tf: Tf) {
     assert_eq!(ctype, "AccountKey");
     assert_eq!(private["key"], "a2V5LWFmdGVyLWZhdWx0cw");
     assert_state_matches(&ws, &emu, &b);
-}
+});
 
-#[test]
-fn faults_during_apply_tf_1_0_3() {
-    faults_during_apply(Tf::V1_0_3);
-}
-
-#[test]
-fn faults_during_apply_tf_1_15() {
-    faults_during_apply(Tf::V1_15);
-}
-
-/// Terraform 1.15, write-only account key: the value reaches the datastore but never the
-/// state file, the plan or the apply output; bumping `secret_wo_version` sends a new one.
-#[test]
-fn write_only_secret_never_stored_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
+// Terraform 1.15, write-only account key: the value reaches the datastore but never the
+// state file, the plan or the apply output; bumping `secret_wo_version` sends a new one.
+scenario!(write_only_secret_never_stored, only(V1_15), |tf| {
+    let (ws, emu) = setup(tf);
     let b = blob();
     const S1: &str = "d3JpdGUtb25seS1zZWNyZXQtb25l";
     const S2: &str = "d3JpdGUtb25seS1zZWNyZXQtdHdv";
@@ -743,13 +627,12 @@ fn write_only_secret_never_stored_tf_1_15() {
     assert_state_clean(S1);
     assert_state_clean(S2);
     ws.assert_no_changes();
-}
+});
 
-/// Terraform 1.0.3 has no write-only attributes: the sensitive `account_key` is used, and
-/// plans and applies show it only as `(sensitive value)`.
-#[test]
-fn sensitive_secret_never_shown_tf_1_0_3() {
-    let (ws, emu) = setup(Tf::V1_0_3);
+// Terraform 1.0.3 has no write-only attributes: the sensitive `account_key` is used, and
+// plans and applies show it only as `(sensitive value)`.
+scenario!(sensitive_secret_never_shown, only(V1_0_3), |tf| {
+    let (ws, emu) = setup(tf);
     let b = blob();
     const S1: &str = "c2Vuc2l0aXZlLXNlY3JldC1vbmU";
     const S2: &str = "c2Vuc2l0aXZlLXNlY3JldC10d28";
@@ -779,17 +662,19 @@ fn sensitive_secret_never_shown_tf_1_0_3() {
     assert_eq!(stored(&emu, &b).2["key"], S2);
     let out = ws.ok(&["show", "-no-color"]);
     assert_secret_hidden(&out, S2);
-}
+});
 
-/// Import of a key-based datastore configured with a write-only key from a sensitive,
-/// ephemeral variable plans `1 to import` and nothing else; the plan JSON's sensitivity is
-/// consistent before and after; the import warns that the secret is unknown.
-#[test]
-fn import_write_only_from_sensitive_variable_tf_1_15() {
-    let (ws, emu) = setup(Tf::V1_15);
-    let b = blob();
-    let keyed = "amlauth_datastore_access.keyed";
-    ws.write_resources(&format!(
+// Import of a key-based datastore configured with a write-only key from a sensitive,
+// ephemeral variable plans `1 to import` and nothing else; the plan JSON's sensitivity is
+// consistent before and after; the import warns that the secret is unknown.
+scenario!(
+    import_write_only_from_sensitive_variable,
+    only(V1_15),
+    |tf| {
+        let (ws, emu) = setup(tf);
+        let b = blob();
+        let keyed = "amlauth_datastore_access.keyed";
+        ws.write_resources(&format!(
         "variable \"key\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = \"a2V5LWZyb20tdmFyaWFibGU\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}",
         resource(
             "keyed",
@@ -797,31 +682,32 @@ fn import_write_only_from_sensitive_variable_tf_1_15() {
             "  mode           = \"account_key\"\n  account_key_wo = var.key"
         )
     ));
-    ws.init();
-    let out = ws.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{out}"
-    );
-    let text = common::flat(&out.combined());
-    assert!(
-        text.contains("secret is unknown after import") && text.contains("account_key_wo"),
-        "the import says which attribute carries the secret:\n{out}"
-    );
-    let shown = ws.ok(&["show", "-json", "tfplan"]);
-    let plan: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
-    let change = &plan["resource_changes"][0]["change"];
-    assert_eq!(change["actions"], json!(["no-op"]), "{change}");
-    assert_eq!(
-        change["before_sensitive"], change["after_sensitive"],
-        "{change}"
-    );
-    let out = ws.ok(&["apply", "-input=false", "-no-color", "tfplan"]);
-    assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed"),
-        "{out}"
-    );
-    ws.assert_no_changes();
-    assert_eq!(stored(&emu, &b).2["key"], "seeded-account-key");
-}
+        ws.init();
+        let out = ws.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
+        assert!(
+            out.stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "{out}"
+        );
+        let text = flat(&out.combined());
+        assert!(
+            text.contains("secret is unknown after import") && text.contains("account_key_wo"),
+            "the import says which attribute carries the secret:\n{out}"
+        );
+        let shown = ws.ok(&["show", "-json", "tfplan"]);
+        let plan: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
+        let change = &plan["resource_changes"][0]["change"];
+        assert_eq!(change["actions"], json!(["no-op"]), "{change}");
+        assert_eq!(
+            change["before_sensitive"], change["after_sensitive"],
+            "{change}"
+        );
+        let out = ws.ok(&["apply", "-input=false", "-no-color", "tfplan"]);
+        assert!(
+            out.stdout.contains("1 imported, 0 added, 0 changed"),
+            "{out}"
+        );
+        ws.assert_no_changes();
+        assert_eq!(stored(&emu, &b).2["key"], "seeded-account-key");
+    }
+);

@@ -5,18 +5,12 @@
 //!   recording what Azure holds;
 //! - an object whose last operation Azure reports `Failed` is applied again by the next plan.
 
+#[macro_use]
 mod common;
 
-use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace, flat};
+use common::emu;
+use common::{Tf, TfWorkspace, flat, setup, setup_with, with_import_block};
 use serde_json::{Value, json};
-
-fn setup(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(seed, ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
 
 /// The id spelled as a user might: resource group and names upper-cased.
 fn shouty(id: &str) -> String {
@@ -40,7 +34,7 @@ fn assert_no_inconsistency(out: &common::TfOutput) {
 }
 
 fn apply_run(ws: &TfWorkspace) -> common::TfOutput {
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_no_inconsistency(&out);
     out
 }
@@ -66,27 +60,20 @@ const WS_ADDR: &str = "amlauth_workspace_identity.this";
 /// Import (by an all-lower-case id) of a workspace whose ids the configuration spells with
 /// other casing plans nothing; a real change then applies cleanly and leaves nothing to do.
 fn workspace_import_any_casing(tf: Tf, import_block: bool) {
-    let (ws, emu) = setup(tf, common::seed_workspace_with_identities());
+    let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     let import_id = lower(&emu::workspace("ws-one"));
     let config = workspace_config(&["uai-one", "uai-two"], "uai-two");
     if import_block {
-        ws.write_resources(&format!(
-            "import {{\n  to = {WS_ADDR}\n  id = \"{import_id}\"\n}}\n{config}"
-        ));
+        ws.write_resources(&with_import_block(WS_ADDR, &import_id, &config));
         ws.init();
-        let (_, out) = ws.plan_code();
-        assert!(
-            out.stdout
-                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-            "{out}"
-        );
+        ws.assert_plan_imports_one();
         let out = apply_run(&ws);
         assert_eq!(out.code, 0, "{out}");
         ws.write_resources(&config);
     } else {
         ws.write_resources(&config);
         ws.init();
-        ws.ok(&["import", "-input=false", "-no-color", WS_ADDR, &import_id]);
+        ws.import(WS_ADDR, &import_id);
     }
     ws.assert_no_changes();
 
@@ -113,20 +100,13 @@ fn workspace_import_any_casing(tf: Tf, import_block: bool) {
     );
 }
 
-#[test]
-fn workspace_import_any_casing_tf_1_0_3() {
-    workspace_import_any_casing(Tf::V1_0_3, false);
-}
+scenario!(workspace_import_any_casing, |tf| {
+    workspace_import_any_casing(tf, false)
+});
 
-#[test]
-fn workspace_import_any_casing_tf_1_15() {
-    workspace_import_any_casing(Tf::V1_15, false);
-}
-
-#[test]
-fn workspace_import_block_any_casing_tf_1_15() {
-    workspace_import_any_casing(Tf::V1_15, true);
-}
+scenario!(workspace_import_block_any_casing, only(V1_15), |tf| {
+    workspace_import_any_casing(tf, true);
+});
 
 const COMPUTE_ADDR: &str = "amlauth_compute_identity.this";
 
@@ -142,11 +122,11 @@ fn compute_config(ids: &[&str]) -> String {
     )
 }
 
-/// A compute with a user-assigned identity: import with any casing plans nothing; after a
-/// failed operation the state keeps the configuration's spelling, so putting the previous
-/// configuration back applies cleanly.
-fn compute_import_and_failed_write_any_casing(tf: Tf) {
-    let (ws, emu) = setup(tf, emu::standard_seed());
+// A compute with a user-assigned identity: import with any casing plans nothing; after a
+// failed operation the state keeps the configuration's spelling, so putting the previous
+// configuration back applies cleanly.
+scenario!(compute_import_and_failed_write_any_casing, |tf| {
+    let (ws, emu) = setup(tf);
     let compute = emu::compute("ws-one", "cluster-a");
     // The compute gets its identity out of band (lower-case ids, as some tools send them).
     emu.patch(
@@ -156,13 +136,7 @@ fn compute_import_and_failed_write_any_casing(tf: Tf) {
     );
     ws.write_resources(&compute_config(&["uai-one"]));
     ws.init();
-    ws.ok(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        COMPUTE_ADDR,
-        &lower(&compute),
-    ]);
+    ws.import(COMPUTE_ADDR, &lower(&compute));
     ws.assert_no_changes();
 
     // The next change fails in Azure (which keeps the new identities, Failed).
@@ -189,17 +163,7 @@ fn compute_import_and_failed_write_any_casing(tf: Tf) {
     let out = apply_run(&ws);
     assert_eq!(out.code, 0, "{out}");
     ws.assert_no_changes();
-}
-
-#[test]
-fn compute_import_and_failed_write_any_casing_tf_1_0_3() {
-    compute_import_and_failed_write_any_casing(Tf::V1_0_3);
-}
-
-#[test]
-fn compute_import_and_failed_write_any_casing_tf_1_15() {
-    compute_import_and_failed_write_any_casing(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // Writes Azure accepts but does not keep
@@ -216,7 +180,7 @@ fn unkept_write(
     attribute: &str,
     state_value: Value,
 ) {
-    let (ws, emu) = setup(tf, emu::standard_seed());
+    let (ws, emu) = setup(tf);
     ws.write_resources(first);
     ws.init();
     ws.apply();
@@ -243,7 +207,7 @@ fn unkept_write(
     ws.assert_no_changes();
 }
 
-fn unkept_registry_admin(tf: Tf) {
+scenario!(unkept_registry_admin, |tf| {
     let cfg = |enabled: bool| {
         format!(
             "resource \"amlauth_acr_admin\" \"this\" {{\n  registry_id = \"{}\"\n  enabled = {enabled}\n}}\n",
@@ -259,19 +223,9 @@ fn unkept_registry_admin(tf: Tf) {
         "enabled",
         json!(true),
     );
-}
+});
 
-#[test]
-fn unkept_registry_admin_tf_1_0_3() {
-    unkept_registry_admin(Tf::V1_0_3);
-}
-
-#[test]
-fn unkept_registry_admin_tf_1_15() {
-    unkept_registry_admin(Tf::V1_15);
-}
-
-fn unkept_workspace_identity(tf: Tf) {
+scenario!(unkept_workspace_identity, |tf| {
     let cfg = |mode: &str| {
         format!(
             "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
@@ -287,19 +241,9 @@ fn unkept_workspace_identity(tf: Tf) {
         "system_datastores_auth_mode",
         json!("AccessKey"),
     );
-}
+});
 
-#[test]
-fn unkept_workspace_identity_tf_1_0_3() {
-    unkept_workspace_identity(Tf::V1_0_3);
-}
-
-#[test]
-fn unkept_workspace_identity_tf_1_15() {
-    unkept_workspace_identity(Tf::V1_15);
-}
-
-fn unkept_compute_identity(tf: Tf) {
+scenario!(unkept_compute_identity, |tf| {
     let system = format!(
         "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{}\"\n  type = \"SystemAssigned\"\n}}\n",
         emu::compute("ws-one", "cluster-a")
@@ -318,19 +262,9 @@ fn unkept_compute_identity(tf: Tf) {
         "type",
         json!("SystemAssigned"),
     );
-}
+});
 
-#[test]
-fn unkept_compute_identity_tf_1_0_3() {
-    unkept_compute_identity(Tf::V1_0_3);
-}
-
-#[test]
-fn unkept_compute_identity_tf_1_15() {
-    unkept_compute_identity(Tf::V1_15);
-}
-
-fn unkept_datastore_access(tf: Tf) {
+scenario!(unkept_datastore_access, |tf| {
     let cfg = |sdai: &str| {
         format!(
             "resource \"amlauth_datastore_access\" \"this\" {{\n  datastore_id = \"{}\"\n  mode = \"identity\"\n  service_data_access_identity = \"{sdai}\"\n}}\n",
@@ -347,17 +281,7 @@ fn unkept_datastore_access(tf: Tf) {
         "service_data_access_identity",
         json!("None"),
     );
-}
-
-#[test]
-fn unkept_datastore_access_tf_1_0_3() {
-    unkept_datastore_access(Tf::V1_0_3);
-}
-
-#[test]
-fn unkept_datastore_access_tf_1_15() {
-    unkept_datastore_access(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // A failed long-running update is applied again
@@ -365,7 +289,7 @@ fn unkept_datastore_access_tf_1_15() {
 /// An update whose operation ends `Failed` while Azure keeps the new values: the next plan
 /// proposes to apply again and says why; that apply clears the failure.
 fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &str, path: &str) {
-    let (ws, emu) = setup(tf, emu::standard_seed());
+    let (ws, emu) = setup(tf);
     ws.write_resources(first);
     ws.init();
     ws.apply();
@@ -399,7 +323,7 @@ fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &s
     ws.assert_no_changes();
 }
 
-fn failed_workspace_update_reapplied(tf: Tf) {
+scenario!(failed_workspace_update_reapplied, |tf| {
     let cfg = |mode: &str| {
         format!(
             "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
@@ -414,19 +338,9 @@ fn failed_workspace_update_reapplied(tf: Tf) {
         &cfg("Identity"),
         "*/workspaces/ws-one",
     );
-}
+});
 
-#[test]
-fn failed_workspace_update_reapplied_tf_1_0_3() {
-    failed_workspace_update_reapplied(Tf::V1_0_3);
-}
-
-#[test]
-fn failed_workspace_update_reapplied_tf_1_15() {
-    failed_workspace_update_reapplied(Tf::V1_15);
-}
-
-fn failed_compute_update_reapplied(tf: Tf) {
+scenario!(failed_compute_update_reapplied, |tf| {
     let compute = emu::compute("ws-one", "cluster-a");
     let system = format!(
         "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{compute}\"\n  type = \"SystemAssigned\"\n}}\n"
@@ -443,14 +357,4 @@ fn failed_compute_update_reapplied(tf: Tf) {
         &user,
         "*/computes/cluster-a",
     );
-}
-
-#[test]
-fn failed_compute_update_reapplied_tf_1_0_3() {
-    failed_compute_update_reapplied(Tf::V1_0_3);
-}
-
-#[test]
-fn failed_compute_update_reapplied_tf_1_15() {
-    failed_compute_update_reapplied(Tf::V1_15);
-}
+});

@@ -3,17 +3,16 @@
 
 #[path = "azure_support/mod.rs"]
 mod azure_support;
+#[macro_use]
 mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace};
+use common::emu;
+use common::{Tf, TfWorkspace, setup};
 
-fn unknown_provider_config_at_plan(tf: Tf) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
+scenario!(unknown_provider_config_at_plan, |tf| {
+    let (ws, emu) = setup(tf);
     // `max_retries` of the aliased provider depends on a value only known after the first
     // resource is created, so Terraform configures that provider with an unknown at plan time.
     ws.write_resources(&format!(
@@ -45,17 +44,7 @@ resource "amlauth_workspace_identity" "second" {{
     ws.assert_no_changes();
     let stored = emu.resource(&emu::workspace("ws-two")).expect("workspace");
     assert_eq!(stored["identity"]["type"], "SystemAssigned");
-}
-
-#[test]
-fn unknown_provider_config_at_plan_tf_1_0_3() {
-    unknown_provider_config_at_plan(Tf::V1_0_3);
-}
-
-#[test]
-fn unknown_provider_config_at_plan_tf_1_15() {
-    unknown_provider_config_at_plan(Tf::V1_15);
-}
+});
 
 /// Applies one registry setting, which needs a token, and expects the apply to fail.
 fn failing_apply(ws: &TfWorkspace) -> (common::TfOutput, String) {
@@ -70,35 +59,30 @@ fn failing_apply(ws: &TfWorkspace) -> (common::TfOutput, String) {
     (out, text)
 }
 
-/// A wrong client secret fails with one clear diagnostic that never shows the secret.
-#[test]
-fn wrong_secret_is_reported_without_the_secret() {
-    for tf in Tf::ALL {
-        let mut ws = TfWorkspace::new(tf, Install::Plain);
-        let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-        ws.use_emulator(&emu);
-        let wrong = "definitely-wrong-secret-4711";
-        ws.set_env("ARM_CLIENT_SECRET", wrong);
-        let log = ws.dir.path().join("tf.log");
-        ws.set_env("TF_LOG", "TRACE");
-        ws.set_env("TF_LOG_PATH", &log.display().to_string());
-        let (out, text) = failing_apply(&ws);
-        assert!(
-            text.to_lowercase().contains("secret"),
-            "{tf:?}: the error names the method: {out}"
-        );
-        assert!(
-            !text.contains(wrong),
-            "{tf:?}: the secret leaked into the output"
-        );
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(
-            !log.contains(wrong),
-            "{tf:?}: the secret leaked into TF_LOG output"
-        );
-        assert!(!log.contains(emu::CLIENT_SECRET));
-    }
-}
+// A wrong client secret fails with one clear diagnostic that never shows the secret.
+scenario!(wrong_secret_is_reported_without_the_secret, |tf| {
+    let (mut ws, _emu) = setup(tf);
+    let wrong = "definitely-wrong-secret-4711";
+    ws.set_env("ARM_CLIENT_SECRET", wrong);
+    let log = ws.dir.path().join("tf.log");
+    ws.set_env("TF_LOG", "TRACE");
+    ws.set_env("TF_LOG_PATH", &log.display().to_string());
+    let (out, text) = failing_apply(&ws);
+    assert!(
+        text.to_lowercase().contains("secret"),
+        "{tf:?}: the error names the method: {out}"
+    );
+    assert!(
+        !text.contains(wrong),
+        "{tf:?}: the secret leaked into the output"
+    );
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !log.contains(wrong),
+        "{tf:?}: the secret leaked into TF_LOG output"
+    );
+    assert!(!log.contains(emu::CLIENT_SECRET));
+});
 
 /// Entra ID's real answer to a wrong secret (CRLF in `error_description`, `error_codes`,
 /// a space-separated timestamp); ids replaced.
@@ -124,9 +108,7 @@ fn token_endpoint_failure(tf: Tf, cert_is_ca: Option<bool>) -> String {
         router,
         cert_is_ca.unwrap_or(false),
     ));
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(emu::standard_seed(), ws.dir.path());
-    ws.use_emulator(&emu);
+    let (mut ws, _emu) = setup(tf);
     ws.set_env("ARM_AUTHORITY_HOST", &sts.url());
     // Trusted for Entra's answer (None) and for the CA-as-server certificate (Some(true));
     // with Some(false) only the emulator's CA is trusted: unknown issuer.
@@ -148,29 +130,26 @@ fn token_endpoint_failure(tf: Tf, cert_is_ca: Option<bool>) -> String {
     text
 }
 
-/// Entra's message, code and trace id reach the user for a real-shaped error answer.
-#[test]
-fn real_entra_error_is_shown() {
-    for tf in Tf::ALL {
-        let text = token_endpoint_failure(tf, None);
-        let flat = common::flat(&text);
-        assert!(
-            flat.contains("AADSTS7000215: Invalid client secret provided."),
-            "{tf:?}: {text}"
-        );
-        assert!(
-            flat.contains("0b7c2c1e-6a7d-4a2e-9a4b-3c2d1e0f0a00"),
-            "{tf:?}: trace id: {text}"
-        );
-        assert!(!flat.contains("invalid type"), "{tf:?}: {text}");
-    }
-}
+// Entra's message, code and trace id reach the user for a real-shaped error answer.
+scenario!(real_entra_error_is_shown, |tf| {
+    let text = token_endpoint_failure(tf, None);
+    let flat = common::flat(&text);
+    assert!(
+        flat.contains("AADSTS7000215: Invalid client secret provided."),
+        "{tf:?}: {text}"
+    );
+    assert!(
+        flat.contains("0b7c2c1e-6a7d-4a2e-9a4b-3c2d1e0f0a00"),
+        "{tf:?}: trace id: {text}"
+    );
+    assert!(!flat.contains("invalid type"), "{tf:?}: {text}");
+});
 
-/// A token endpoint whose certificate does not verify fails at once, with the host, the
-/// reason and the hint.
-#[test]
-fn tls_failure_at_the_token_endpoint_names_the_reason_and_the_hint() {
-    for tf in Tf::ALL {
+// A token endpoint whose certificate does not verify fails at once, with the host, the
+// reason and the hint.
+scenario!(
+    tls_failure_at_the_token_endpoint_names_the_reason_and_the_hint,
+    |tf| {
         for (cert_is_ca, reason) in [
             (false, "unknown issuer"),
             (true, "CA certificate as its own"),
@@ -188,4 +167,4 @@ fn tls_failure_at_the_token_endpoint_names_the_reason_and_the_hint() {
             assert!(!flat.contains("retry policy expired"), "{tf:?}: {text}");
         }
     }
-}
+);

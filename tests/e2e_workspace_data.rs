@@ -1,10 +1,11 @@
 //! End-to-end: the amlauth_workspace data source under real Terraform (1.0.3 and 1.15)
 //! against the emulator: what it reads matches what the emulator holds.
 
+#[macro_use]
 mod common;
 
-use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace, flat};
+use common::emu;
+use common::{TfWorkspace, assert_fields, flat, setup_with};
 use serde_json::{Value, json};
 
 fn linked(kind: &str, name: &str) -> String {
@@ -24,13 +25,6 @@ fn seed() -> Value {
     seed
 }
 
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(seed(), ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
-
 fn data_values(ws: &TfWorkspace, name: &str) -> Value {
     ws.resource_values(&format!("data.amlauth_workspace.{name}"))
 }
@@ -42,8 +36,8 @@ fn same_id(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn reads_match_emulator(tf: Tf) {
-    let (ws, emu) = setup(tf);
+scenario!(reads_match_emulator, |tf| {
+    let (ws, emu) = setup_with(tf, seed());
     ws.write_resources(&format!(
         r#"
 data "amlauth_workspace" "one" {{
@@ -76,14 +70,19 @@ data "amlauth_workspace" "two" {{
     let v = data_values(&ws, "one");
     let stored = emu.resource(&emu::workspace("ws-one")).expect("ws-one");
     let ctx = format!("data {v}\nemulator {stored}");
-    let ident = &stored["identity"];
     let props = &stored["properties"];
     assert_eq!(v["id"], emu::workspace("ws-one"), "{ctx}");
     assert_eq!(v["identity_type"], "SystemAssigned,UserAssigned", "{ctx}");
-    assert_eq!(v["identity_type"], ident["type"], "{ctx}");
     assert!(v["principal_id"].is_string(), "{ctx}");
-    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
-    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    assert_fields(
+        &v,
+        &stored,
+        &[
+            ("identity_type", "/identity/type"),
+            ("principal_id", "/identity/principalId"),
+            ("tenant_id", "/identity/tenantId"),
+        ],
+    );
     assert_eq!(v["system_datastores_auth_mode"], "Identity", "{ctx}");
     assert!(
         same_id(
@@ -145,20 +144,10 @@ data "amlauth_workspace" "two" {{
         data_values(&ws, "one")["system_datastores_auth_mode"],
         "AccessKey"
     );
-}
+});
 
-#[test]
-fn reads_match_emulator_tf_1_0_3() {
-    reads_match_emulator(Tf::V1_0_3);
-}
-
-#[test]
-fn reads_match_emulator_tf_1_15() {
-    reads_match_emulator(Tf::V1_15);
-}
-
-fn missing_and_malformed(tf: Tf) {
-    let (ws, emu) = setup(tf);
+scenario!(missing_and_malformed, |tf| {
+    let (ws, emu) = setup_with(tf, seed());
     ws.write_resources(&format!(
         "data \"amlauth_workspace\" \"gone\" {{\n  id = \"{}\"\n}}\n",
         emu::workspace("ws-missing")
@@ -187,14 +176,4 @@ fn missing_and_malformed(tf: Tf) {
         "the error names the attribute and what was expected:\n{out}"
     );
     assert!(emu.arm_calls().is_empty());
-}
-
-#[test]
-fn missing_and_malformed_tf_1_0_3() {
-    missing_and_malformed(Tf::V1_0_3);
-}
-
-#[test]
-fn missing_and_malformed_tf_1_15() {
-    missing_and_malformed(Tf::V1_15);
-}
+});

@@ -2,24 +2,18 @@
 //! emulator. Each scenario runs once per Terraform version, reusing one working directory
 //! for its sequence of steps.
 
+#[macro_use]
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Install, Tf, TfWorkspace, flat};
+use common::{
+    BY_NAME, Fields, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
+    assert_no_arm_calls, calls, flat, lower_set, setup, setup_with, status_count, status_fault,
+    strs, with_import_block,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_identity.this";
-
-fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(seed, ws.dir.path());
-    ws.use_emulator(&emu);
-    (ws, emu)
-}
-
-fn setup(tf: Tf) -> (TfWorkspace, Emu) {
-    setup_with(tf, emu::standard_seed())
-}
 
 /// A resource block; `ids` and `primary` are identity names, `None` leaves the argument out.
 fn config(
@@ -63,31 +57,6 @@ fn both_identities_config() -> String {
     )
 }
 
-/// ARM calls since the journal was last cleared, with paths shortened to what they address.
-fn calls(emu: &Emu) -> Vec<String> {
-    emu.arm_calls()
-        .into_iter()
-        .map(|line| {
-            let (method, path) = line.split_once(' ').unwrap_or((&line, ""));
-            let lower = path.to_ascii_lowercase();
-            let what = if lower.contains("/operationresults/") {
-                "operationResults".to_string()
-            } else if lower.contains("/operationstatuses/") {
-                "operationStatuses".to_string()
-            } else if let Some((_, name)) = lower.rsplit_once("/workspaces/") {
-                format!("workspace {name}")
-            } else {
-                path.to_string()
-            };
-            format!("{method} {what}")
-        })
-        .collect()
-}
-
-fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
-
 /// The poll of a workspace write: Azure's `202` carries `Azure-AsyncOperation` (followed in
 /// preference), the spec's only `Location` (`AMLAUTH_EMULATOR_SHAPES=spec`).
 fn poll() -> &'static str {
@@ -103,9 +72,16 @@ fn stored_ws(emu: &Emu, name: &str) -> Value {
         .unwrap_or_else(|| panic!("workspace {name} exists in the emulator"))
 }
 
-fn lower_set<'a>(ids: impl IntoIterator<Item = &'a str>) -> std::collections::BTreeSet<String> {
-    ids.into_iter().map(str::to_ascii_lowercase).collect()
-}
+/// State attributes and where the emulator's workspace body holds them.
+const FIELDS: Fields = &[
+    ("type", "/identity/type"),
+    ("principal_id", "/identity/principalId"),
+    ("tenant_id", "/identity/tenantId"),
+    (
+        "system_datastores_auth_mode",
+        "/properties/systemDatastoresAuthMode",
+    ),
+];
 
 /// The Terraform state of the resource says what the emulator holds.
 fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
@@ -113,9 +89,7 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     let stored = stored_ws(emu, name);
     let ident = &stored["identity"];
     let ctx = format!("state {v}\nemulator {stored}");
-    assert_eq!(v["type"], ident["type"], "{ctx}");
-    assert_eq!(v["principal_id"], ident["principalId"], "{ctx}");
-    assert_eq!(v["tenant_id"], ident["tenantId"], "{ctx}");
+    assert_fields(&v, &stored, FIELDS);
     let remote_ids = ident["userAssignedIdentities"]
         .as_object()
         .map(|m| lower_set(m.keys().map(String::as_str)))
@@ -133,10 +107,6 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
         .as_str()
         .map(str::to_ascii_lowercase);
     assert_eq!(state_primary, remote_primary, "{ctx}");
-    assert_eq!(
-        v["system_datastores_auth_mode"], stored["properties"]["systemDatastoresAuthMode"],
-        "{ctx}"
-    );
 }
 
 fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
@@ -150,14 +120,14 @@ fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
 // ---------------------------------------------------------------------------------------
 // create, then no changes; ARM calls for create and read
 
-fn create_then_no_changes(tf: Tf) {
+scenario!(create_then_no_changes, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&both_identities_config());
     ws.init();
     emu.clear_journal();
     ws.apply();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["PATCH workspace ws-one", poll(), "GET workspace ws-one"]),
         "create: PATCH, one poll, one read"
     );
@@ -165,7 +135,7 @@ fn create_then_no_changes(tf: Tf) {
     emu.clear_journal();
     ws.assert_no_changes();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET workspace ws-one"]),
         "plan: one refresh GET"
     );
@@ -216,9 +186,9 @@ fn create_then_no_changes(tf: Tf) {
     // Destroy only stops managing: the identity stays as it is, and no write reaches Azure.
     let before = stored_ws(&emu, "ws-one");
     emu.clear_journal();
-    ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    ws.destroy();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET workspace ws-one"]),
         "destroy: refresh only"
     );
@@ -226,30 +196,12 @@ fn create_then_no_changes(tf: Tf) {
     assert_eq!(after["identity"], before["identity"]);
     assert_eq!(after["properties"], before["properties"]);
     assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
-}
-
-#[test]
-fn create_then_no_changes_tf_1_0_3() {
-    create_then_no_changes(Tf::V1_0_3);
-}
-
-#[test]
-fn create_then_no_changes_tf_1_15() {
-    create_then_no_changes(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // every attribute updated in place; a new workspace_id replaces
 
-fn apply_in_place(ws: &TfWorkspace) {
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
-        "expected an in-place update:\n{out}"
-    );
-}
-
-fn updates_in_place(tf: Tf) {
+scenario!(updates_in_place, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&config(
         "ws-one",
@@ -272,9 +224,9 @@ fn updates_in_place(tf: Tf) {
         Some("AccessKey"),
     ));
     emu.clear_journal();
-    apply_in_place(&ws);
+    ws.apply_in_place();
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&[
             "GET workspace ws-one",
             "PATCH workspace ws-one",
@@ -299,7 +251,7 @@ fn updates_in_place(tf: Tf) {
         Some("uai-one"),
         Some("AccessKey"),
     ));
-    apply_in_place(&ws);
+    ws.apply_in_place();
     let stored = stored_ws(&emu, "ws-one");
     assert_eq!(
         stored["identity"]["userAssignedIdentities"]
@@ -318,7 +270,7 @@ fn updates_in_place(tf: Tf) {
         Some("uai-two"),
         Some("AccessKey"),
     ));
-    apply_in_place(&ws);
+    ws.apply_in_place();
     let stored = stored_ws(&emu, "ws-one");
     assert!(
         stored["properties"]["primaryUserAssignedIdentity"]
@@ -336,7 +288,7 @@ fn updates_in_place(tf: Tf) {
         Some("uai-two"),
         Some("UserDelegationSAS"),
     ));
-    apply_in_place(&ws);
+    ws.apply_in_place();
     assert_eq!(
         stored_ws(&emu, "ws-one")["properties"]["systemDatastoresAuthMode"],
         "UserDelegationSAS"
@@ -351,30 +303,13 @@ fn updates_in_place(tf: Tf) {
         Some("uai-two"),
         Some("UserDelegationSAS"),
     ));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("must be replaced")
-            && out.stdout.contains("forces replacement")
-            && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
-        "{out}"
-    );
-}
-
-#[test]
-fn updates_in_place_tf_1_0_3() {
-    updates_in_place(Tf::V1_0_3);
-}
-
-#[test]
-fn updates_in_place_tf_1_15() {
-    updates_in_place(Tf::V1_15);
-}
+    ws.assert_plan_replaces();
+});
 
 // ---------------------------------------------------------------------------------------
 // out-of-band change and out-of-band delete
 
-fn drift_and_out_of_band_delete(tf: Tf) {
+scenario!(drift_and_out_of_band_delete, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&both_identities_config());
     ws.init();
@@ -400,23 +335,8 @@ fn drift_and_out_of_band_delete(tf: Tf) {
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     emu.delete(&emu::workspace("ws-one"));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-        "a workspace deleted out of band makes the plan propose a create:\n{out}"
-    );
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_0_3() {
-    drift_and_out_of_band_delete(Tf::V1_0_3);
-}
-
-#[test]
-fn drift_and_out_of_band_delete_tf_1_15() {
-    drift_and_out_of_band_delete(Tf::V1_15);
-}
+    ws.assert_plan_creates();
+});
 
 // ---------------------------------------------------------------------------------------
 // import
@@ -431,82 +351,50 @@ fn import_config() -> String {
     )
 }
 
-fn terraform_import(tf: Tf) {
+scenario!(terraform_import, |tf| {
     let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     ws.write_resources(&import_config());
     ws.init();
     emu.clear_journal();
-    let out = ws.ok(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        ADDR,
-        &emu::workspace("ws-one"),
-    ]);
+    let out = ws.import(ADDR, &emu::workspace("ws-one"));
     assert!(out.stdout.contains("Import successful"), "{out}");
     assert_eq!(
-        calls(&emu),
+        calls(&emu, BY_NAME),
         strs(&["GET workspace ws-one"]),
         "import: one GET"
     );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
-}
+});
 
-#[test]
-fn terraform_import_tf_1_0_3() {
-    terraform_import(Tf::V1_0_3);
-}
-
-#[test]
-fn terraform_import_tf_1_15() {
-    terraform_import(Tf::V1_15);
-}
-
-/// `import` blocks exist from Terraform 1.5.
-#[test]
-fn import_block_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{}\"\n}}\n{}",
-        emu::workspace("ws-one"),
-        import_config()
+// `import` blocks exist from Terraform 1.5.
+scenario!(import_block, only(V1_15), |tf| {
+    let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
+    ws.write_resources(&with_import_block(
+        ADDR,
+        &emu::workspace("ws-one"),
+        &import_config(),
     ));
     ws.init();
     emu.clear_journal();
-    let (code, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "exit {code}:\n{out}"
-    );
-    assert_eq!(calls(&emu), strs(&["GET workspace ws-one"]));
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("1 imported, 0 added, 0 changed"),
-        "{out}"
-    );
+    ws.assert_plan_imports_one();
+    assert_eq!(calls(&emu, BY_NAME), strs(&["GET workspace ws-one"]));
+    ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
-}
+});
 
-/// Resource identity (Terraform 1.12+): an `import` block by identity instead of id, and the
-/// identity recorded in state.
-#[test]
-fn import_block_by_identity_tf_1_15() {
-    let (ws, emu) = setup_with(Tf::V1_15, common::seed_workspace_with_identities());
+// Resource identity (Terraform 1.12+): an `import` block by identity instead of id, and the
+// identity recorded in state.
+scenario!(import_block_by_identity, only(V1_15), |tf| {
+    let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     ws.write_resources(&format!(
         "import {{\n  to = {ADDR}\n  identity = {{\n    id = \"{}\"\n  }}\n}}\n{}",
         emu::workspace("ws-one"),
         import_config()
     ));
     ws.init();
-    let (_, out) = ws.plan_code();
-    assert!(
-        out.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-        "{out}"
-    );
+    ws.assert_plan_imports_one();
     ws.apply();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
@@ -518,22 +406,12 @@ fn import_block_by_identity_tf_1_15() {
         emu::workspace("ws-one"),
         "{instance}"
     );
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // invalid configurations
 
-/// The diagnostic blocks of `output` that concern `address`.
-fn diagnostics_for(output: &str, address: &str) -> Vec<String> {
-    output
-        .split("Error: ")
-        .skip(1)
-        .filter(|d| d.contains(&format!("with {address},")))
-        .map(str::to_string)
-        .collect()
-}
-
-fn invalid_configurations(tf: Tf) {
+scenario!(invalid_configurations, |tf| {
     let (ws, emu) = setup(tf);
     let ws_one = emu::workspace("ws-one");
     let one = emu::uai("uai-one");
@@ -570,13 +448,12 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.combined());
     let expect = |name: &str, attribute: &str, words: &[&str]| {
-        let diags = diagnostics_for(&text, &format!("amlauth_workspace_identity.{name}"));
-        assert!(
-            diags
-                .iter()
-                .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
-            "{name}: expected an error at {attribute} mentioning {words:?}:\n{text}"
-        );
+        assert_diagnostic(
+            &text,
+            &format!("amlauth_workspace_identity.{name}"),
+            attribute,
+            words,
+        )
     };
     expect(
         "ua_without_primary",
@@ -600,50 +477,20 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     );
 
     // Plan refuses the same configuration before calling Azure.
-    let out = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(flat(&out.combined()).contains("Missing primary"), "{out}");
-    assert!(calls(&emu).is_empty(), "no ARM call: {:?}", calls(&emu));
-}
-
-#[test]
-fn invalid_configurations_tf_1_0_3() {
-    invalid_configurations(Tf::V1_0_3);
-}
-
-#[test]
-fn invalid_configurations_tf_1_15() {
-    invalid_configurations(Tf::V1_15);
-}
+    ws.assert_plan_fails(&["Missing primary"]);
+    assert_no_arm_calls(&emu);
+});
 
 // ---------------------------------------------------------------------------------------
 // faults during apply
 
-fn status_count(emu: &Emu, status: u16) -> usize {
-    emu.journal().iter().filter(|e| e.status == status).count()
-}
-
-fn faults_during_apply(tf: Tf) {
+scenario!(faults_during_apply, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&both_identities_config());
     ws.init();
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
-    emu.clear_journal();
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 3,
-                     "action": {"kind": "status", "status": 429, "retryAfter": 1}}),
-    );
-    ws.apply();
-    assert_eq!(status_count(&emu, 429), 3, "{:?}", calls(&emu));
-    assert_eq!(
-        calls(&emu)
-            .iter()
-            .filter(|c| c.starts_with("PATCH"))
-            .count(),
-        4,
-        "three throttled PATCHes, then the one that went through"
-    );
+    apply_through_throttling(&ws, &emu, "PATCH", "*/workspaces/ws-one");
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     emu.clear_faults();
 
@@ -656,16 +503,13 @@ fn faults_during_apply(tf: Tf) {
         Some("Identity"),
     ));
     emu.clear_journal();
-    emu.fault(
-        json!({"method": "GET", "path": "*/operation*/*", "times": 2,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    emu.fault(status_fault("GET", "*/operation*/*", 2, 503, None));
     emu.fault(
         json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
                      "action": {"kind": "status", "status": 503}}),
     );
-    apply_in_place(&ws);
-    assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu));
+    ws.apply_in_place();
+    assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu, BY_NAME));
     assert!(
         stored_ws(&emu, "ws-one")["properties"]["primaryUserAssignedIdentity"]
             .as_str()
@@ -689,7 +533,7 @@ fn faults_during_apply(tf: Tf) {
                      "action": {"kind": "failAsync", "code": "InternalServerError",
                                 "message": "injected identity failure"}}),
     );
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         flat(&out.combined()).contains("injected identity failure"),
@@ -704,22 +548,12 @@ fn faults_during_apply(tf: Tf) {
         "AccessKey"
     );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
-}
-
-#[test]
-fn faults_during_apply_tf_1_0_3() {
-    faults_during_apply(Tf::V1_0_3);
-}
-
-#[test]
-fn faults_during_apply_tf_1_15() {
-    faults_during_apply(Tf::V1_15);
-}
+});
 
 // ---------------------------------------------------------------------------------------
 // SA+UA -> SA: warned at plan, refused by Azure at apply
 
-fn refused_downgrade(tf: Tf) {
+scenario!(refused_downgrade, |tf| {
     let (ws, emu) = setup(tf);
     ws.write_resources(&both_identities_config());
     ws.init();
@@ -738,7 +572,7 @@ fn refused_downgrade(tf: Tf) {
         flat(&out.combined()).contains("Warning: Azure may refuse this identity change"),
         "plan warns:\n{out}"
     );
-    let out = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert!(
         flat(&out.combined())
@@ -750,14 +584,4 @@ fn refused_downgrade(tf: Tf) {
         "SystemAssigned,UserAssigned"
     );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
-}
-
-#[test]
-fn refused_downgrade_tf_1_0_3() {
-    refused_downgrade(Tf::V1_0_3);
-}
-
-#[test]
-fn refused_downgrade_tf_1_15() {
-    refused_downgrade(Tf::V1_15);
-}
+});

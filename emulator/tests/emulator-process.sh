@@ -1,5 +1,29 @@
-# Shared by the client test runners (sdk/run.sh, clients/run.sh): build or find the emulator
-# binary, start it in the background, wait for it, stop it. Source this file.
+# Shared by the client test runners (sdk/run.sh, clients/run.sh): their Python virtualenvs, a
+# scratch directory cleaned up on exit, and the emulator binary: build or find it, start it in
+# the background, wait for it, stop it. Source this file.
+
+# ensure_venv <dir> <requirements> <import check>: creates the virtualenv, or reuses it when its
+# requirements are unchanged (a stamp file) and the check imports.
+ensure_venv() {
+    local dir="$1" req="$2" check="$3"
+    if [[ -x "$dir/bin/python" ]] && cmp -s "$req" "$dir/.amlauth-requirements" \
+        && "$dir/bin/python" -c "$check" >/dev/null 2>&1; then
+        return 0
+    fi
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    "$dir/bin/python" -c "$check"
+    cp "$req" "$dir/.amlauth-requirements"
+}
+
+# make_work_dir: sets work to a new temporary directory and, on exit, stops the emulator (if
+# start_emulator ran) and removes the directory.
+make_work_dir() {
+    work="$(mktemp -d)"
+    emu_pid=""
+    trap 'stop_emulator; rm -rf "$work"' EXIT
+}
 
 # ensure_emulator_bin <repo>: sets EMULATOR_BIN (built with cargo unless already set).
 ensure_emulator_bin() {

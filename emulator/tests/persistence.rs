@@ -131,24 +131,11 @@ fn spawn_binary(dir: &Path) -> Proc {
 }
 
 async fn token(http: &reqwest::Client, url: &str) -> String {
-    let v: serde_json::Value = http
-        .post(format!(
-            "{url}/{}/oauth2/v2.0/token",
-            amlauth_emulator::DEFAULT_TENANT_ID
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_string()
+    let token_url = format!(
+        "{url}/{}/oauth2/v2.0/token",
+        amlauth_emulator::DEFAULT_TENANT_ID
+    );
+    client_token(http, &token_url, "https://management.azure.com/.default").await
 }
 
 fn https_client(dir: &Path) -> reqwest::Client {

@@ -16,6 +16,17 @@ pub(crate) fn cred_err(msg: impl Into<String>) -> azure_core::Error {
     azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, msg.into())
 }
 
+/// A token request that got no answer: the TLS failure when a certificate did not verify (with
+/// the host and the `ca_bundle` hint), else `what` and the transport error, without its URL.
+pub(crate) fn unreachable(
+    shown: &str,
+    e: reqwest::Error,
+    what: impl FnOnce(&reqwest::Error) -> String,
+) -> azure_core::Error {
+    let e = e.without_url();
+    cred_err(super::error::tls_or_else(shown, &e, || what(&e)))
+}
+
 /// A federated token given directly.
 #[derive(Debug)]
 pub struct StaticAssertion(pub Secret);
@@ -93,10 +104,9 @@ impl ClientAssertion for GitHubAssertion {
             .send()
             .await
             .map_err(|e| {
-                let e = e.without_url();
-                cred_err(super::error::tls_or_else(&shown, &e, || {
+                unreachable(&shown, e, |e| {
                     format!("requesting an ID token from {shown} failed: {e}")
-                }))
+                })
             })?;
         let status = resp.status();
         if !status.is_success() {

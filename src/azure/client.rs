@@ -1,6 +1,6 @@
 //! [`ArmClient`]: the small async API the resources call (get, put/patch and wait, sync put,
-//! post actions, delete, list). Requests go through [`super::pipeline`]; long-running
-//! operations through [`super::lro`].
+//! post actions, delete, list). Requests go down the policy chain of [`super::pipeline`];
+//! long-running operations are waited for by [`super::lro`]'s policy at its head.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,12 +11,15 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use super::cloud::{check_endpoint_scheme, redact_url};
 use super::context::CallContext;
 use super::credential::TokenProvider;
+use super::endpoint::Endpoint;
 use super::error::{ArmErrorDetails, AzureError};
-use super::lro::PollPolicy;
-use super::pipeline::RequestSpec;
+use super::lro::{LroPolicy, PollPolicy};
+use super::pipeline::{
+    Pipeline, Policy, RequestSpec, auth::BearerToken, logging::Logging, not_found::NotFoundRetry,
+    request_id::RequestIds, retry::Retry, transport::Transport,
+};
 use super::resource_id::ResourceId;
 use super::retry::RetryPolicy;
 
@@ -48,30 +51,51 @@ pub struct ArmClient {
 
 #[derive(Debug)]
 pub(super) struct Inner {
-    pub(super) opts: ArmClientOptions,
-    pub(super) tokens: Arc<dyn TokenProvider>,
-    pub(super) requests: AtomicU64,
+    pub(super) endpoint: Endpoint,
+    pub(super) pipeline: Pipeline,
+    read_after_write_window: Duration,
+    requests: Arc<AtomicU64>,
 }
 
 impl ArmClient {
     /// Creates a client from a token provider and options.
     pub fn new(tokens: Arc<dyn TokenProvider>, opts: ArmClientOptions) -> Result<Self, AzureError> {
-        check_endpoint_scheme(&opts.base_url).map_err(|reason| AzureError::InsecureEndpoint {
-            url: redact_url(&opts.base_url),
-            reason,
-        })?;
+        let endpoint = Endpoint::new(opts.base_url)?;
+        let requests = Arc::new(AtomicU64::new(0));
+        let policies: Vec<Arc<dyn Policy>> = vec![
+            Arc::new(LroPolicy {
+                endpoint: endpoint.clone(),
+                poll: opts.poll.clone(),
+            }),
+            Arc::new(NotFoundRetry {
+                backoff: opts.retry.clone(),
+            }),
+            Arc::new(Retry { policy: opts.retry }),
+            Arc::new(BearerToken {
+                tokens,
+                scope: opts.scope,
+            }),
+            Arc::new(RequestIds),
+            Arc::new(Logging),
+            Arc::new(Transport {
+                http: opts.http,
+                attempt_timeout: opts.attempt_timeout,
+                requests: requests.clone(),
+            }),
+        ];
         Ok(ArmClient {
             inner: Arc::new(Inner {
-                opts,
-                tokens,
-                requests: AtomicU64::new(0),
+                endpoint,
+                pipeline: Pipeline::new(policies),
+                read_after_write_window: opts.poll.read_after_write_window,
+                requests,
             }),
         })
     }
 
     /// The Resource Manager base URL.
     pub fn base_url(&self) -> &Url {
-        &self.inner.opts.base_url
+        self.inner.endpoint.base()
     }
 
     /// Number of HTTP requests sent so far (all attempts, polls and final reads).
@@ -79,66 +103,13 @@ impl ArmClient {
         self.inner.requests.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn poll_policy(&self) -> &PollPolicy {
-        &self.inner.opts.poll
-    }
-
-    /// `{base}{id}?api-version=..&extra..`
-    pub(crate) fn resource_url(
+    fn url(
         &self,
         path: &str,
         api_version: &str,
         query: &[(&str, &str)],
     ) -> Result<Url, AzureError> {
-        // Segments are pushed one by one so that a name holding '?', '#' or '%' is
-        // percent-encoded instead of changing the URL's meaning.
-        let mut url = self.inner.opts.base_url.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| AzureError::InvalidResponse {
-                    url: path.to_string(),
-                    message: "the Resource Manager base URL cannot carry a path".into(),
-                })?;
-            segs.pop_if_empty();
-            segs.extend(path.split('/').filter(|s| !s.is_empty()));
-        }
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("api-version", api_version);
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
-        }
-        Ok(url)
-    }
-
-    /// Resolves a polling URL from a header and refuses to send our token anywhere but ARM.
-    pub(crate) fn poll_url(&self, header: &str) -> Result<Url, AzureError> {
-        let base = &self.inner.opts.base_url;
-        let url = base.join(header).map_err(|e| AzureError::InvalidResponse {
-            url: redact_url(base),
-            message: format!("polling URL is not a URL: {e}"),
-        })?;
-        check_endpoint_scheme(&url).map_err(|reason| AzureError::InsecureEndpoint {
-            url: redact_url(&url),
-            reason,
-        })?;
-        let same_host = url.host_str().map(str::to_ascii_lowercase)
-            == base.host_str().map(str::to_ascii_lowercase)
-            && url.port_or_known_default() == base.port_or_known_default();
-        if !same_host {
-            return Err(AzureError::InsecureEndpoint {
-                url: redact_url(&url),
-                reason: format!(
-                    "a long-running operation pointed at a host other than {}; the ARM token is only sent to ARM",
-                    redact_url(base)
-                ),
-            });
-        }
-        Ok(url)
+        self.inner.endpoint.resource_url(path, api_version, query)
     }
 
     /// GET a resource; `None` when it does not exist.
@@ -160,7 +131,7 @@ impl ArmClient {
         corr: &str,
     ) -> Result<Option<Value>, AzureError> {
         let rid = id.to_string();
-        let url = self.resource_url(&rid, api_version, &[])?;
+        let url = self.url(&rid, api_version, &[])?;
         self.get_url(url, &rid, ctx, corr).await
     }
 
@@ -173,7 +144,7 @@ impl ArmClient {
         ctx: &CallContext,
     ) -> Result<Option<Value>, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
-        let url = self.resource_url(path, api_version, query)?;
+        let url = self.url(path, api_version, query)?;
         self.get_url(url, path, ctx, &corr).await
     }
 
@@ -188,7 +159,7 @@ impl ArmClient {
     ) -> Result<Vec<Value>, AzureError> {
         const MAX_PAGES: usize = 1000;
         let corr = uuid::Uuid::new_v4().to_string();
-        let mut url = self.resource_url(path, api_version, query)?;
+        let mut url = self.url(path, api_version, query)?;
         let mut items = Vec::new();
         for _ in 0..MAX_PAGES {
             let Some(page) = self.get_url(url, path, ctx, &corr).await? else {
@@ -202,7 +173,7 @@ impl ArmClient {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
             {
-                Some(next) => url = self.poll_url(next)?,
+                Some(next) => url = self.inner.endpoint.follow(next)?,
                 None => return Ok(items),
             }
         }
@@ -219,20 +190,8 @@ impl ArmClient {
         ctx: &CallContext,
         corr: &str,
     ) -> Result<Option<Value>, AzureError> {
-        let resp = self
-            .send(
-                RequestSpec {
-                    method: Method::GET,
-                    url,
-                    body: None,
-                    idempotent: true,
-                    resource_id: Some(what),
-                    correlation_id: corr,
-                    allow_404_retry: true,
-                },
-                ctx,
-            )
-            .await?;
+        let spec = RequestSpec::new(Method::GET, url, what, corr).retry_404(true);
+        let resp = self.send(spec, ctx).await?;
         if resp.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -256,19 +215,21 @@ impl ArmClient {
         body: &Value,
         ctx: &CallContext,
     ) -> Result<Value, AzureError> {
-        self.write_and_wait(Method::PUT, id, api_version, &[], body, ctx)
+        self.write_and_wait(Method::PUT, id, api_version, body, ctx)
             .await
     }
 
-    /// PATCH a resource, wait for any long-running operation, then GET and return it.
+    /// PATCH a resource with `patch` (the properties to change), wait for any long-running
+    /// operation, then GET and return it.
     pub async fn patch_and_wait(
         &self,
         id: &ResourceId,
         api_version: &str,
-        body: &Value,
+        patch: &Value,
         ctx: &CallContext,
     ) -> Result<Value, AzureError> {
-        self.write_and_wait(Method::PATCH, id, api_version, &[], body, ctx)
+        let method = Method::PATCH;
+        self.write_and_wait(method, id, api_version, patch, ctx)
             .await
     }
 
@@ -284,25 +245,9 @@ impl ArmClient {
     ) -> Result<Value, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
-        let url = self.resource_url(&rid, api_version, query)?;
-        let resp = self
-            .send(
-                RequestSpec {
-                    method: Method::PUT,
-                    url,
-                    body: Some(body),
-                    idempotent: true,
-                    resource_id: Some(&rid),
-                    correlation_id: &corr,
-                    allow_404_retry: false,
-                },
-                ctx,
-            )
-            .await?;
-        if !resp.status.is_success() {
-            return Err(resp.into_error(Some(&rid)));
-        }
-        Ok(resp.json().unwrap_or(Value::Null))
+        let url = self.url(&rid, api_version, query)?;
+        let spec = RequestSpec::new(Method::PUT, url, &rid, &corr).body(Some(body));
+        Ok(self.send_ok(spec, ctx).await?.json().unwrap_or(Value::Null))
     }
 
     /// POST an action below a resource (e.g. `listKeys`). Retried on transient failures only
@@ -319,29 +264,13 @@ impl ArmClient {
     ) -> Result<Value, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
-        let url = self.resource_url(
-            &format!("{rid}/{}", action.trim_start_matches('/')),
-            api_version,
-            &[],
-        )?;
-        let resp = self
-            .send(
-                RequestSpec {
-                    method: Method::POST,
-                    url,
-                    body,
-                    idempotent: retry_safe,
-                    resource_id: Some(&rid),
-                    correlation_id: &corr,
-                    allow_404_retry: retry_safe,
-                },
-                ctx,
-            )
-            .await?;
-        if !resp.status.is_success() {
-            return Err(resp.into_error(Some(&rid)));
-        }
-        Ok(resp.json().unwrap_or(Value::Null))
+        let path = format!("{rid}/{}", action.trim_start_matches('/'));
+        let url = self.url(&path, api_version, &[])?;
+        let spec = RequestSpec::new(Method::POST, url, &rid, &corr)
+            .body(body)
+            .idempotent(retry_safe)
+            .retry_404(retry_safe);
+        Ok(self.send_ok(spec, ctx).await?.json().unwrap_or(Value::Null))
     }
 
     /// DELETE a resource and wait until it is gone. A resource that is already absent is
@@ -355,29 +284,13 @@ impl ArmClient {
     ) -> Result<(), AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
-        let url = self.resource_url(&rid, api_version, query)?;
-        let resp = self
-            .send(
-                RequestSpec {
-                    method: Method::DELETE,
-                    url,
-                    body: None,
-                    idempotent: true,
-                    resource_id: Some(&rid),
-                    correlation_id: &corr,
-                    allow_404_retry: false,
-                },
-                ctx,
-            )
-            .await?;
-        if resp.status == StatusCode::NOT_FOUND || resp.status == StatusCode::NO_CONTENT {
+        let url = self.url(&rid, api_version, query)?;
+        let spec = RequestSpec::new(Method::DELETE, url, &rid, &corr).wait_for_completion();
+        let resp = self.send(spec, ctx).await?;
+        if resp.status.is_success() || resp.status == StatusCode::NOT_FOUND {
             return Ok(());
         }
-        if !resp.status.is_success() {
-            return Err(resp.into_error(Some(&rid)));
-        }
-        self.wait_for_completion(resp, Method::DELETE, id, api_version, ctx, &corr)
-            .await
+        Err(resp.into_error(Some(&rid)))
     }
 
     async fn write_and_wait(
@@ -385,35 +298,19 @@ impl ArmClient {
         method: Method,
         id: &ResourceId,
         api_version: &str,
-        query: &[(&str, &str)],
         body: &Value,
         ctx: &CallContext,
     ) -> Result<Value, AzureError> {
         let corr = uuid::Uuid::new_v4().to_string();
         let rid = id.to_string();
-        let url = self.resource_url(&rid, api_version, query)?;
-        let resp = self
-            .send(
-                RequestSpec {
-                    method: method.clone(),
-                    url,
-                    body: Some(body),
-                    idempotent: true,
-                    resource_id: Some(&rid),
-                    correlation_id: &corr,
-                    allow_404_retry: false,
-                },
-                ctx,
-            )
-            .await?;
-        if !resp.status.is_success() {
-            return Err(resp.into_error(Some(&rid)));
-        }
-        self.wait_for_completion(resp, method.clone(), id, api_version, ctx, &corr)
-            .await?;
+        let url = self.url(&rid, api_version, &[])?;
+        let spec = RequestSpec::new(method.clone(), url, &rid, &corr)
+            .body(Some(body))
+            .wait_for_completion();
+        self.send_ok(spec, ctx).await?;
         // Never trust a 200/201/202 body: read the resource as ARM now has it. It may take a
         // moment to become visible right after creation.
-        let window = self.poll_policy().read_after_write_window;
+        let window = self.inner.read_after_write_window;
         let mut read_ctx = ctx.clone();
         if read_ctx.retry_404_until.is_none() {
             read_ctx.retry_404_until = Some(Instant::now() + window);

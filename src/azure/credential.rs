@@ -137,7 +137,6 @@ pub struct CredentialChain {
     chosen: Mutex<Option<usize>>,
     cache: Mutex<HashMap<(String, String), AccessToken>>,
     tenant: String,
-    secrets: Vec<String>,
     gate: tokio::sync::Mutex<()>,
 }
 
@@ -177,6 +176,13 @@ fn err_string(e: azure_core::Error) -> String {
 impl CredentialChain {
     /// Works out which methods apply to `cfg` and prepares them (no network access yet).
     pub fn new(cfg: &ResolvedAuthConfig, opts: CredentialOptions) -> Self {
+        // Token endpoints and tools may echo what they were sent; values this short would mask
+        // ordinary words, so they are left alone (as before the redactors were merged).
+        for secret in cfg.secret_values() {
+            if secret.len() >= 4 {
+                crate::logging::redact::register_secret(&secret);
+            }
+        }
         let mut candidates = Vec::new();
         let mut skipped = Vec::new();
         let tenant = cfg.tenant_id.clone();
@@ -300,53 +306,49 @@ impl CredentialChain {
                     Ok(cred as Arc<dyn TokenCredential>)
                 })
             };
+            let github: Option<Arc<dyn ClientAssertion>> =
+                match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
+                    (Some(url), Some(tok)) => Some(Arc::new(GitHubAssertion {
+                        url: url.clone(),
+                        token: tok.clone(),
+                        http: opts.http.clone(),
+                    })),
+                    _ => None,
+                };
+            // Each OIDC form: the assertion (when configured), its method and its setting.
+            type Source = (Option<Arc<dyn ClientAssertion>>, AuthMethod, &'static str);
+            let sources: [Source; 3] = [
+                (
+                    cfg.oidc_token
+                        .clone()
+                        .map(|t| Arc::new(StaticAssertion(t)) as Arc<dyn ClientAssertion>),
+                    AuthMethod::OidcToken,
+                    "oidc_token",
+                ),
+                (
+                    cfg.oidc_token_file_path
+                        .clone()
+                        .map(|p| Arc::new(FileAssertion(p)) as Arc<dyn ClientAssertion>),
+                    AuthMethod::OidcTokenFile,
+                    "oidc_token_file_path",
+                ),
+                (github, AuthMethod::OidcGitHubActions, "oidc_request_url"),
+            ];
             let mut any = false;
-            if let Some(tok) = &cfg.oidc_token {
+            for (assertion, method, setting) in sources {
+                let Some(assertion) = assertion else { continue };
                 any = true;
-                match sp_missing("oidc_token") {
-                    Some(why) => skipped.push((AuthMethod::OidcToken, why)),
-                    None => push(
-                        AuthMethod::OidcToken,
-                        true,
-                        assertion_builder(Arc::new(StaticAssertion(tok.clone()))),
-                    ),
+                match sp_missing(setting) {
+                    Some(why) => skipped.push((method, why)),
+                    None => push(method, true, assertion_builder(assertion)),
                 }
             }
-            if let Some(path) = &cfg.oidc_token_file_path {
+            if cfg.oidc_request_url.is_some() != cfg.oidc_request_token.is_some() {
                 any = true;
-                match sp_missing("oidc_token_file_path") {
-                    Some(why) => skipped.push((AuthMethod::OidcTokenFile, why)),
-                    None => push(
-                        AuthMethod::OidcTokenFile,
-                        true,
-                        assertion_builder(Arc::new(FileAssertion(path.clone()))),
-                    ),
-                }
-            }
-            match (&cfg.oidc_request_url, &cfg.oidc_request_token) {
-                (Some(url), Some(tok)) => {
-                    any = true;
-                    match sp_missing("oidc_request_url") {
-                        Some(why) => skipped.push((AuthMethod::OidcGitHubActions, why)),
-                        None => push(
-                            AuthMethod::OidcGitHubActions,
-                            true,
-                            assertion_builder(Arc::new(GitHubAssertion {
-                                url: url.clone(),
-                                token: tok.clone(),
-                                http: opts.http.clone(),
-                            })),
-                        ),
-                    }
-                }
-                (Some(_), None) | (None, Some(_)) => {
-                    any = true;
-                    skipped.push((
-                        AuthMethod::OidcGitHubActions,
-                        "oidc_request_url and oidc_request_token must both be set".into(),
-                    ));
-                }
-                (None, None) => {}
+                skipped.push((
+                    AuthMethod::OidcGitHubActions,
+                    "oidc_request_url and oidc_request_token must both be set".into(),
+                ));
             }
             if !any {
                 skipped.push((
@@ -404,7 +406,6 @@ impl CredentialChain {
             chosen: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
             tenant: cfg.tenant_id.clone().unwrap_or_default(),
-            secrets: cfg.secret_values(),
             gate: tokio::sync::Mutex::new(()),
         }
     }
@@ -420,14 +421,10 @@ impl CredentialChain {
         self.candidates.get(idx).map(|c| c.method)
     }
 
+    /// Masks secrets in a message: the configured ones were registered with the redactor in
+    /// [`CredentialChain::new`], shapes (tokens, assertions) are recognised there too.
     fn scrub(&self, s: &str) -> String {
-        let mut out = super::redact::redact_text(s);
-        for secret in &self.secrets {
-            if secret.len() >= 4 {
-                out = out.replace(secret.as_str(), super::redact::REDACTED);
-            }
-        }
-        out
+        crate::logging::redact::redact(s).into_owned()
     }
 
     fn cached(&self, key: &(String, String)) -> Option<Secret> {

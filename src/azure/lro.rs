@@ -36,15 +36,14 @@
 
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::client::ArmClient;
-use super::context::CallContext;
+use super::endpoint::Endpoint;
 use super::error::{ArmErrorDetails, AzureError};
-use super::pipeline::{RawResponse, RequestSpec};
-use super::resource_id::ResourceId;
+use super::pipeline::{Call, Next, Outcome, Policy, RawResponse, Request, send_next};
 use super::retry::retry_after;
 
 /// How long-running operations are polled (see the module docs for the policy).
@@ -139,23 +138,46 @@ enum Signal {
     Done,
 }
 
-impl ArmClient {
+/// The head of the pipeline: sends the request on, and when the call asked to wait
+/// (`Call::wait`) and the answer is a success that starts an operation, polls it to the end
+/// through the rest of the chain (each poll retried and logged like any request). Returns the
+/// initial answer.
+#[derive(Debug)]
+pub(crate) struct LroPolicy {
+    pub endpoint: Endpoint,
+    pub poll: PollPolicy,
+}
+
+#[async_trait]
+impl Policy for LroPolicy {
+    async fn send(&self, call: &mut Call<'_>, req: &mut Request, next: Next<'_>) -> Outcome {
+        let initial = send_next(call, req, next).await?;
+        let nothing_to_wait = !initial.status.is_success()
+            || (req.method == Method::DELETE && initial.status == StatusCode::NO_CONTENT);
+        if !call.wait || nothing_to_wait {
+            return Ok(initial);
+        }
+        self.wait(call, req, &initial, next).await?;
+        Ok(initial)
+    }
+}
+
+impl LroPolicy {
     /// Waits for the operation started by `initial` to finish.
-    pub(crate) async fn wait_for_completion(
+    async fn wait(
         &self,
-        initial: RawResponse,
-        method: Method,
-        id: &ResourceId,
-        api_version: &str,
-        ctx: &CallContext,
-        corr: &str,
+        call: &mut Call<'_>,
+        req: &Request,
+        initial: &RawResponse,
+        next: Next<'_>,
     ) -> Result<(), AzureError> {
-        let rid = id.to_string();
+        let method = req.method.clone();
+        let rid = call.resource_id.unwrap_or(req.url.path()).to_string();
         let is_delete = method == Method::DELETE;
         let signal = if let Some(h) = initial.header("azure-asyncoperation") {
-            Signal::AsyncOperation(self.poll_url(h)?)
+            Signal::AsyncOperation(self.endpoint.follow(h)?)
         } else if let Some(h) = initial.header("location") {
-            Signal::Location(self.poll_url(h)?)
+            Signal::Location(self.endpoint.follow(h)?)
         } else if is_delete {
             if initial.status == StatusCode::ACCEPTED {
                 Signal::ProvisioningState
@@ -173,41 +195,36 @@ impl ArmClient {
                 Some(Some(Terminal::Succeeded)) => Signal::Done,
                 Some(Some(t)) => {
                     let body = initial.json().unwrap_or(Value::Null);
-                    return Err(failed(t, &body, &initial, &rid, "provisioning"));
+                    return Err(failed(t, &body, initial, &rid, "provisioning"));
                 }
                 None if initial.status == StatusCode::ACCEPTED => Signal::ProvisioningState,
                 None => Signal::Done,
             }
         };
+        let ctx = call.ctx;
         let started = Instant::now();
         let mut retry_hint = retry_after(&initial.headers, SystemTime::now());
         let mut last_state = format!("HTTP {}", initial.status.as_u16());
         let what = format!("waiting for {method} {rid}");
-        let policy = self.poll_policy().clone();
+        let policy = &self.poll;
+        // Polls are plain reads: never a 404 retry (a 404 means something here).
+        call.allow_404_retry = false;
         let mut n = 0u32;
         loop {
             let url = match &signal {
                 Signal::Done => return Ok(()),
                 Signal::AsyncOperation(u) | Signal::Location(u) => u.clone(),
-                Signal::ProvisioningState => self.resource_url(&rid, api_version, &[])?,
+                Signal::ProvisioningState => {
+                    self.endpoint.resource_url(&rid, &req.api_version(), &[])?
+                }
             };
             ctx.sleep(policy.interval(n, retry_hint), &what, started, &last_state)
                 .await?;
             n += 1;
-            let resp = self
-                .send(
-                    RequestSpec {
-                        method: Method::GET,
-                        url,
-                        body: None,
-                        idempotent: true,
-                        resource_id: Some(&rid),
-                        correlation_id: corr,
-                        allow_404_retry: false,
-                    },
-                    ctx,
-                )
-                .await?;
+            let mut poll = Request::new(Method::GET, url);
+            call.restart(&poll);
+            let out = send_next(call, &mut poll, next).await;
+            let resp = call.settle(&poll, out)?;
             retry_hint = retry_after(&resp.headers, SystemTime::now());
             let early = started.elapsed() < policy.read_after_write_window;
             let body = resp.json().unwrap_or(Value::Null);
@@ -341,39 +358,28 @@ mod tests {
     }
 
     #[test]
-    fn first_poll_follows_the_server() {
+    fn waits_follow_the_server_within_the_backoff() {
         let p = PollPolicy::default();
-        // No hint: poll right after the initial answer.
-        assert_eq!(p.interval(0, None), Duration::ZERO);
-        // `Retry-After: 0`: at once too.
-        assert_eq!(p.interval(0, Some(Duration::ZERO)), Duration::ZERO);
-        // A short hint is taken as is; a long one is capped at the initial interval.
-        assert_eq!(
-            p.interval(0, Some(Duration::from_millis(300))),
-            Duration::from_millis(300)
-        );
-        assert_eq!(
-            p.interval(0, Some(Duration::from_secs(10))),
-            Duration::from_secs(1)
-        );
-    }
-
-    #[test]
-    fn later_polls_back_off_with_retry_after_as_ceiling() {
-        let p = PollPolicy::default();
-        assert_eq!(p.interval(1, None), Duration::from_secs(1));
-        assert_eq!(p.interval(2, None), Duration::from_millis(1500));
-        assert_eq!(p.interval(30, None), Duration::from_secs(15));
-        // Retry-After longer than the backoff: the backoff wins (the server expects news by then).
-        assert_eq!(
-            p.interval(1, Some(Duration::from_secs(10))),
-            Duration::from_secs(1)
-        );
-        // Shorter: honoured.
-        assert_eq!(
-            p.interval(30, Some(Duration::from_secs(4))),
-            Duration::from_secs(4)
-        );
+        let (ms, s) = (Duration::from_millis, Duration::from_secs);
+        let cases = [
+            // First poll, no hint: right after the initial answer; `Retry-After: 0` too.
+            (0, None, Duration::ZERO),
+            (0, Some(Duration::ZERO), Duration::ZERO),
+            // A short first hint is taken as is; a long one is capped at the initial interval.
+            (0, Some(ms(300)), ms(300)),
+            (0, Some(s(10)), s(1)),
+            // Later polls back off.
+            (1, None, s(1)),
+            (2, None, ms(1500)),
+            (30, None, s(15)),
+            // Retry-After longer than the backoff: the backoff wins (the server expects news
+            // by then); shorter: honoured.
+            (1, Some(s(10)), s(1)),
+            (30, Some(s(4)), s(4)),
+        ];
+        for (n, hint, want) in cases {
+            assert_eq!(p.interval(n, hint), want, "poll {n}, hint {hint:?}");
+        }
     }
 
     #[test]

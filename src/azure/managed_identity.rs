@@ -83,10 +83,9 @@ impl TokenCredential for ManagedIdentity {
             req = req.header("X-IDENTITY-HEADER", a.header.secret());
         }
         let resp = req.send().await.map_err(|e| {
-            let e = e.without_url();
-            cred_err(super::error::tls_or_else(&shown, &e, || {
+            super::assertion::unreachable(&shown, e, |e| {
                 format!("managed identity endpoint {shown} unreachable: {e}")
-            }))
+            })
         })?;
         let status = resp.status();
         if !status.is_success() {

@@ -20,13 +20,13 @@ pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod credential;
+pub(crate) mod endpoint;
 pub mod entra;
 pub mod error;
 pub mod http;
 pub mod lro;
 pub mod managed_identity;
 pub mod pipeline;
-pub mod redact;
 pub mod resource_id;
 pub mod retry;
 

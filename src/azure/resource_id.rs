@@ -258,63 +258,47 @@ impl ResourceId {
         Ok(self)
     }
 
+    /// Parses `id` and checks it has the given namespace and type segments; errors quote
+    /// `shape` and `example`.
+    fn parse_as(
+        id: &str,
+        namespace: &str,
+        types: &[&[&str]],
+        (shape, example): (&'static str, &'static str),
+    ) -> Result<Self, ResourceIdError> {
+        Self::parse(id)
+            .map_err(|e| retarget(e, shape, example))?
+            .expect_shape(id, namespace, types, shape, example)
+    }
+
     /// Parses and checks an ML workspace id.
     pub fn ml_workspace(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id)
-            .map_err(|e| retarget(e, WS_SHAPE, WS_EXAMPLE))?
-            .expect_shape(id, ML_NS, &[&["workspaces"]], WS_SHAPE, WS_EXAMPLE)
+        Self::parse_as(id, ML_NS, &[&["workspaces"]], (WS_SHAPE, WS_EXAMPLE))
     }
 
     /// Parses and checks an ML compute id (child of a workspace).
     pub fn ml_compute(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id)
-            .map_err(|e| retarget(e, COMPUTE_SHAPE, COMPUTE_EXAMPLE))?
-            .expect_shape(
-                id,
-                ML_NS,
-                &[&["workspaces"], &["computes"]],
-                COMPUTE_SHAPE,
-                COMPUTE_EXAMPLE,
-            )
+        let types: &[&[&str]] = &[&["workspaces"], &["computes"]];
+        Self::parse_as(id, ML_NS, types, (COMPUTE_SHAPE, COMPUTE_EXAMPLE))
     }
 
     /// Parses and checks an ML datastore id; both `datastores` and `dataStores` are accepted.
     pub fn ml_datastore(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id)
-            .map_err(|e| retarget(e, DS_SHAPE, DS_EXAMPLE))?
-            .expect_shape(
-                id,
-                ML_NS,
-                &[&["workspaces"], &["datastores"]],
-                DS_SHAPE,
-                DS_EXAMPLE,
-            )
+        let types: &[&[&str]] = &[&["workspaces"], &["datastores"]];
+        Self::parse_as(id, ML_NS, types, (DS_SHAPE, DS_EXAMPLE))
     }
 
     /// Parses and checks a container registry id.
     pub fn container_registry(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id)
-            .map_err(|e| retarget(e, ACR_SHAPE, ACR_EXAMPLE))?
-            .expect_shape(
-                id,
-                "Microsoft.ContainerRegistry",
-                &[&["registries"]],
-                ACR_SHAPE,
-                ACR_EXAMPLE,
-            )
+        let ns = "Microsoft.ContainerRegistry";
+        Self::parse_as(id, ns, &[&["registries"]], (ACR_SHAPE, ACR_EXAMPLE))
     }
 
     /// Parses and checks a user-assigned managed identity id.
     pub fn user_assigned_identity(id: &str) -> Result<Self, ResourceIdError> {
-        Self::parse(id)
-            .map_err(|e| retarget(e, UAI_SHAPE, UAI_EXAMPLE))?
-            .expect_shape(
-                id,
-                "Microsoft.ManagedIdentity",
-                &[&["userAssignedIdentities"]],
-                UAI_SHAPE,
-                UAI_EXAMPLE,
-            )
+        let (ns, types): (_, &[&[&str]]) =
+            ("Microsoft.ManagedIdentity", &[&["userAssignedIdentities"]]);
+        Self::parse_as(id, ns, types, (UAI_SHAPE, UAI_EXAMPLE))
     }
 
     /// Builds an ML workspace id.

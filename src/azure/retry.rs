@@ -66,6 +66,17 @@ pub fn is_conflict_retryable(code: Option<&str>) -> bool {
     code.is_some_and(|c| c.eq_ignore_ascii_case("AnotherOperationInProgress"))
 }
 
+/// Whether a response is worth sending again: any transient status for an idempotent request
+/// (and a 409 whose body says another operation holds the resource), only 429 otherwise.
+pub fn is_transient(status: u16, body: &[u8], idempotent: bool) -> bool {
+    if !idempotent {
+        return status == 429;
+    }
+    is_retryable_status(status)
+        || (status == 409
+            && is_conflict_retryable(super::error::parse_error_body(body).0.as_deref()))
+}
+
 /// The server's retry hint: `x-ms-retry-after-ms`, then `retry-after-ms`, then `Retry-After`
 /// (delta-seconds or an HTTP date, relative to `now`).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {

@@ -1,9 +1,13 @@
 //! Keeping secrets out of log lines.
 //!
-//! Two nets: a process-wide registry of exact secret values (the provider registers every
-//! sensitive value it decodes: client secrets, account keys, passwords, tokens) and patterns for
+//! The one place secrets are masked, with one placeholder ([`PLACEHOLDER`]); the log formatter,
+//! the ARM pipeline's body logging and the credential chain's error messages all come here.
+//!
+//! Three nets: a process-wide registry of exact secret values (the provider registers every
+//! sensitive value it decodes: client secrets, account keys, passwords, tokens), patterns for
 //! secrets that are recognisable by shape (bearer tokens, JWTs, SAS signatures, connection-string
-//! keys, credential fields in JSON or form bodies). The log formatter runs both over every string
+//! keys, credential fields in JSON or form bodies), and, for JSON bodies, every value under a key
+//! that names a secret ([`redact_json`]). The log formatter runs the first two over every string
 //! before it is written. [`Sensitive`] keeps values out of `Debug`/`Display` in the first place.
 
 use std::borrow::Cow;
@@ -150,7 +154,7 @@ fn registered_matcher() -> Option<Arc<Matcher>> {
 /// Shapes that are secret whatever their value. Each replacement keeps the label and drops the
 /// value, so a log still says *that* a token was there.
 static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    let specs: [(&str, &'static str); 5] = [
+    let specs: [(&str, &'static str); 6] = [
         // Authorization header values (long enough to be a token, not the word in prose).
         (
             r"(?i)\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{16,}=*",
@@ -166,6 +170,8 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"(?i)\b(sig|client_secret|client_assertion|password|access_token|refresh_token)=[^&\s;]+",
             "${1}=[REDACTED]",
         ),
+        // OAuth authorization codes in query strings and form bodies (not "code=" in prose).
+        (r"(?i)([?&])(code)=[^&\s;]+", "${1}${2}=[REDACTED]"),
         // Storage / Service Bus connection strings.
         (
             r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s]+",
@@ -196,6 +202,73 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     out
+}
+
+/// Whether a JSON key names a secret value (keys, passwords, secrets, tokens, SAS, connection
+/// strings, assertions, private keys).
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    const CONTAINS: &[&str] = &[
+        "password",
+        "secret",
+        "token",
+        "signature",
+        "connectionstring",
+        "assertion",
+        "privatekey",
+    ];
+    CONTAINS.iter().any(|c| k.contains(c))
+        || k.ends_with("key")
+        || k.ends_with("keys")
+        || k == "sas"
+        || k == "sig"
+}
+
+/// Returns a copy of `v` with the values under secret keys replaced by [`PLACEHOLDER`] and every
+/// string run through [`redact`].
+pub fn redact_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, val)| {
+                    let val = if is_secret_key(k) && !val.is_null() {
+                        Value::String(PLACEHOLDER.into())
+                    } else {
+                        redact_json(val)
+                    };
+                    (k.clone(), val)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(redact_json).collect()),
+        Value::String(s) => Value::String(redact(s).into_owned()),
+        other => other.clone(),
+    }
+}
+
+/// Longest body text written to a log line when the body is not JSON.
+const MAX_TEXT_BODY: usize = 2048;
+
+/// A request or response body fit for a log line: JSON is redacted structurally
+/// ([`redact_json`]); anything else textually, and cut to 2 KiB.
+pub fn redact_body(body: &[u8]) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        return redact_json(&v).to_string();
+    }
+    let mut t = redact(&String::from_utf8_lossy(body)).into_owned();
+    if t.len() > MAX_TEXT_BODY {
+        let mut cut = MAX_TEXT_BODY;
+        while !t.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        t.truncate(cut);
+        t.push_str("...");
+    }
+    t
 }
 
 /// A value that must not be shown: `Debug` and `Display` print [`PLACEHOLDER`].
@@ -341,6 +414,60 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(redact(input), want, "input: {input}");
         }
+    }
+
+    #[test]
+    fn json_bodies_lose_values_under_secret_keys() {
+        let v = serde_json::json!({
+            "properties": {
+                "credentials": {"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": "ACCOUNTKEY=="}},
+                "accountName": "stg",
+                "keyVault": "/subscriptions/x/kv",
+                "userStorageKey": "k1",
+                "passwords": [{"name": "password", "value": "p1"}],
+                "adminUserPassword": "hunter2",
+                "sasToken": "sv=2020&sig=abc",
+                "clientSecret": "cs",
+                "note": "see https://h/x?sv=1&sig=SIGVALUE&se=2",
+                "auth": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+                "nothing": null
+            }
+        });
+        let s = redact_json(&v).to_string();
+        for secret in [
+            "ACCOUNTKEY==",
+            "k1",
+            "p1",
+            "hunter2",
+            "abc",
+            "cs",
+            "SIGVALUE",
+            "eyJhbGci",
+        ] {
+            assert!(!s.contains(secret), "{secret} leaked in {s}");
+        }
+        for kept in ["stg", "/subscriptions/x/kv", "se=2", "\"nothing\":null"] {
+            assert!(s.contains(kept), "{kept} missing in {s}");
+        }
+        assert!(s.contains(PLACEHOLDER), "{s}");
+    }
+
+    #[test]
+    fn text_bodies_are_masked_and_cut() {
+        let s = redact_body(
+            b"grant_type=authorization_code&code=AUTHCODE&client_secret=topsecret&scope=x",
+        );
+        assert!(
+            !s.contains("topsecret") && !s.contains("AUTHCODE") && s.contains("scope=x"),
+            "{s}"
+        );
+        assert_eq!(
+            redact("the status code=404 is kept"),
+            "the status code=404 is kept"
+        );
+        let long = "a".repeat(5000);
+        assert!(redact_body(long.as_bytes()).len() < 2100);
+        assert_eq!(redact_body(b""), "");
     }
 
     #[test]

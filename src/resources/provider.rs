@@ -211,7 +211,10 @@ impl Provider for AmlAuthProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        vec![Arc::new(super::workspace_data::WorkspaceData)]
+        vec![
+            Arc::new(super::workspace_data::WorkspaceData),
+            Arc::new(super::posture::WorkspacePosture),
+        ]
     }
 }
 

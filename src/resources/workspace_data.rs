@@ -2,10 +2,12 @@
 //! ARM calls: 1 `GET` of the workspace.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::azure::ResourceId;
+use crate::azure::{ArmClient, CallContext, ResourceId};
 use crate::framework::{
     Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, Schema,
 };
@@ -66,6 +68,49 @@ const OUTPUTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A workspace read by a data source: the client and call context for further reads, the
+/// parsed id and the workspace's ARM body.
+pub struct WorkspaceRead {
+    pub client: Arc<ArmClient>,
+    pub id: ResourceId,
+    pub call: CallContext,
+    pub body: serde_json::Value,
+}
+
+/// Reads the workspace whose id (as the user wrote it) is in attribute `attr`; a missing
+/// workspace is an error on that attribute.
+pub async fn read_workspace(
+    ctx: &Ctx,
+    raw: &str,
+    attr: &str,
+) -> Result<WorkspaceRead, Diagnostics> {
+    let client = require_client(ctx)?;
+    let id = parse_id(raw, attr, ResourceId::ml_workspace)?;
+    let call = CallContext::with_timeout(READ_TIMEOUT, ctx.cancel.clone());
+    let body = client
+        .get_json(&id, ML_API_VERSION, &call)
+        .await
+        .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
+        .ok_or_else(|| {
+            Diagnostics::from(
+                Diagnostic::error(
+                    "Workspace not found",
+                    format!("the Azure ML workspace \"{raw}\" does not exist"),
+                )
+                .at(AttributePath::root().attr(attr)),
+            )
+        })?;
+    Ok(WorkspaceRead {
+        client,
+        id,
+        call,
+        body,
+    })
+}
+
+/// How long a data source read may take in all.
+const READ_TIMEOUT: Duration = Duration::from_secs(300);
+
 pub struct WorkspaceData;
 
 pub fn schema() -> Schema {
@@ -107,26 +152,8 @@ impl DataSource for WorkspaceData {
     }
 
     async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
-        let client = require_client(ctx)?;
         let raw = config.id.known().cloned().unwrap_or_default();
-        let id = parse_id(&raw, "id", ResourceId::ml_workspace)?;
-        let call = crate::azure::CallContext::with_timeout(
-            std::time::Duration::from_secs(300),
-            ctx.cancel.clone(),
-        );
-        let ws = client
-            .get_json(&id, ML_API_VERSION, &call)
-            .await
-            .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
-            .ok_or_else(|| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        "Workspace not found",
-                        format!("the Azure ML workspace \"{raw}\" does not exist"),
-                    )
-                    .at(AttributePath::root().attr("id")),
-                )
-            })?;
+        let ws = read_workspace(ctx, &raw, "id").await?.body;
         let identity = RemoteIdentity::from_arm(&ws);
         let prop = |k: &str| Field::from(jstr(&ws, &["properties", k]));
         Ok(WorkspaceDataModel {

@@ -236,6 +236,57 @@ impl Emu {
         self.inner().clear_journal();
     }
 
+    /// A bearer token for the emulator's ARM API, issued to the standard client.
+    pub fn arm_token(&self) -> String {
+        let url = format!("{}/{TENANT}/oauth2/v2.0/token", self.base_url());
+        self.rt.block_on(async {
+            let resp = self
+                .http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("grant_type", "client_credentials")
+                        .append_pair("client_id", CLIENT_ID)
+                        .append_pair("client_secret", CLIENT_SECRET)
+                        .append_pair("scope", "https://management.azure.com/.default")
+                        .finish(),
+                )
+                .send()
+                .await
+                .expect("token endpoint reachable");
+            let status = resp.status();
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(status.is_success(), "token: {status} {v}");
+            v["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string()
+        })
+    }
+
+    /// One ARM request as a client such as azurerm sends it (bearer token, JSON body);
+    /// `path_and_query` starts with `/subscriptions/…` and carries `api-version`.
+    pub fn arm(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let token = self.arm_token();
+        let url = format!("{}{path_and_query}", self.base_url().trim_end_matches('/'));
+        self.rt.block_on(async {
+            let mut req = self.http.request(method, &url).bearer_auth(token);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.expect("ARM reachable");
+            let status = resp.status().as_u16();
+            let v = resp.json::<Value>().await.unwrap_or(Value::Null);
+            (status, v)
+        })
+    }
+
     /// ARM calls (not token requests) in the journal, as "METHOD path" lines.
     pub fn arm_calls(&self) -> Vec<String> {
         self.journal()

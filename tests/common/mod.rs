@@ -5,9 +5,50 @@
 //! state. Terraform binaries come from `scripts/install-terraform.sh` (`.tools/bin`), or from
 //! `AMLAUTH_TF_BIN_DIR`.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 pub mod emu;
+pub mod scenario;
+
+// Not every crate that includes this module (benches) uses the scenario helpers.
+#[allow(unused_imports)]
+pub use scenario::*;
+
+/// Declares an end-to-end scenario, written once and run on every supported Terraform version:
+/// one `#[test]` per version, `<name>::tf_1_0_3` and `<name>::tf_1_15`, so a failure names the
+/// version (`cargo test --test e2e_x <name>` runs both). The body is a closure taking the
+/// [`Tf`]; it must not capture anything. `only(V1_15)` (or `only(V1_0_3)`) limits a scenario to
+/// one version where the feature exists only there (`import` blocks, write-only arguments).
+/// Test files that use it declare `#[macro_use] mod common;`.
+macro_rules! scenario {
+    ($name:ident, $body:expr $(,)?) => {
+        scenario!(@tests $name, $body, V1_0_3 tf_1_0_3, V1_15 tf_1_15);
+    };
+    ($name:ident, only(V1_15), $body:expr $(,)?) => {
+        scenario!(@tests $name, $body, V1_15 tf_1_15);
+    };
+    ($name:ident, only(V1_0_3), $body:expr $(,)?) => {
+        scenario!(@tests $name, $body, V1_0_3 tf_1_0_3);
+    };
+    (@tests $name:ident, $body:expr, $($version:ident $test:ident),+) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn run(tf: $crate::common::Tf) {
+                let body: fn($crate::common::Tf) = $body;
+                body(tf)
+            }
+
+            $(
+                #[test]
+                fn $test() {
+                    run($crate::common::Tf::$version);
+                }
+            )+
+        }
+    };
+}
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -265,7 +265,11 @@ pub fn handle(
                     "The role assignment already exists.",
                 ));
             }
-            let res = build(scope, name, role, principal, &principal_type);
+            let mut res = build(scope, name, role, principal, &principal_type);
+            // ARM keeps the caller's description (azurerm_role_assignment sends one).
+            if let Some(d) = props.get("description").filter(|d| d.is_string()) {
+                res.body["properties"]["description"] = d.clone();
+            }
             let out = res.body.clone();
             state.put(res);
             app.commit(&mut state)?;

@@ -12,35 +12,16 @@ repo="$(cd "$here/../../.." && pwd)"
 tools="${TOOLS_DIR:-$repo/.tools}"
 mkdir -p "$tools"
 
-# venv <dir> <requirements> <import check>: create or reuse a virtualenv.
-venv() {
-    local dir="$1" req="$2" check="$3"
-    if [[ -x "$dir/bin/python" ]] && cmp -s "$req" "$dir/.amlauth-requirements" \
-        && "$dir/bin/python" -c "$check" >/dev/null 2>&1; then
-        return 0
-    fi
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-    "$dir/bin/python" -c "$check"
-    cp "$req" "$dir/.amlauth-requirements"
-}
-start=$(date +%s)
-venv "$tools/venv-azure-cli" "$here/requirements-cli.txt" "import azure.cli.core"
-venv "$tools/venv-azure-ai-ml" "$here/requirements-ml.txt" "import azure.ai.ml, azure.identity"
-echo "client virtualenvs ready in $(( $(date +%s) - start )) s"
-
 # shellcheck source=../emulator-process.sh
 source "$here/../emulator-process.sh"
-ensure_emulator_bin "$repo"
 
-work="$(mktemp -d)"
-emu_pid=""
-cleanup() {
-    stop_emulator
-    rm -rf "$work"
-}
-trap cleanup EXIT
+start=$(date +%s)
+ensure_venv "$tools/venv-azure-cli" "$here/requirements-cli.txt" "import azure.cli.core"
+ensure_venv "$tools/venv-azure-ai-ml" "$here/requirements-ml.txt" "import azure.ai.ml, azure.identity"
+echo "client virtualenvs ready in $(( $(date +%s) - start )) s"
+
+ensure_emulator_bin "$repo"
+make_work_dir
 
 # --print-env writes ca-bundle.pem (system roots + the emulator CA) and points SSL_CERT_FILE
 # and REQUESTS_CA_BUNDLE at it: that is all the clients need to trust the emulator.

@@ -67,6 +67,24 @@ pub fn config() -> EmulatorConfig {
     }
 }
 
+/// A token for the test client (client-credentials grant) from the token endpoint `token_url`.
+pub async fn client_token(http: &reqwest::Client, token_url: &str, scope: &str) -> String {
+    let resp = http
+        .post(token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    v["access_token"].as_str().unwrap().to_string()
+}
+
 impl Harness {
     pub async fn start() -> Self {
         Self::with_config(config()).await
@@ -89,21 +107,7 @@ impl Harness {
     }
 
     pub async fn fetch_token(&self, scope: &str) -> String {
-        let resp = self
-            .http
-            .post(self.emu.token_url())
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let v: Value = resp.json().await.unwrap();
-        v["access_token"].as_str().unwrap().to_string()
+        client_token(&self.http, &self.emu.token_url(), scope).await
     }
 
     pub async fn raw(

@@ -9,26 +9,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 venv="${SDK_VENV:-$here/.venv}"
 
-if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv"
-fi
-stamp="$venv/.amlauth-requirements"
-if [[ ! -f "$stamp" ]] || ! cmp -s "$here/requirements.txt" "$stamp"; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-    cp "$here/requirements.txt" "$stamp"
-fi
-
 # shellcheck source=../emulator-process.sh
 source "$here/../emulator-process.sh"
+ensure_venv "$venv" "$here/requirements.txt" \
+    "import azure.identity, azure.mgmt.containerregistry, azure.mgmt.msi, azure.mgmt.machinelearningservices, pytest, requests"
 ensure_emulator_bin "$repo"
-
-work="$(mktemp -d)"
-emu_pid=""
-cleanup() {
-    stop_emulator
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 client_id="$(python3 -c 'import uuid; print(uuid.uuid4())')"
 client_secret="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"

@@ -1,0 +1,121 @@
+//! `amlauth_workspace_posture` data source: whether a workspace's authentication set-up is
+//! finished and secure, per the Azure ML article "Set up authentication between Azure
+//! Machine Learning and other services".
+//!
+//! - `findings.rs`: the one table of finding codes (documentation is checked against it);
+//! - `roles.rs`: the built-in roles required and matching against role assignments;
+//! - `facts.rs`: what the rules look at, parsed from ARM JSON;
+//! - `rules.rs`: the rules themselves (pure, unit-tested);
+//! - `read.rs`: the ARM reads.
+
+pub mod facts;
+pub mod findings;
+pub mod read;
+pub mod roles;
+pub mod rules;
+
+#[cfg(test)]
+mod tests;
+
+use async_trait::async_trait;
+
+use crate::azure::ResourceId;
+use crate::framework::{
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, Schema,
+};
+use crate::value::Type;
+
+use super::common::id_validator;
+use super::workspace_data::read_workspace;
+use findings::Finding;
+use roles::RequiredRole;
+
+#[derive(Debug, Clone, PartialEq, Default, Model)]
+pub struct PostureModel {
+    pub workspace_id: Field<String>,
+    pub managed_assignment_description: Field<String>,
+    pub findings: Field<Vec<Finding>>,
+    pub required_role_assignments: Field<Vec<RequiredRole>>,
+    pub secure: Field<bool>,
+}
+
+pub struct WorkspacePosture;
+
+pub fn schema() -> Schema {
+    let block = Block::new()
+        .describe("Checks an Azure ML workspace's authentication set-up against the Azure ML guidance: findings, the role assignments it needs and whether they exist.")
+        .attribute(
+            Attribute::string("workspace_id")
+                .required()
+                .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
+                .describe("ARM id of the workspace."),
+        )
+        .attribute(
+            Attribute::string("managed_assignment_description")
+                .optional()
+                .describe("The `description` your `azurerm_role_assignment` loop over `required_role_assignments` gives the assignments it creates. An assignment with exactly this description counts as granted (`granted`, `findings`, `secure`) but does not make its entry `present`, so the loop keeps it instead of planning to destroy it once it exists."),
+        )
+        .attribute(
+            Attribute::new("findings", Type::List(Box::new(Finding::value_type())))
+                .computed()
+                .describe("What is not finished or not secure: `code`, `severity` (`high` or `medium`), `resource_id`, `message`, `remediation`. See the page for every code."),
+        )
+        .attribute(
+            Attribute::new(
+                "required_role_assignments",
+                Type::List(Box::new(RequiredRole::value_type())),
+            )
+            .computed()
+            .describe("Role assignments the set-up needs: `principal_id`, `principal_kind`, `role_definition_name`, `role_definition_id`, `scope`, `reason`, `granted`, `present`."),
+        )
+        .attribute(
+            Attribute::bool("secure")
+                .computed()
+                .describe("`true` when no finding has severity `high`."),
+        );
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for WorkspacePosture {
+    type Model = PostureModel;
+
+    fn type_name(&self) -> &'static str {
+        "amlauth_workspace_posture"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
+        let raw = config.workspace_id.known().cloned().unwrap_or_default();
+        let ws = read_workspace(ctx, &raw, "workspace_id").await?;
+        let managed = config.managed_assignment_description.known().cloned();
+        let eval = read::assess(
+            &ws.client,
+            &raw,
+            &ws.id,
+            &ws.body,
+            managed.as_deref(),
+            &ws.call,
+        )
+        .await;
+        // A stopped read turned its unfinished reads into findings: report the stop instead.
+        if ctx.cancel.is_cancelled() {
+            return Err(Diagnostic::error(
+                "Read cancelled",
+                "Terraform asked the provider to stop before the posture was read",
+            )
+            .into());
+        }
+        let secure = !eval.findings.iter().any(Finding::is_high);
+        Ok(PostureModel {
+            workspace_id: Field::Known(raw),
+            managed_assignment_description: config.managed_assignment_description,
+            findings: Field::Known(eval.findings),
+            required_role_assignments: Field::Known(eval.required),
+            secure: Field::Known(secure),
+        })
+    }
+}
