@@ -8,8 +8,8 @@ use super::model::{Model, ToValue};
 use super::plan;
 use super::resource::{
     ApplyError, ClientCapabilities, CreateRequest, Ctx, DataSource, DeleteRequest, ImportRequest,
-    PlanRequest, PlanResponse, Private, ReadRequest, Resource, UpdateRequest, ValidateRequest,
-    ValidateResponse,
+    PlanRequest, PlanResponse, Private, ReadDataRequest, ReadRequest, Resource, UpdateRequest,
+    ValidateRequest, ValidateResponse,
 };
 use super::schema::{IdentitySchema, Schema};
 use super::validate::validate_block;
@@ -332,7 +332,8 @@ pub trait DynDataSource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics;
-    async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics>;
+    /// `call.private` is unused: data sources have no private state.
+    async fn read(&self, call: Call<'_>, config: &Value) -> Result<Value, Diagnostics>;
     /// A value through the model and back: what the schema-walk test checks.
     fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics>;
 }
@@ -347,16 +348,26 @@ impl<D: DataSource> DynDataSource for D {
     }
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
         validate_model::<D::Model>(schema, config, caps, |m, diags| {
-            DataSource::validate(self, m, diags)
+            let mut resp = ValidateResponse::default();
+            let req = ValidateRequest {
+                config: m,
+                capabilities: caps,
+            };
+            DataSource::validate(self, req, &mut resp);
+            diags.extend(resp.diags);
         })
     }
     fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics> {
         Ok(D::Model::from_root(v)?.to_value())
     }
 
-    async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
-        let m = D::Model::from_root(config)?;
-        let out = DataSource::read(self, ctx, m).await?.to_value();
+    async fn read(&self, call: Call<'_>, config: &Value) -> Result<Value, Diagnostics> {
+        let req = ReadDataRequest {
+            ctx: call.ctx,
+            config: D::Model::from_root(config)?,
+            provider_meta: call.provider_meta,
+        };
+        let out = DataSource::read(self, req).await?.to_value();
         if !out.is_wholly_known() {
             return Err(Diagnostic::error(
                 "Provider returned an incomplete data source result",

@@ -19,8 +19,8 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use model::{Field, FromValue, Model, ModelField, ObjectBuilder, ObjectReader, ToValue};
 pub use resource::{
     ApplyError, ApplyResponse, ClientCapabilities, CreateRequest, Ctx, DataSource, DeleteRequest,
-    ImportRequest, PlanRequest, PlanResponse, Private, Provider, ReadRequest, ReadResponse,
-    Resource, UpdateRequest, ValidateRequest, ValidateResponse,
+    ImportRequest, PlanRequest, PlanResponse, Private, Provider, ReadDataRequest, ReadRequest,
+    ReadResponse, Resource, UpdateRequest, ValidateRequest, ValidateResponse,
 };
 pub use schema::{
     Attribute, Block, BlockNesting, IdentityAttribute, IdentitySchema, PlanModifier, Schema,

@@ -308,6 +308,14 @@ pub struct ImportRequest<'a> {
     pub id: &'a str,
 }
 
+/// Inputs of [`DataSource::read`].
+pub struct ReadDataRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub config: M,
+    /// The module's `provider_meta` block for this provider (null when absent).
+    pub provider_meta: &'a Value,
+}
+
 /// A managed resource. Every method takes a request struct (and create, read, update return
 /// a response struct), so what Terraform sends can grow without touching resources.
 #[async_trait]
@@ -371,8 +379,9 @@ pub trait DataSource: Send + Sync + 'static {
 
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
-    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _resp: &mut ValidateResponse) {}
+    async fn read(&self, req: ReadDataRequest<'_, Self::Model>)
+    -> Result<Self::Model, Diagnostics>;
 }
 
 /// The provider itself: its configuration and what it offers.

@@ -571,13 +571,20 @@ impl Runtime {
         &self,
         type_name: &str,
         config: Option<&RawValue>,
+        provider_meta: Option<&RawValue>,
         caps: ClientCapabilities,
     ) -> (Option<Vec<u8>>, Diagnostics) {
         let run = async || -> Result<(Vec<u8>, Diagnostics), Diagnostics> {
             let e = self.data_source(type_name)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
+            let meta = self.provider_meta(provider_meta)?;
             let ctx = self.ctx(caps);
-            let state = fill_missing(e.imp.read(&ctx, &config).await?, &e.ty);
+            let call = Call {
+                ctx: &ctx,
+                private: &[],
+                provider_meta: &meta,
+            };
+            let state = fill_missing(e.imp.read(call, &config).await?, &e.ty);
             Ok((encode(&state, &e.ty)?, ctx.take_warnings()))
         };
         match run().await {

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 
 use crate::azure::{ArmClient, CallContext, ResourceId};
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, Schema,
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest,
+    Schema,
 };
 use crate::value::Type;
 use crate::value::path::AttributePath;
@@ -151,7 +152,11 @@ impl DataSource for WorkspaceData {
         schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
+    async fn read(
+        &self,
+        req: ReadDataRequest<'_, Self::Model>,
+    ) -> Result<Self::Model, Diagnostics> {
+        let (ctx, config) = (req.ctx, req.config);
         let raw = config.id.known().cloned().unwrap_or_default();
         let ws = read_workspace(ctx, &raw, "id").await?.body;
         let identity = RemoteIdentity::from_arm(&ws);

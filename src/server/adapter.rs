@@ -464,6 +464,7 @@ macro_rules! provider_adapter {
                     .read_data_source(
                         &r.type_name,
                         raw(&r.config).as_ref(),
+                        raw(&r.provider_meta).as_ref(),
                         client_caps(&r.client_capabilities),
                     )
                     .await;

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 
 use crate::azure::ResourceId;
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, Schema,
+    Attribute, Block, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest, Schema,
 };
 use crate::value::Type;
 
@@ -88,7 +88,11 @@ impl DataSource for WorkspacePosture {
         schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
+    async fn read(
+        &self,
+        req: ReadDataRequest<'_, Self::Model>,
+    ) -> Result<Self::Model, Diagnostics> {
+        let (ctx, config) = (req.ctx, req.config);
         let raw = config.workspace_id.known().cloned().unwrap_or_default();
         let ws = read_workspace(ctx, &raw, "workspace_id").await?;
         let managed = config.managed_assignment_description.known().cloned();
