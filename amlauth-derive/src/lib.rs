@@ -3,6 +3,10 @@
 //! Rust cannot spell it), so an attribute name is written once; the schema-walk test in
 //! `src/resources/provider.rs` checks every schema against its model.
 //!
+//! A `#[model(may_be_absent)]` field reads as its default when the object has no such attribute
+//! (a model several schemas share, each with some of its attributes); every other field's
+//! attribute must exist.
+//!
 //! A `#[model(flatten)]` field is a struct (itself `#[derive(Model)]`) whose attributes sit in this
 //! object, for attribute groups several models share.
 //!
@@ -53,9 +57,11 @@ fn field_specs(input: &DeriveInput) -> syn::Result<Vec<FieldSpec>> {
                     role = Some("timeouts");
                 } else if meta.path.is_ident("flatten") {
                     role = Some("flatten");
+                } else if meta.path.is_ident("may_be_absent") {
+                    role = Some("may_be_absent");
                 } else {
                     return Err(meta.error(
-                        "expected `name = \"…\"`, `id`, `target`, `timeouts` or `flatten`",
+                        "expected `name = \"…\"`, `id`, `target`, `timeouts`, `flatten` or `may_be_absent`",
                     ));
                 }
                 Ok(())
@@ -85,6 +91,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let (ident, name) = (&s.ident, &s.name);
         if s.role == Some("flatten") {
             quote!(#ident: #fw::model::ModelFields::read_fields(o)?)
+        } else if s.role == Some("may_be_absent") {
+            quote!(#ident: if o.has(#name) {
+                #fw::model::ModelField::read(o, #name)?
+            } else {
+                ::std::default::Default::default()
+            })
         } else {
             quote!(#ident: #fw::model::ModelField::read(o, #name)?)
         }

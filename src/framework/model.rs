@@ -300,6 +300,11 @@ impl<'a> ObjectReader<'a> {
         })
     }
 
+    /// Whether the object has attribute `name` (for a model several schemas share).
+    pub fn has(&self, name: &str) -> bool {
+        self.attrs.contains_key(name)
+    }
+
     pub fn path(&self, name: &str) -> AttributePath {
         self.path.clone().attr(name)
     }
