@@ -94,7 +94,7 @@ fn validate_model<M: Model>(
     schema: &Schema,
     config: &Value,
     caps: ClientCapabilities,
-    check: impl FnOnce(&M, &mut Diagnostics),
+    check: impl FnOnce(ValidateRequest<'_, M>, &mut ValidateResponse),
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
     validate_block(
@@ -105,7 +105,15 @@ fn validate_model<M: Model>(
         &mut diags,
     );
     match M::from_root(config) {
-        Ok(m) => check(&m, &mut diags),
+        Ok(m) => {
+            let mut resp = ValidateResponse::default();
+            let req = ValidateRequest {
+                config: &m,
+                capabilities: caps,
+            };
+            check(req, &mut resp);
+            diags.extend(resp.diags);
+        }
         Err(e) => diags.extend(e),
     }
     diags
@@ -128,14 +136,8 @@ impl<R: Resource> DynResource for R {
     }
 
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
-        validate_model::<R::Model>(schema, config, caps, |m, diags| {
-            let mut resp = ValidateResponse::default();
-            let req = ValidateRequest {
-                config: m,
-                capabilities: caps,
-            };
-            Resource::validate(self, req, &mut resp);
-            diags.extend(resp.diags);
+        validate_model::<R::Model>(schema, config, caps, |req, resp| {
+            Resource::validate(self, req, resp)
         })
     }
 
@@ -347,14 +349,8 @@ impl<D: DataSource> DynDataSource for D {
         DataSource::schema(self)
     }
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
-        validate_model::<D::Model>(schema, config, caps, |m, diags| {
-            let mut resp = ValidateResponse::default();
-            let req = ValidateRequest {
-                config: m,
-                capabilities: caps,
-            };
-            DataSource::validate(self, req, &mut resp);
-            diags.extend(resp.diags);
+        validate_model::<D::Model>(schema, config, caps, |req, resp| {
+            DataSource::validate(self, req, resp)
         })
     }
     fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics> {
