@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use amlauth::framework::DeleteRequest;
 use amlauth::framework::erased::{DynDataSource, DynResource};
 use amlauth::framework::runtime::{
-    ApplyResourceChange, PlanResourceChange, RawValue, ReadResource, Runtime,
+    ApplyResourceChange, PlanOutcome, PlanResourceChange, RawValue, ReadResource, Runtime,
 };
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
@@ -282,6 +282,21 @@ fn config(name: &str, mode: Option<&str>, tags: Option<&[&str]>, secret_wo: Opti
     ])
 }
 
+/// PlanResourceChange of `config` over `prior` (none: a create), with Terraform's proposed state.
+async fn plan_of(rt: &Runtime, ty: &Type, prior: Option<&Value>, config: &Value) -> PlanOutcome {
+    let proposed = prior.map_or_else(|| config.clone(), |p| proposed(p, config));
+    let prior = prior.map(|p| raw(p, ty));
+    rt.plan_resource_change(PlanResourceChange {
+        type_name: "test_thing",
+        prior: prior.as_ref(),
+        proposed: Some(&raw(&proposed, ty)),
+        config: Some(&raw(config, ty)),
+        caps: WO,
+        ..Default::default()
+    })
+    .await
+}
+
 /// Terraform's proposed new state: config where set, prior elsewhere.
 fn proposed(prior: &Value, config: &Value) -> Value {
     let (Value::Object(p), Value::Object(c)) = (prior, config) else {
@@ -323,17 +338,7 @@ async fn create_plan_apply_read_cycle() {
     let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
     assert!(errors(&diags).is_empty(), "{diags}");
 
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: None,
-            proposed: Some(&raw(&cfg, &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     assert_eq!(
@@ -358,8 +363,7 @@ async fn create_plan_apply_read_cycle() {
             prior: None,
             planned: Some(&raw(&planned, &ty)),
             config: Some(&raw(&cfg, &ty)),
-            planned_private: Vec::new(),
-            provider_meta: None,
+            ..Default::default()
         })
         .await;
     assert!(errors(&applied.diags).is_empty(), "{}", applied.diags);
@@ -378,24 +382,13 @@ async fn create_plan_apply_read_cycle() {
         .read_resource(ReadResource {
             type_name: "test_thing",
             current: Some(&raw(&state, &ty)),
-            private: Vec::new(),
-            provider_meta: None,
             caps: WO,
+            ..Default::default()
         })
         .await;
     let refreshed = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
     assert_eq!(refreshed, state);
-    let replan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: Some(&raw(&refreshed, &ty)),
-            proposed: Some(&raw(&proposed(&refreshed, &cfg), &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let replan = plan_of(&rt, &ty, Some(&refreshed), &cfg).await;
     let replanned = msgpack::decode(&replan.planned_state.unwrap(), &ty).unwrap();
     let mut expected = refreshed.clone();
     if let Value::Object(m) = &mut expected {
@@ -418,17 +411,7 @@ async fn changing_name_requires_replace_and_other_changes_do_not() {
         ("serial", s("1")),
     ]);
     let cfg = config("b", Some("Fast"), None, None);
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: Some(&raw(&prior, &ty)),
-            proposed: Some(&raw(&proposed(&prior, &cfg), &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, Some(&prior), &cfg).await;
     assert_eq!(
         plan.requires_replace,
         vec![AttributePath::root().attr("name")]
@@ -442,17 +425,7 @@ async fn changing_name_requires_replace_and_other_changes_do_not() {
     assert!(!planned.get_attr("serial").unwrap().is_known());
 
     let cfg = config("a", Some("Fast"), Some(&["t"]), None);
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: Some(&raw(&prior, &ty)),
-            proposed: Some(&raw(&proposed(&prior, &cfg), &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, Some(&prior), &cfg).await;
     assert!(plan.requires_replace.is_empty());
 }
 
@@ -507,17 +480,7 @@ async fn partially_unknown_sets_are_planned_as_configured() {
     if let Value::Object(m) = &mut cfg {
         m.insert("tags".into(), Value::Set(vec![s("x"), Value::unknown()]));
     }
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: None,
-            proposed: Some(&raw(&cfg, &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     assert_eq!(planned.get_attr("tags"), cfg.get_attr("tags"));
@@ -527,17 +490,7 @@ async fn partially_unknown_sets_are_planned_as_configured() {
 async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
     let (rt, _remote, ty) = setup();
     let cfg = config("fail", Some("Fast"), None, None);
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: None,
-            proposed: Some(&raw(&cfg, &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
-            caps: WO,
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     let applied = rt
         .apply_resource_change(ApplyResourceChange {
@@ -545,8 +498,7 @@ async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
             prior: None,
             planned: Some(&raw(&planned, &ty)),
             config: Some(&raw(&cfg, &ty)),
-            planned_private: Vec::new(),
-            provider_meta: None,
+            ..Default::default()
         })
         .await;
     assert_eq!(errors(&applied.diags).len(), 1);
@@ -578,9 +530,8 @@ async fn delete_and_gone_objects() {
             prior: Some(&raw(&state, &ty)),
             proposed: Some(&raw(&Value::Null, &ty)),
             config: Some(&raw(&Value::Null, &ty)),
-            prior_private: Vec::new(),
-            provider_meta: None,
             caps: WO,
+            ..Default::default()
         })
         .await;
     assert_eq!(
@@ -593,8 +544,7 @@ async fn delete_and_gone_objects() {
             prior: Some(&raw(&state, &ty)),
             planned: Some(&raw(&Value::Null, &ty)),
             config: Some(&raw(&Value::Null, &ty)),
-            planned_private: Vec::new(),
-            provider_meta: None,
+            ..Default::default()
         })
         .await;
     assert!(errors(&applied.diags).is_empty());
@@ -609,9 +559,8 @@ async fn delete_and_gone_objects() {
         .read_resource(ReadResource {
             type_name: "test_thing",
             current: Some(&raw(&state, &ty)),
-            private: Vec::new(),
-            provider_meta: None,
             caps: WO,
+            ..Default::default()
         })
         .await;
     assert_eq!(
@@ -637,9 +586,8 @@ async fn import_builds_a_stub_that_read_completes() {
         .read_resource(ReadResource {
             type_name: "test_thing",
             current: Some(&raw(&stub, &ty)),
-            private: Vec::new(),
-            provider_meta: None,
             caps: WO,
+            ..Default::default()
         })
         .await;
     let state = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
