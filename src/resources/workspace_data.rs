@@ -69,24 +69,26 @@ const OUTPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// A workspace read by a data source: the client and call context for further reads, the
-/// parsed id and the workspace's ARM body.
+/// A workspace read by a data source: the id as the user wrote it, the client and call context
+/// for further reads, the parsed id and the workspace's ARM body.
 pub struct WorkspaceRead {
+    pub raw: String,
     pub client: Arc<ArmClient>,
     pub id: ResourceId,
     pub call: CallContext,
     pub body: serde_json::Value,
 }
 
-/// Reads the workspace whose id (as the user wrote it) is in attribute `attr`; a missing
-/// workspace is an error on that attribute.
+/// Reads the workspace whose id is the data source's attribute `attr` (`field`, required, so
+/// known by read time); a missing workspace is an error on that attribute.
 pub async fn read_workspace(
     ctx: &Ctx,
-    raw: &str,
+    field: &Field<String>,
     attr: &str,
 ) -> Result<WorkspaceRead, Diagnostics> {
+    let raw = field.known().cloned().unwrap_or_default();
     let client = require_client(ctx)?;
-    let id = parse_id(raw, attr, ResourceId::ml_workspace)?;
+    let id = parse_id(&raw, attr, ResourceId::ml_workspace)?;
     let call = CallContext::with_timeout(READ_TIMEOUT, ctx.cancel.clone());
     let body = client
         .get_json(&id, ML_API_VERSION, &call)
@@ -102,6 +104,7 @@ pub async fn read_workspace(
             )
         })?;
     Ok(WorkspaceRead {
+        raw,
         client,
         id,
         call,
@@ -156,9 +159,8 @@ impl DataSource for WorkspaceData {
         &self,
         req: ReadDataRequest<'_, Self::Model>,
     ) -> Result<Self::Model, Diagnostics> {
-        let (ctx, config) = (req.ctx, req.config);
-        let raw = config.id.known().cloned().unwrap_or_default();
-        let ws = read_workspace(ctx, &raw, "id").await?.body;
+        let WorkspaceRead { raw, body: ws, .. } =
+            read_workspace(req.ctx, &req.config.id, "id").await?;
         let identity = RemoteIdentity::from_arm(&ws);
         let prop = |k: &str| Field::from(jstr(&ws, &["properties", k]));
         Ok(WorkspaceDataModel {

@@ -92,13 +92,12 @@ impl DataSource for WorkspacePosture {
         &self,
         req: ReadDataRequest<'_, Self::Model>,
     ) -> Result<Self::Model, Diagnostics> {
-        let (ctx, config) = (req.ctx, req.config);
-        let raw = config.workspace_id.known().cloned().unwrap_or_default();
-        let ws = read_workspace(ctx, &raw, "workspace_id").await?;
+        let config = req.config;
+        let ws = read_workspace(req.ctx, &config.workspace_id, "workspace_id").await?;
         let managed = config.managed_assignment_description.known().cloned();
         let eval = read::assess(
             &ws.client,
-            &raw,
+            &ws.raw,
             &ws.id,
             &ws.body,
             managed.as_deref(),
@@ -106,7 +105,7 @@ impl DataSource for WorkspacePosture {
         )
         .await;
         // A stopped read turned its unfinished reads into findings: report the stop instead.
-        if ctx.cancel.is_cancelled() {
+        if req.ctx.cancel.is_cancelled() {
             return Err(Diagnostic::error(
                 "Read cancelled",
                 "Terraform asked the provider to stop before the posture was read",
@@ -115,7 +114,7 @@ impl DataSource for WorkspacePosture {
         }
         let secure = !eval.findings.iter().any(Finding::is_high);
         Ok(PostureModel {
-            workspace_id: Field::Known(raw),
+            workspace_id: Field::Known(ws.raw),
             managed_assignment_description: config.managed_assignment_description,
             findings: Field::Known(eval.findings),
             required_role_assignments: Field::Known(eval.required),
