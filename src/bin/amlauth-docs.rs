@@ -96,13 +96,9 @@ fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
             let name = type_name.strip_prefix(TYPE_PREFIX).unwrap_or(type_name);
             let path = docs_dir.join(dir).join(format!("{name}.md"));
             problems.extend(undescribed(type_name, &schema.block));
-            load(
-                &path,
-                type_name,
-                &sections(&schema.block),
-                &mut pages,
-                &mut problems,
-            );
+            let mut page_sections = sections(&schema.block);
+            page_sections.extend(table_sections(type_name));
+            load(&path, type_name, &page_sections, &mut pages, &mut problems);
         }
         // A page whose type no longer exists would document nothing real.
         if let Ok(entries) = std::fs::read_dir(docs_dir.join(dir)) {
@@ -227,6 +223,21 @@ fn sections(block: &Block) -> Vec<(&'static str, String)> {
         out.push(("timeouts", timeouts(&t.block)));
     }
     out
+}
+
+/// Sections some pages generate from tables in the code rather than from the schema.
+fn table_sections(type_name: &str) -> Vec<(&'static str, String)> {
+    use amlauth::resources::posture::{findings, roles};
+    match type_name {
+        "amlauth_workspace_posture" => vec![
+            (
+                "findings",
+                findings::markdown_table().trim_end().to_string(),
+            ),
+            ("roles", roles::markdown_table().trim_end().to_string()),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn is_argument(a: &Attribute) -> bool {
