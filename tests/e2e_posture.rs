@@ -4,6 +4,7 @@
 //! emulator's ARM API with the body azurerm_role_assignment sends. On both versions an
 //! unreadable scope is a finding, not a failure.
 
+#[macro_use]
 mod common;
 
 use common::emu::{self, Emu, SUB};
@@ -91,9 +92,15 @@ fn assign(emu: &Emu, scope: &str, role_guid: &str, principal: &str, description:
     );
 }
 
-#[test]
-fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
-    let mut ws = TfWorkspace::new(Tf::V1_15, Install::Plain);
+// The example needs Terraform >= 1.5 (check blocks).
+scenario!(
+    the_example_takes_an_insecure_workspace_to_secure,
+    only(V1_15),
+    example_flow
+);
+
+fn example_flow(tf: Tf) {
+    let mut ws = TfWorkspace::new(tf, Install::Plain);
     let emu = Emu::start(seed(), ws.dir.path());
     ws.use_emulator(&emu);
     let example =
@@ -408,12 +415,4 @@ fn forbidden_scope(tf: Tf) {
     assert_eq!(reqs.len(), 4, "{v}");
 }
 
-#[test]
-fn an_unreadable_scope_is_a_finding_tf_1_0_3() {
-    forbidden_scope(Tf::V1_0_3);
-}
-
-#[test]
-fn an_unreadable_scope_is_a_finding_tf_1_15() {
-    forbidden_scope(Tf::V1_15);
-}
+scenario!(an_unreadable_scope_is_a_finding, forbidden_scope);
