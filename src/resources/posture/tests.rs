@@ -292,6 +292,8 @@ fn datastore_identity_rules() {
             json!({"serviceDataAccessAuthIdentity": "WorkspaceUserAssignedIdentity"}),
         ),
         datastore("files", "AzureFile", "None", json!({})),
+        // A system file datastore without credentials is the workspace setting's business.
+        datastore("workspacefilestore", "AzureFile", "None", json!({})),
         datastore("lake", "AzureDataLakeGen2", "Sas", json!({})),
         // Another account, in another resource group.
         datastore(
