@@ -900,6 +900,80 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
 }
 
+/// The pager reads one page per call, follows a signed absolute `nextLink` exactly as given
+/// (same token, query untouched), stops when the caller stops, and tells a missing
+/// collection (404) from an empty one.
+#[tokio::test]
+async fn pager_follows_signed_next_links_page_by_page() {
+    let server = MockServer::start().await;
+    let coll = format!("{}/computes", ws_path());
+    let next = format!(
+        "{}{}?api-version={API}&$skiptoken=eyJvIjoyfQ&sig=0a1b2c",
+        server.uri(),
+        coll
+    );
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .and(query_param("$skiptoken", "eyJvIjoyfQ"))
+        .and(query_param("sig", "0a1b2c"))
+        .and(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"name": "c"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(coll.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let ctx = CallContext::default();
+
+    let mut pager = c.pages(&coll, API, &[]).unwrap();
+    let first = pager.next_page(&ctx).await.unwrap().unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(pager.pages_read(), 1);
+    // A caller that has enough stops here: the second page is never requested.
+    drop(pager);
+    assert_eq!(requests_to(&server, &coll).await.len(), 1);
+
+    let mut pager = c.pages(&coll, API, &[]).unwrap();
+    let mut names = Vec::new();
+    while let Some(page) = pager.next_page(&ctx).await.unwrap() {
+        names.extend(page.iter().map(|v| v["name"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(pager.pages_read(), 2);
+    assert!(!pager.missing());
+    let reqs = requests_to(&server, &coll).await;
+    let last = reqs
+        .last()
+        .unwrap()
+        .url
+        .query()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        last.contains("$skiptoken=eyJvIjoyfQ") && last.contains("sig=0a1b2c"),
+        "the nextLink is used as given: {last}"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "gone"}})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let mut pager = c.pages(&coll, API, &[]).unwrap();
+    assert!(pager.next_page(&ctx).await.unwrap().is_none());
+    assert!(pager.missing(), "404 on the collection itself");
+}
+
 #[tokio::test]
 async fn names_with_url_metacharacters_are_encoded_and_base_paths_kept() {
     let server = MockServer::start().await;

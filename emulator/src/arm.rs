@@ -108,6 +108,15 @@ pub enum Route {
     Providers(String, Option<String>),
     /// `/subscriptions/{s}/resourcegroups/{rg}`.
     ResourceGroup(String, String),
+    /// `/subscriptions/{s}/providers/{ns}/{type}`: a type's collection across the subscription.
+    SubscriptionCollection {
+        /// Subscription.
+        sub: String,
+        /// Namespace as sent.
+        ns: String,
+        /// The type segment.
+        rest: Vec<String>,
+    },
     /// `/subscriptions/{s}/providers/{ns}/locations/{loc}/{segment}/{id}`.
     Operation {
         /// Subscription.
@@ -208,6 +217,13 @@ pub fn parse_route(path: &str) -> Option<Route> {
         3 if eq(2, "providers") => return Some(Route::Providers(sub, None)),
         4 if eq(2, "providers") => return Some(Route::Providers(sub, Some(segs[3].clone()))),
         4 if eq(2, "resourcegroups") => return Some(Route::ResourceGroup(sub, segs[3].clone())),
+        5 if eq(2, "providers") => {
+            return Some(Route::SubscriptionCollection {
+                sub,
+                ns: segs[3].clone(),
+                rest: segs[4..].to_vec(),
+            });
+        }
         8 if eq(2, "providers") && eq(4, "locations") => {
             return Some(Route::Operation {
                 sub,
@@ -384,6 +400,7 @@ fn handle_inner(
         | Route::ResourceGroup(s, _)
         | Route::Operation { sub: s, .. }
         | Route::RoleAssignments { sub: s, .. }
+        | Route::SubscriptionCollection { sub: s, .. }
         | Route::Provider { sub: s, .. } => s.clone(),
     };
     let rg_location = |rg: &str| -> Result<Option<String>, ArmError> {
@@ -425,6 +442,17 @@ fn handle_inner(
             resource_group::handle(&req, &sub, &rg)
         }
         Route::Operation { segment, id, .. } => operation(&req, &segment, &id),
+        Route::SubscriptionCollection { ns, rest, .. } => {
+            let rt = provider_type(&ns, &rest)?;
+            api_versions::check(rt, &req.api_version, "global")?;
+            if req.method != Method::GET {
+                return Err(method_not_allowed(&req.method));
+            }
+            match rt {
+                ResourceType::Workspaces => workspace::list_in_subscription(&req, &sub),
+                _ => Err(invalid_type(&ns, &rest.join("/"))),
+            }
+        }
         Route::RoleAssignments {
             rg, scope, name, ..
         } => {

@@ -100,7 +100,13 @@ pub struct Quirks {
     pub alternate_timestamps: bool,
     /// Refuse compute and datastore writes (409) while their workspace has an operation running.
     pub workspace_child_conflicts: bool,
+    /// Items per page of the workspace, compute, datastore and registry lists; more come
+    /// through `nextLink` (`$skiptoken`), as ARM pages. 0 answers everything in one page.
+    pub list_page_size: usize,
 }
+
+/// Default [`Quirks::list_page_size`]: the Azure ML datastore list's default `count`.
+pub const DEFAULT_LIST_PAGE_SIZE: usize = 30;
 
 impl Default for Quirks {
     fn default() -> Self {
@@ -113,6 +119,7 @@ impl Default for Quirks {
             recase_enums: false,
             alternate_timestamps: false,
             workspace_child_conflicts: false,
+            list_page_size: DEFAULT_LIST_PAGE_SIZE,
         }
     }
 }

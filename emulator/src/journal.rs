@@ -20,6 +20,10 @@ pub struct JournalEntry {
     pub time: String,
     /// `x-ms-request-id` answered.
     pub request_id: String,
+    /// The request asked for a later page of a list (it followed a `nextLink`, whose
+    /// `$skiptoken` it carries).
+    #[serde(default)]
+    pub next_page: bool,
 }
 
 /// Bounded list of journal entries (oldest dropped first).

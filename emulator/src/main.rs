@@ -99,6 +99,9 @@ struct Cli {
     /// Refuse compute and datastore writes (409) while their workspace has an operation running.
     #[arg(long)]
     workspace_child_conflicts: bool,
+    /// Items per page of the workspace, compute, datastore and registry lists (0: one page).
+    #[arg(long, default_value_t = amlauth_emulator::config::DEFAULT_LIST_PAGE_SIZE)]
+    list_page_size: usize,
     /// After the READY line, print `export NAME=value` lines for clients.
     #[arg(long)]
     print_env: bool,
@@ -174,6 +177,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     config.quirks.recase_enums = cli.recase_enums;
     config.quirks.alternate_timestamps = cli.alternate_timestamps;
     config.quirks.workspace_child_conflicts = cli.workspace_child_conflicts;
+    config.quirks.list_page_size = cli.list_page_size;
     for c in &cli.clients {
         let Some((id, secret)) = c.split_once('=') else {
             return Err("--client takes CLIENT_ID=SECRET".into());

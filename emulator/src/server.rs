@@ -221,6 +221,7 @@ async fn handle(
         status,
         time: time.clone(),
         request_id: request_id.clone(),
+        next_page: query.contains_key(crate::resources::paging::SKIP_TOKEN),
     };
 
     let mut resp = match outcome.immediate.clone() {

@@ -157,29 +157,28 @@ impl ArmClient {
         query: &[(&str, &str)],
         ctx: &CallContext,
     ) -> Result<Vec<Value>, AzureError> {
-        const MAX_PAGES: usize = 1000;
-        let corr = uuid::Uuid::new_v4().to_string();
-        let mut url = self.url(path, api_version, query)?;
+        let mut pager = self.pages(path, api_version, query)?;
         let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let Some(page) = self.get_url(url, path, ctx, &corr).await? else {
-                return Ok(items);
-            };
-            if let Some(values) = page.get("value").and_then(Value::as_array) {
-                items.extend(values.iter().cloned());
-            }
-            match page
-                .get("nextLink")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                Some(next) => url = self.inner.endpoint.follow(next)?,
-                None => return Ok(items),
-            }
+        while let Some(page) = pager.next_page(ctx).await? {
+            items.extend(page);
         }
-        Err(AzureError::InvalidResponse {
-            url: path.to_string(),
-            message: format!("more than {MAX_PAGES} pages; giving up"),
+        Ok(items)
+    }
+
+    /// A collection read one page at a time (see [`ArmPager`]), for callers that may stop early.
+    pub fn pages(
+        &self,
+        path: &str,
+        api_version: &str,
+        query: &[(&str, &str)],
+    ) -> Result<ArmPager<'_>, AzureError> {
+        Ok(ArmPager {
+            client: self,
+            next: Some(self.url(path, api_version, query)?),
+            what: path.to_string(),
+            corr: uuid::Uuid::new_v4().to_string(),
+            pages: 0,
+            missing: false,
         })
     }
 
@@ -328,5 +327,68 @@ impl ArmClient {
                 ..Default::default()
             }))),
         }
+    }
+}
+
+/// A collection ARM answers in pages: each page's `nextLink` is followed exactly as given
+/// (absolute, and possibly signed with a `$skiptoken`), with the same credentials, and only
+/// on the ARM host.
+pub struct ArmPager<'c> {
+    client: &'c ArmClient,
+    next: Option<Url>,
+    what: String,
+    corr: String,
+    pages: usize,
+    missing: bool,
+}
+
+impl ArmPager<'_> {
+    /// More pages than any real collection has: a `nextLink` loop is a service bug.
+    pub const MAX_PAGES: usize = 1000;
+
+    /// The next page's `value` items; `None` once the last page was read. A collection whose
+    /// parent does not exist (404 on the first page) ends at once (see [`Self::missing`]).
+    pub async fn next_page(&mut self, ctx: &CallContext) -> Result<Option<Vec<Value>>, AzureError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        if self.pages >= Self::MAX_PAGES {
+            return Err(AzureError::InvalidResponse {
+                url: self.what.clone(),
+                message: format!("more than {} pages; giving up", Self::MAX_PAGES),
+            });
+        }
+        let Some(page) = self
+            .client
+            .get_url(url, &self.what, ctx, &self.corr)
+            .await?
+        else {
+            self.missing = self.pages == 0;
+            return Ok(None);
+        };
+        self.pages += 1;
+        if let Some(next) = page
+            .get("nextLink")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            self.next = Some(self.client.inner.endpoint.follow(next)?);
+        }
+        Ok(Some(
+            page.get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// Pages read so far.
+    pub fn pages_read(&self) -> usize {
+        self.pages
+    }
+
+    /// Whether ARM answered 404 for the collection itself (its parent does not exist).
+    pub fn missing(&self) -> bool {
+        self.missing
     }
 }

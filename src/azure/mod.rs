@@ -32,7 +32,7 @@ pub mod retry;
 
 use std::sync::Arc;
 
-pub use client::{ArmClient, ArmClientOptions};
+pub use client::{ArmClient, ArmClientOptions, ArmPager};
 pub use cloud::Cloud;
 pub use config::{AuthConfig, ResolvedAuthConfig, process_env};
 pub use context::CallContext;

@@ -8,6 +8,7 @@
 //! <!-- generated:arguments:begin -->  …  <!-- generated:arguments:end -->
 //! <!-- generated:attributes:begin --> …  <!-- generated:attributes:end -->
 //! <!-- generated:timeouts:begin -->   …  <!-- generated:timeouts:end -->   (when the schema has a `timeouts` block)
+//! <!-- generated:list-arguments:begin --> … <!-- generated:list-arguments:end --> (the `config` block of the resource's list resource, if any)
 //! ```
 //!
 //! `amlauth-docs` rewrites the pages; `amlauth-docs --check` changes nothing, prints a diff of
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
 fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
     let runtime = Runtime::new(Arc::new(AmlAuthProvider));
     let schemas = runtime.schemas();
+    let lists = runtime.lists().schemas();
     let mut problems = Vec::new();
     let mut pages = Vec::new();
     // The provider block's arguments, on the index page.
@@ -98,6 +100,12 @@ fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
             problems.extend(undescribed(type_name, &schema.block));
             let mut page_sections = sections(&schema.block);
             page_sections.extend(table_sections(type_name));
+            // A resource that is also a list resource (`terraform query`) documents the list's
+            // `config` arguments on its page.
+            if let Some(list) = lists.get(type_name) {
+                problems.extend(undescribed(&format!("list {type_name}"), &list.block));
+                page_sections.push(("list-arguments", arguments(&list.block)));
+            }
             load(&path, type_name, &page_sections, &mut pages, &mut problems);
         }
         // A page whose type no longer exists would document nothing real.

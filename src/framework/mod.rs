@@ -4,6 +4,7 @@
 pub mod diagnostics;
 pub mod erased;
 pub mod lifecycle;
+pub mod list;
 pub mod model;
 pub mod plan;
 pub mod resource;

@@ -253,4 +253,8 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics>;
     fn resources(&self) -> Vec<Arc<dyn super::erased::DynResource>>;
     fn data_sources(&self) -> Vec<Arc<dyn super::erased::DynDataSource>>;
+    /// List resources for `terraform query` (none by default).
+    fn list_resources(&self) -> Vec<Arc<dyn super::list::DynListResource>> {
+        Vec::new()
+    }
 }

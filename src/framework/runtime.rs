@@ -90,6 +90,7 @@ pub struct Runtime {
     data_sources: BTreeMap<String, DataSourceEntry>,
     provider_data: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
     stop: CancellationToken,
+    lists: super::list::Lists,
 }
 
 impl Runtime {
@@ -140,6 +141,7 @@ impl Runtime {
         });
         Self {
             provider_ty: provider_schema.implied_type(),
+            lists: super::list::Lists::new(provider.as_ref()),
             provider,
             schemas,
             resources,
@@ -159,7 +161,12 @@ impl Runtime {
         self.stop.cancel();
     }
 
-    fn ctx(&self, caps: ClientCapabilities) -> Ctx {
+    /// The list resources (`terraform query`).
+    pub fn lists(&self) -> &super::list::Lists {
+        &self.lists
+    }
+
+    pub(crate) fn ctx(&self, caps: ClientCapabilities) -> Ctx {
         let data = self.provider_data.read().ok().and_then(|d| d.clone());
         Ctx::new(data, self.stop.child_token(), caps)
     }
@@ -607,7 +614,11 @@ fn invalid_state(e: impl std::fmt::Display) -> Diagnostics {
 }
 
 /// Decodes a wire value. Sensitive strings are registered with the log redactor on the way in.
-fn decode(raw: Option<&RawValue>, ty: &Type, block: &Block) -> Result<Value, Diagnostics> {
+pub(crate) fn decode(
+    raw: Option<&RawValue>,
+    ty: &Type,
+    block: &Block,
+) -> Result<Value, Diagnostics> {
     let v = match raw {
         Some(r) => crate::value::decode_dynamic_value(&r.msgpack, &r.json, ty),
         None => Ok(Value::Null),
@@ -622,7 +633,7 @@ fn decode(raw: Option<&RawValue>, ty: &Type, block: &Block) -> Result<Value, Dia
     Ok(v)
 }
 
-fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, Diagnostics> {
+pub(crate) fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, Diagnostics> {
     msgpack::encode(v, ty).map_err(|e| {
         Diagnostics::from(Diagnostic::error(
             "Provider produced an invalid value",
@@ -656,7 +667,7 @@ fn register_secrets(block: &Block, v: &Value) {
 
 /// Gives every object the attributes its type lists (null where absent), so resource models
 /// need not spell out nested blocks they never set.
-fn fill_missing(v: Value, ty: &Type) -> Value {
+pub(crate) fn fill_missing(v: Value, ty: &Type) -> Value {
     match (v, ty) {
         (Value::Object(mut m), Type::Object(attrs)) => {
             for (name, aty) in attrs {

@@ -152,7 +152,7 @@ impl AcrAdmin {
         jstr(&body, &["properties", "containerRegistry"]).ok_or_else(|| no_registry(&raw_ws).into())
     }
 
-    fn state(m: &AcrAdminModel, registry: &str, body: &serde_json::Value) -> AcrAdminModel {
+    pub fn state(m: &AcrAdminModel, registry: &str, body: &serde_json::Value) -> AcrAdminModel {
         let user = m.registry_id.known().into_iter();
         let registry_id = keep_id_casing(user, registry);
         AcrAdminModel {

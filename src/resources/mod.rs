@@ -7,6 +7,7 @@ pub mod compute_identity;
 pub mod configure;
 pub mod datastore_access;
 pub mod identity;
+pub mod list;
 pub mod posture;
 pub mod provider;
 pub mod workspace_data;

@@ -214,6 +214,10 @@ impl Provider for AmlAuthProvider {
             Arc::new(super::posture::WorkspacePosture),
         ]
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::list::DynListResource>> {
+        super::list::all()
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,14 @@ macro_rules! provider_adapter {
                         .collect(),
                     provider_meta: Some(schema(&Schema::default())),
                     server_capabilities: Some(capabilities()),
+                    // Terraform before 1.14 does not know this field and skips it.
+                    list_resource_schemas: self
+                        .rt
+                        .lists()
+                        .schemas()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), schema(v)))
+                        .collect(),
                     ..Default::default()
                 }
             }
@@ -207,7 +215,7 @@ macro_rules! provider_adapter {
                 &self,
                 _req: Request<$pb::get_metadata::Request>,
             ) -> Result<Response<$pb::get_metadata::Response>, Status> {
-                use $pb::get_metadata::{DataSourceMetadata, ResourceMetadata};
+                use $pb::get_metadata::{DataSourceMetadata, ListResourceMetadata, ResourceMetadata};
                 let s = self.rt.schemas();
                 Ok(Response::new($pb::get_metadata::Response {
                     server_capabilities: Some(capabilities()),
@@ -220,6 +228,13 @@ macro_rules! provider_adapter {
                         .data_sources
                         .keys()
                         .map(|k| DataSourceMetadata { type_name: k.clone() })
+                        .collect(),
+                    list_resources: self
+                        .rt
+                        .lists()
+                        .schemas()
+                        .into_keys()
+                        .map(|type_name| ListResourceMetadata { type_name })
                         .collect(),
                     ..Default::default()
                 }))
@@ -467,6 +482,43 @@ macro_rules! provider_adapter {
                     diagnostics: diagnostics(diags),
                     deferred: None,
                 }))
+            }
+
+            async fn validate_list_resource_config(
+                &self,
+                req: Request<$pb::validate_list_resource_config::Request>,
+            ) -> Result<Response<$pb::validate_list_resource_config::Response>, Status> {
+                let r = req.into_inner();
+                tracing::debug!(type_name = %r.type_name, "ValidateListResourceConfig");
+                let diags = self.rt.lists().validate(&r.type_name, raw(&r.config).as_ref());
+                Ok(Response::new($pb::validate_list_resource_config::Response {
+                    diagnostics: diagnostics(diags),
+                }))
+            }
+
+            async fn list_resource(
+                &self,
+                req: Request<$pb::list_resource::Request>,
+            ) -> Result<Response<tonic::codegen::BoxStream<$pb::list_resource::Event>>, Status> {
+                use tokio_stream::StreamExt;
+                let r = req.into_inner();
+                tracing::debug!(type_name = %r.type_name, limit = r.limit, "ListResource");
+                let events = self.rt.lists().list(
+                    self.rt.ctx(ClientCapabilities::default()),
+                    &r.type_name,
+                    raw(&r.config).as_ref(),
+                    r.include_resource_object,
+                    r.limit,
+                );
+                let stream = tokio_stream::wrappers::ReceiverStream::new(events).map(|e| {
+                    Ok($pb::list_resource::Event {
+                        identity: identity_data(e.identity),
+                        display_name: e.display_name,
+                        resource_object: e.resource_object.map(dynamic),
+                        diagnostic: diagnostics(e.diags),
+                    })
+                });
+                Ok(Response::new(Box::pin(stream)))
             }
 
             async fn get_functions(

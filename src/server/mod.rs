@@ -6,8 +6,12 @@
 //! - `GetFunctions` returns an empty list (core reads functions from the schema anyway);
 //!   `CallFunction` returns a `FunctionError` (we declare no functions, so Terraform never calls it);
 //! - `MoveResourceState`, `GenerateResourceConfig`, `UpgradeResourceIdentity`, ephemeral
-//!   resources, list resources, actions and state stores answer `Unimplemented`; Terraform
-//!   only calls them for features we do not declare (the server capabilities say so).
+//!   resources, actions and state stores answer `Unimplemented`; Terraform only calls them
+//!   for features we do not declare (the server capabilities say so).
+//!
+//! List resources (`terraform query`) are served from [`crate::framework::list`]; their
+//! schemas go out in `GetProviderSchema.list_resource_schemas`, a field Terraform before 1.14
+//! does not know and skips.
 
 #[macro_use]
 mod adapter;

@@ -15,7 +15,7 @@ use crate::util::{merge_patch, now_rfc3339};
 
 use super::managed_identity::{self, Flavor, IdentityRequest};
 use super::workspace::{self, NAMESPACE};
-use super::{json_answer, list_answer, require_location, same_location, system_data, tags};
+use super::{json_answer, require_location, same_location, system_data, tags};
 
 /// Full type name.
 pub const TYPE: &str = "Microsoft.MachineLearningServices/workspaces/computes";
@@ -229,7 +229,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 .into_iter()
                 .map(|r| render(r, &q))
                 .collect();
-            Ok(list_answer(items))
+            super::paging::answer(req, items, q.list_page_size)
         }
         [_, w, _, c] => match req.method {
             Method::GET => get(req, scope, w, c),

@@ -12,7 +12,7 @@ use crate::error::ArmError;
 use crate::state::{Kind, Resource, State};
 
 use super::workspace;
-use super::{json_answer, list_answer, system_data};
+use super::{json_answer, system_data};
 
 /// Full type name.
 pub const TYPE: &str = "Microsoft.MachineLearningServices/workspaces/datastores";
@@ -325,11 +325,12 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 .get("$skip")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
+            // `count` is the page size Azure ML takes for this list (default 30).
             let count: usize = req
                 .query
                 .get("count")
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(30);
+                .unwrap_or(q.list_page_size);
             let items = state
                 .children(&ws.id, Kind::Datastore)
                 .into_iter()
@@ -342,10 +343,9 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     })
                 })
                 .skip(skip)
-                .take(count)
                 .map(|r| render(r, &q))
                 .collect();
-            Ok(list_answer(items))
+            super::paging::answer(req, items, count)
         }
         [_, w, _, d] => {
             let rid = id(scope, w, d);

@@ -5,6 +5,7 @@ pub mod compute;
 pub mod datastore;
 pub mod graph;
 pub mod managed_identity;
+pub mod paging;
 pub mod recase;
 pub mod registry;
 pub mod resource_group;

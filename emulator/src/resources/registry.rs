@@ -15,7 +15,7 @@ use crate::state::{Kind, OpKind, Resource, State, set_provisioning_state};
 use crate::util::{merge_patch, now_rfc3339, random_secret};
 
 use super::managed_identity::{self, Flavor, IdentityRequest};
-use super::{json_answer, list_answer, require_location, same_location, system_data, tags};
+use super::{json_answer, require_location, same_location, system_data, tags};
 
 /// Provider namespace.
 pub const NAMESPACE: &str = "Microsoft.ContainerRegistry";
@@ -286,19 +286,11 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             if req.method != Method::GET {
                 return Err(method_not_allowed(&req.method));
             }
-            let state = app.state()?;
-            let q = app.quirks();
             let prefix = format!(
                 "{}/registries/",
                 scope.provider_prefix(NAMESPACE).to_ascii_lowercase()
             );
-            let items = state
-                .resources
-                .iter()
-                .filter(|(k, r)| r.kind == Kind::Registry && k.starts_with(&prefix))
-                .map(|(_, r)| render(r, &q))
-                .collect();
-            Ok(list_answer(items))
+            super::paging::answer_stored(req, Kind::Registry, &prefix, render)
         }
         [_, name] => match req.method {
             Method::GET => {

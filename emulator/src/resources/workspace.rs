@@ -14,7 +14,7 @@ use crate::state::{Kind, OpKind, Resource, State, set_provisioning_state};
 use crate::util::{merge_patch, new_guid};
 
 use super::managed_identity::{self, Flavor, IdentityRequest};
-use super::{list_answer, recase, require_location, same_location, system_data, tags};
+use super::{recase, require_location, same_location, system_data, tags};
 
 /// Provider namespace.
 pub const NAMESPACE: &str = "Microsoft.MachineLearningServices";
@@ -262,19 +262,11 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             if req.method != Method::GET {
                 return Err(method_not_allowed(&req.method));
             }
-            let state = req.app.state()?;
-            let q = req.app.quirks();
             let prefix = format!(
                 "{}/workspaces/",
                 scope.provider_prefix(NAMESPACE).to_ascii_lowercase()
             );
-            let items = state
-                .resources
-                .iter()
-                .filter(|(k, r)| r.kind == Kind::Workspace && k.starts_with(&prefix))
-                .map(|(_, r)| render(r, &q))
-                .collect();
-            Ok(list_answer(items))
+            super::paging::answer_stored(req, Kind::Workspace, &prefix, render)
         }
         [_, name] => match req.method {
             Method::GET => get(req, scope, name),
@@ -288,6 +280,13 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             format!("No operation matches '{}'.", req.path),
         )),
     }
+}
+
+/// `GET /subscriptions/{s}/providers/Microsoft.MachineLearningServices/workspaces`: every
+/// workspace of the subscription, in pages.
+pub fn list_in_subscription(req: &Req<'_>, sub: &str) -> Result<Response, ArmError> {
+    let prefix = format!("/subscriptions/{}/", sub.to_ascii_lowercase());
+    super::paging::answer_stored(req, Kind::Workspace, &prefix, render)
 }
 
 /// With the `workspaceChildConflicts` quirk, a write under a workspace whose own operation is
