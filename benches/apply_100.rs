@@ -5,7 +5,9 @@
 //! `Retry-After: 0`), so the figure is the provider's own overhead plus its polling policy.
 //!
 //! Run with `cargo bench --bench apply_100` (release build; Terraform 1.15 from `.tools/bin`,
-//! runs per figure: `BENCH_RUNS`, default 3). Prints figures; asserts nothing about them.
+//! runs per figure: `BENCH_RUNS`, default 3). `BENCH_BIN=path` measures another build of the
+//! provider binary instead (e.g. an older commit's, for an A/B on the same machine state).
+//! Prints figures; asserts nothing about them.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -92,6 +94,10 @@ fn amlauth() -> (Sample, usize) {
         c.retry_after_secs = 0;
     });
     let mut ws = TfWorkspace::new(Tf::V1_15, Install::Plain);
+    if let Some(bin) = std::env::var_os("BENCH_BIN") {
+        let mirrored = mirrored_provider(&ws.dir.path().join("mirror"));
+        std::fs::copy(bin, mirrored).expect("copy BENCH_BIN into the provider mirror");
+    }
     ws.use_emulator(&emu);
     ws.write_config(&amlauth_config());
     ws.init();
@@ -105,6 +111,24 @@ fn amlauth() -> (Sample, usize) {
     let plan = t.elapsed();
     assert_eq!(code, 0, "the plan after apply must be empty:\n{out}");
     (Sample { apply, plan }, calls)
+}
+
+/// The provider binary `TfWorkspace` put in its filesystem mirror.
+fn mirrored_provider(dir: &std::path::Path) -> std::path::PathBuf {
+    for entry in std::fs::read_dir(dir).expect("mirror dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            return mirrored_provider(&path);
+        }
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("terraform-provider-amlauth")
+        {
+            return path;
+        }
+    }
+    panic!("no provider binary under {}", dir.display());
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -67,9 +67,7 @@ impl ArmClient {
                 endpoint: endpoint.clone(),
                 poll: opts.poll.clone(),
             }),
-            Arc::new(NotFoundRetry {
-                backoff: opts.retry.clone(),
-            }),
+            Arc::new(NotFoundRetry(opts.retry.clone())),
             Arc::new(Retry { policy: opts.retry }),
             Arc::new(BearerToken {
                 tokens,

@@ -14,11 +14,9 @@ use crate::azure::retry::{RetryPolicy, retry_after};
 /// Shortest wait between two reads of a resource that is not visible yet.
 const MIN_WAIT: Duration = Duration::from_millis(100);
 
+/// Holds the waits of the other retries (capped at their fifth step).
 #[derive(Debug)]
-pub(crate) struct NotFoundRetry {
-    /// The waits of the other retries, capped at their fifth step.
-    pub backoff: RetryPolicy,
-}
+pub(crate) struct NotFoundRetry(pub RetryPolicy);
 
 #[async_trait]
 impl Policy for NotFoundRetry {
@@ -32,10 +30,7 @@ impl Policy for NotFoundRetry {
                 return Ok(resp);
             };
             let hint = retry_after(&resp.headers, SystemTime::now());
-            let d = self
-                .backoff
-                .delay(call.retries.min(4), hint)
-                .min(until - now);
+            let d = self.0.delay(call.retries.min(4), hint).min(until - now);
             // Shared with the retry policy: time spent here counts against its budget too.
             call.retries = call.retries.saturating_add(1);
             call.last_state = "HTTP 404 (not visible yet)".into();
