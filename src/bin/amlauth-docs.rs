@@ -404,10 +404,8 @@ fn type_name(ty: &Type) -> String {
         Type::List(t) => format!("List of {}", type_name(t)),
         Type::Set(t) => format!("Set of {}", type_name(t)),
         Type::Map(t) => format!("Map of {}", type_name(t)),
-        Type::Object(fields) => {
-            let names: Vec<String> = fields.keys().map(|k| format!("`{k}`")).collect();
-            format!("Object with {}", names.join(", "))
-        }
+        // The description names the fields (and says what they hold).
+        Type::Object(_) => "Object".into(),
         Type::Tuple(_) => "Tuple".into(),
     }
 }

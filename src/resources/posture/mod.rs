@@ -21,50 +21,22 @@ use async_trait::async_trait;
 
 use crate::azure::ResourceId;
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ObjectBuilder,
-    ObjectReader, Schema,
+    Attribute, Block, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest, Schema,
 };
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::value::Type;
 
 use super::common::id_validator;
 use super::workspace_data::read_workspace;
 use findings::Finding;
 use roles::RequiredRole;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct PostureModel {
     pub workspace_id: Field<String>,
     pub managed_assignment_description: Field<String>,
     pub findings: Field<Vec<Finding>>,
     pub required_role_assignments: Field<Vec<RequiredRole>>,
     pub secure: Field<bool>,
-}
-
-impl Model for PostureModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            workspace_id: o.field("workspace_id")?,
-            managed_assignment_description: o.field("managed_assignment_description")?,
-            findings: o.field("findings")?,
-            required_role_assignments: o.field("required_role_assignments")?,
-            secure: o.field("secure")?,
-        })
-    }
-
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("workspace_id", &self.workspace_id)
-            .field(
-                "managed_assignment_description",
-                &self.managed_assignment_description,
-            )
-            .field("findings", &self.findings)
-            .field("required_role_assignments", &self.required_role_assignments)
-            .field("secure", &self.secure)
-            .build()
-    }
 }
 
 pub struct WorkspacePosture;
@@ -116,7 +88,11 @@ impl DataSource for WorkspacePosture {
         schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
+    async fn read(
+        &self,
+        req: ReadDataRequest<'_, Self::Model>,
+    ) -> Result<Self::Model, Diagnostics> {
+        let (ctx, config) = (req.ctx, req.config);
         let raw = config.workspace_id.known().cloned().unwrap_or_default();
         let ws = read_workspace(ctx, &raw, "workspace_id").await?;
         let managed = config.managed_assignment_description.known().cloned();
