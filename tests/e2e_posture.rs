@@ -305,7 +305,10 @@ scenario!(an_unreadable_scope_is_a_finding, |tf| {
     w["computes"][0]["identity"] = json!("SystemAssigned");
     w["computes"][1]["identity"] =
         json!({"type": "UserAssigned", "userAssignedIdentities": ["uai-one"]});
-    let (ws, emu) = setup_with(tf, seed);
+    let mut ws = common::TfWorkspace::new(tf, common::Install::Plain);
+    // One item per page: the computes and datastores come through nextLink.
+    let emu = Emu::start_with(seed, ws.dir.path(), |c| c.quirks.list_page_size = 1);
+    ws.use_emulator(&emu);
     let cluster_a = principal_of(&emu, &emu::compute("ws-one", "cluster-a"));
     // cluster-b's body lists its user-assigned identity without a principal id: the data
     // source reads the identity for it.
@@ -344,6 +347,19 @@ scenario!(an_unreadable_scope_is_a_finding, |tf| {
     ws.init();
     emu.clear_journal();
     ws.apply();
+    let pages = |list: &str| {
+        emu.arm_calls()
+            .iter()
+            .filter(|c| same(c, &format!("GET {}/{list}", emu::workspace("ws-one"))))
+            .count()
+    };
+    // One read, one page per item: all three datastores and both computes were seen.
+    assert_eq!(
+        (pages("datastores"), pages("computes")),
+        (3, 2),
+        "{:?}",
+        emu.arm_calls()
+    );
     assert!(
         emu.arm_calls()
             .iter()

@@ -58,7 +58,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::new("findings", Type::List(Box::new(Finding::value_type())))
                 .computed()
-                .describe("What is not finished or not secure: `code`, `severity` (`high` or `medium`), `resource_id`, `message`, `remediation`. See the page for every code."),
+                .describe("What is not finished or not secure, one object per finding (`severity` is `high` or `medium`); the data source's page lists every `code`."),
         )
         .attribute(
             Attribute::new(
@@ -66,7 +66,7 @@ pub fn schema() -> Schema {
                 Type::List(Box::new(RequiredRole::value_type())),
             )
             .computed()
-            .describe("Role assignments the set-up needs: `principal_id`, `principal_kind`, `role_definition_name`, `role_definition_id`, `scope`, `reason`, `granted`, `present`."),
+            .describe("Role assignments the set-up needs, and whether they exist (`granted`) and exist other than through your own loop (`present`)."),
         )
         .attribute(
             Attribute::bool("secure")
