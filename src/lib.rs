@@ -9,6 +9,9 @@
 //! - [`resources`]: the provider, its resources and data sources;
 //! - [`azure`]: the ARM client (credentials, retries, long-running operations).
 
+// So `#[derive(Model)]`'s `::amlauth::…` paths resolve inside this crate as in its tests.
+extern crate self as amlauth;
+
 pub mod azure;
 pub mod framework;
 pub mod logging;

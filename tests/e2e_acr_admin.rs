@@ -7,9 +7,9 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
-    assert_no_arm_calls, calls, flat, private_strings, setup, status_count, status_fault, strs,
-    with_import_block,
+    BY_NAME, TfWorkspace, apply_through_throttling, apply_with_failed_operation, assert_diagnostic,
+    assert_fields, assert_no_arm_calls, calls, flat, private_strings, setup, status_count,
+    status_fault, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -303,9 +303,7 @@ resource "amlauth_acr_admin" "neither" {{
     ));
     ws.init();
     emu.clear_journal();
-    let out = ws.run(&["validate", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out.combined());
+    let text = ws.validate_errors();
     let expect = |name: &str, attribute: &str, words: &[&str]| {
         assert_diagnostic(
             &text,
@@ -369,18 +367,13 @@ scenario!(faults_during_apply, |tf| {
 
     // The operation is accepted but ends Failed.
     ws.write_resources(&by_workspace("ws-one", false));
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/registries/acre2eone", "times": 1,
-                     "action": {"kind": "failAsync", "code": "RegistryOperationFailed",
-                                "message": "injected registry failure"}}),
+    apply_with_failed_operation(
+        &ws,
+        &emu,
+        ("PATCH", "*/registries/acre2eone"),
+        "RegistryOperationFailed",
+        "injected registry failure",
     );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        flat(&out.combined()).contains("injected registry failure"),
-        "Azure's message reaches the user:\n{out}"
-    );
-    emu.clear_faults();
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.apply();
     assert!(!admin_enabled(&emu, "acre2eone"));

@@ -309,14 +309,11 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 
     // Someone removes the identity in the portal.
     emu.patch(&a, json!({"identity": null}));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.stdout.contains("will be updated in-place")
-            && out.stdout.contains("\"SystemAssigned\"")
-            && out.stdout.contains("0 to add, 1 to change, 0 to destroy"),
-        "{out}"
-    );
+    ws.assert_plan_changes(&[
+        "will be updated in-place",
+        "\"SystemAssigned\"",
+        "0 to add, 1 to change, 0 to destroy",
+    ]);
     ws.apply();
     assert_eq!(
         emu.resource(&a).unwrap()["identity"]["type"],

@@ -31,25 +31,23 @@ fn resource(name: &str, datastore: &str, body: &str) -> String {
     )
 }
 
-fn identity_config(datastore: &str, sdai: Option<&str>) -> String {
+/// The `this` resource with `mode_lines`, and `service_data_access_identity` when given.
+fn mode_config(datastore: &str, mode_lines: &str, sdai: Option<&str>) -> String {
     let extra = sdai
         .map(|s| format!("  service_data_access_identity = \"{s}\""))
         .unwrap_or_default();
-    resource(
-        "this",
-        datastore,
-        &format!("  mode = \"identity\"\n{extra}"),
-    )
+    resource("this", datastore, &format!("{mode_lines}\n{extra}"))
+}
+
+fn identity_config(datastore: &str, sdai: Option<&str>) -> String {
+    mode_config(datastore, "  mode = \"identity\"", sdai)
 }
 
 fn account_key_config(datastore: &str, key: &str, sdai: Option<&str>) -> String {
-    let extra = sdai
-        .map(|s| format!("  service_data_access_identity = \"{s}\""))
-        .unwrap_or_default();
-    resource(
-        "this",
+    mode_config(
         datastore,
-        &format!("  mode        = \"account_key\"\n  account_key = \"{key}\"\n{extra}"),
+        &format!("  mode        = \"account_key\"\n  account_key = \"{key}\""),
+        sdai,
     )
 }
 

@@ -4,10 +4,11 @@
 //! emulator's ARM API with the body azurerm_role_assignment sends. On both versions an
 //! unreadable scope is a finding, not a failure.
 
+#[macro_use]
 mod common;
 
 use common::emu::{self, Emu, SUB};
-use common::{Install, PROVIDER_HEADER, Tf, TfWorkspace, flat, repo_root};
+use common::{PROVIDER_HEADER, TfWorkspace, flat, repo_root, setup_with};
 use serde_json::{Value, json};
 
 const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -91,194 +92,196 @@ fn assign(emu: &Emu, scope: &str, role_guid: &str, principal: &str, description:
     );
 }
 
-#[test]
-fn the_example_takes_an_insecure_workspace_to_secure_tf_1_15() {
-    let mut ws = TfWorkspace::new(Tf::V1_15, Install::Plain);
-    let emu = Emu::start(seed(), ws.dir.path());
-    ws.use_emulator(&emu);
-    let example =
-        std::fs::read_to_string(repo_root().join("examples/posture/main.tf")).expect("example");
-    ws.write_config(&example);
-    let ws_id = emu::workspace("ws-one");
-    std::fs::write(
-        ws.work_dir().join("terraform.tfvars.json"),
-        json!({
-            "workspace_id": ws_id,
-            "compute_names": ["cluster-a", "cluster-b"],
-            "identity_datastore_names": ["blob_data"],
-        })
-        .to_string(),
-    )
-    .expect("tfvars");
-    ws.init();
-
-    // The insecure seed: the plan warns through the check block, and the data source reads
-    // exactly the documented findings.
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("Check block assertion failed") && text.contains("high acr_admin_enabled"),
-        "{out}"
-    );
-    ws.apply();
-    let v = posture(&ws);
-    assert_eq!(
-        codes(&v),
-        vec![
-            "acr_admin_enabled",
-            "datastore_uses_stored_credentials",
-            "compute_without_identity",
-            "compute_without_identity",
-            "system_datastores_use_access_key",
-        ],
-        "{v}"
-    );
-    let ids: Vec<&str> = v["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["resource_id"].as_str().unwrap_or_default())
-        .collect();
-    let want = [
-        emu::registry("acre2eone"),
-        emu::datastore("ws-one", "blob_data"),
-        emu::compute("ws-one", "cluster-a"),
-        emu::compute("ws-one", "cluster-b"),
-        ws_id.clone(),
-    ];
-    for (got, want) in ids.iter().zip(&want) {
-        assert!(same(got, want), "{got} != {want}: {v}");
-    }
-    assert_eq!(v["secure"], false);
-    assert!(required(&v).is_empty(), "nothing to grant yet: {v}");
-
-    // The fixes are in Azure now; the next read lists the roles they need, all missing.
-    ws.apply();
-    let v = posture(&ws);
-    let cluster_a = principal_of(&emu, &emu::compute("ws-one", "cluster-a"));
-    let cluster_b = principal_of(&emu, &emu::compute("ws-one", "cluster-b"));
-    let ws_sai = principal_of(&emu, &ws_id);
-    let mut want: Vec<(String, &str, String)> = vec![
-        (emu::registry("acre2eone"), "AcrPull", cluster_a.clone()),
-        (emu::registry("acre2eone"), "AcrPull", cluster_b.clone()),
-        (
-            storage("ste2e"),
-            "Storage Blob Data Reader",
-            cluster_a.clone(),
-        ),
-        (
-            storage("ste2e"),
-            "Storage Blob Data Reader",
-            cluster_b.clone(),
-        ),
-        (storage("ste2e"), "Storage Blob Data Reader", ws_sai.clone()),
-        // lake_data was identity-based from the start: the computes read it too.
-        (
-            storage("ste2elake"),
-            "Storage Blob Data Reader",
-            cluster_a.clone(),
-        ),
-        (
-            storage("ste2elake"),
-            "Storage Blob Data Reader",
-            cluster_b.clone(),
-        ),
-    ];
-    want.sort_by_key(|(s, r, p)| {
-        (
-            s.to_ascii_lowercase(),
-            r.to_string(),
-            p.to_ascii_lowercase(),
+scenario!(
+    the_example_takes_an_insecure_workspace_to_secure,
+    only(V1_15),
+    |tf| {
+        let (ws, emu) = setup_with(tf, seed());
+        let example =
+            std::fs::read_to_string(repo_root().join("examples/posture/main.tf")).expect("example");
+        ws.write_config(&example);
+        let ws_id = emu::workspace("ws-one");
+        std::fs::write(
+            ws.work_dir().join("terraform.tfvars.json"),
+            json!({
+                "workspace_id": ws_id,
+                "compute_names": ["cluster-a", "cluster-b"],
+                "identity_datastore_names": ["blob_data"],
+            })
+            .to_string(),
         )
-    });
-    let reqs = required(&v);
-    let got: Vec<(String, &str, String)> = reqs
-        .iter()
-        .map(|r| {
-            assert_eq!(r["present"], false, "{r}");
-            (
-                r["scope"].as_str().unwrap_or_default().to_string(),
-                r["role_definition_name"].as_str().unwrap_or_default(),
-                r["principal_id"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(got.len(), want.len(), "{v}");
-    for (g, w) in got.iter().zip(&want) {
-        assert!(
-            same(&g.0, &w.0) && g.1 == w.1 && same(&g.2, &w.2),
-            "{g:?} != {w:?}\n{v}"
-        );
-    }
-    assert_eq!(codes(&v), vec!["missing_role_assignment"; 7], "{v}");
-    assert_eq!(v["secure"], false);
+        .expect("tfvars");
+        ws.init();
 
-    let keys_before = loop_keys(&ws);
-    assert_eq!(
-        keys_before.len(),
-        7,
-        "the loop would create each: {keys_before:?}"
-    );
-
-    // Grant them as the example's azurerm_role_assignment loop would: one PUT per for_each
-    // entry, with the loop's description. Two are granted outside the loop instead, which
-    // also proves that inheritance and covering roles count: cluster-b's AcrPull at the
-    // resource group, the workspace's reader role as Storage Blob Data Contributor.
-    assert!(example.contains(&format!("\"{LOOP_DESCRIPTION}\"")));
-    let mut outside = Vec::new();
-    for r in &reqs {
-        let scope = r["scope"].as_str().expect("scope");
-        let principal = r["principal_id"].as_str().expect("principal");
-        let role_id = r["role_definition_id"].as_str().expect("role id");
+        // The insecure seed: the plan warns through the check block, and the data source reads
+        // exactly the documented findings.
+        let (code, out) = ws.plan_code();
+        assert_eq!(code, 2, "{out}");
+        let text = flat(&out.combined());
         assert!(
-            role_id.starts_with(&format!(
-                "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
-            )),
-            "{r}"
+            text.contains("Check block assertion failed")
+                && text.contains("high acr_admin_enabled"),
+            "{out}"
         );
-        let guid = role_id.rsplit('/').next().expect("guid");
-        let key = format!(
-            "{scope}|{}|{principal}",
-            r["role_definition_name"].as_str().unwrap_or_default()
+        ws.apply();
+        let v = posture(&ws);
+        assert_eq!(
+            codes(&v),
+            vec![
+                "acr_admin_enabled",
+                "datastore_uses_stored_credentials",
+                "compute_without_identity",
+                "compute_without_identity",
+                "system_datastores_use_access_key",
+            ],
+            "{v}"
         );
-        if guid == ACR_PULL && same(principal, &cluster_b) {
-            assign(&emu, &emu::rg(), ACR_PULL, principal, "platform team");
-            outside.push(key);
-        } else if guid == BLOB_READER && same(principal, &ws_sai) {
-            assign(&emu, scope, BLOB_CONTRIBUTOR, principal, "platform team");
-            outside.push(key);
-        } else {
-            assign(&emu, scope, guid, principal, LOOP_DESCRIPTION);
+        let ids: Vec<&str> = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["resource_id"].as_str().unwrap_or_default())
+            .collect();
+        let want = [
+            emu::registry("acre2eone"),
+            emu::datastore("ws-one", "blob_data"),
+            emu::compute("ws-one", "cluster-a"),
+            emu::compute("ws-one", "cluster-b"),
+            ws_id.clone(),
+        ];
+        for (got, want) in ids.iter().zip(&want) {
+            assert!(same(got, want), "{got} != {want}: {v}");
         }
-    }
+        assert_eq!(v["secure"], false);
+        assert!(required(&v).is_empty(), "nothing to grant yet: {v}");
 
-    ws.apply();
-    let v = posture(&ws);
-    assert!(codes(&v).is_empty(), "{v}");
-    assert_eq!(v["secure"], true);
-    let reqs = required(&v);
-    assert_eq!(reqs.len(), 7, "{v}");
-    assert!(reqs.iter().all(|r| r["granted"] == true), "{v}");
-    // The loop keeps its own five (they stay `present = false`, so a real loop would not
-    // destroy them) and lets go of the two granted outside it.
-    let keys_after = loop_keys(&ws);
-    let mut want: Vec<String> = keys_before
-        .iter()
-        .filter(|k| !outside.contains(k))
-        .cloned()
-        .collect();
-    want.sort();
-    assert_eq!(outside.len(), 2);
-    assert_eq!(keys_after, want, "{v}");
-    // The check passes and nothing is left to change.
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        !out.combined().contains("Check block assertion failed"),
-        "{out}"
-    );
-}
+        // The fixes are in Azure now; the next read lists the roles they need, all missing.
+        ws.apply();
+        let v = posture(&ws);
+        let cluster_a = principal_of(&emu, &emu::compute("ws-one", "cluster-a"));
+        let cluster_b = principal_of(&emu, &emu::compute("ws-one", "cluster-b"));
+        let ws_sai = principal_of(&emu, &ws_id);
+        let mut want: Vec<(String, &str, String)> = vec![
+            (emu::registry("acre2eone"), "AcrPull", cluster_a.clone()),
+            (emu::registry("acre2eone"), "AcrPull", cluster_b.clone()),
+            (
+                storage("ste2e"),
+                "Storage Blob Data Reader",
+                cluster_a.clone(),
+            ),
+            (
+                storage("ste2e"),
+                "Storage Blob Data Reader",
+                cluster_b.clone(),
+            ),
+            (storage("ste2e"), "Storage Blob Data Reader", ws_sai.clone()),
+            // lake_data was identity-based from the start: the computes read it too.
+            (
+                storage("ste2elake"),
+                "Storage Blob Data Reader",
+                cluster_a.clone(),
+            ),
+            (
+                storage("ste2elake"),
+                "Storage Blob Data Reader",
+                cluster_b.clone(),
+            ),
+        ];
+        want.sort_by_key(|(s, r, p)| {
+            (
+                s.to_ascii_lowercase(),
+                r.to_string(),
+                p.to_ascii_lowercase(),
+            )
+        });
+        let reqs = required(&v);
+        let got: Vec<(String, &str, String)> = reqs
+            .iter()
+            .map(|r| {
+                assert_eq!(r["present"], false, "{r}");
+                (
+                    r["scope"].as_str().unwrap_or_default().to_string(),
+                    r["role_definition_name"].as_str().unwrap_or_default(),
+                    r["principal_id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), want.len(), "{v}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                same(&g.0, &w.0) && g.1 == w.1 && same(&g.2, &w.2),
+                "{g:?} != {w:?}\n{v}"
+            );
+        }
+        assert_eq!(codes(&v), vec!["missing_role_assignment"; 7], "{v}");
+        assert_eq!(v["secure"], false);
+
+        let keys_before = loop_keys(&ws);
+        assert_eq!(
+            keys_before.len(),
+            7,
+            "the loop would create each: {keys_before:?}"
+        );
+
+        // Grant them as the example's azurerm_role_assignment loop would: one PUT per for_each
+        // entry, with the loop's description. Two are granted outside the loop instead, which
+        // also proves that inheritance and covering roles count: cluster-b's AcrPull at the
+        // resource group, the workspace's reader role as Storage Blob Data Contributor.
+        assert!(example.contains(&format!("\"{LOOP_DESCRIPTION}\"")));
+        let mut outside = Vec::new();
+        for r in &reqs {
+            let scope = r["scope"].as_str().expect("scope");
+            let principal = r["principal_id"].as_str().expect("principal");
+            let role_id = r["role_definition_id"].as_str().expect("role id");
+            assert!(
+                role_id.starts_with(&format!(
+                    "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+                )),
+                "{r}"
+            );
+            let guid = role_id.rsplit('/').next().expect("guid");
+            let key = format!(
+                "{scope}|{}|{principal}",
+                r["role_definition_name"].as_str().unwrap_or_default()
+            );
+            if guid == ACR_PULL && same(principal, &cluster_b) {
+                assign(&emu, &emu::rg(), ACR_PULL, principal, "platform team");
+                outside.push(key);
+            } else if guid == BLOB_READER && same(principal, &ws_sai) {
+                assign(&emu, scope, BLOB_CONTRIBUTOR, principal, "platform team");
+                outside.push(key);
+            } else {
+                assign(&emu, scope, guid, principal, LOOP_DESCRIPTION);
+            }
+        }
+
+        ws.apply();
+        let v = posture(&ws);
+        assert!(codes(&v).is_empty(), "{v}");
+        assert_eq!(v["secure"], true);
+        let reqs = required(&v);
+        assert_eq!(reqs.len(), 7, "{v}");
+        assert!(reqs.iter().all(|r| r["granted"] == true), "{v}");
+        // The loop keeps its own five (they stay `present = false`, so a real loop would not
+        // destroy them) and lets go of the two granted outside it.
+        let keys_after = loop_keys(&ws);
+        let mut want: Vec<String> = keys_before
+            .iter()
+            .filter(|k| !outside.contains(k))
+            .cloned()
+            .collect();
+        want.sort();
+        assert_eq!(outside.len(), 2);
+        assert_eq!(keys_after, want, "{v}");
+        // The check passes and nothing is left to change.
+        let (code, out) = ws.plan_code();
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            !out.combined().contains("Check block assertion failed"),
+            "{out}"
+        );
+    }
+);
 
 /// The example's `role_assignment_keys` output: the for_each keys of its role assignment loop.
 fn loop_keys(ws: &TfWorkspace) -> Vec<String> {
@@ -288,10 +291,10 @@ fn loop_keys(ws: &TfWorkspace) -> Vec<String> {
     keys
 }
 
-/// ws-one with the registry admin off and private, cluster-a holding a system-assigned
-/// identity and cluster-b a user-assigned one its body names without a principal id; the
-/// listing of role assignments on the lake storage account answers 403.
-fn forbidden_scope(tf: Tf) {
+// ws-one with the registry admin off and private, cluster-a holding a system-assigned
+// identity and cluster-b a user-assigned one its body names without a principal id; the
+// listing of role assignments on the lake storage account answers 403.
+scenario!(an_unreadable_scope_is_a_finding, |tf| {
     let mut seed = seed();
     let rg = &mut seed["subscriptions"][0]["resourceGroups"][0];
     rg["registries"][0]["adminUserEnabled"] = json!(false);
@@ -302,8 +305,9 @@ fn forbidden_scope(tf: Tf) {
     w["computes"][0]["identity"] = json!("SystemAssigned");
     w["computes"][1]["identity"] =
         json!({"type": "UserAssigned", "userAssignedIdentities": ["uai-one"]});
-    let mut ws = TfWorkspace::new(tf, Install::Plain);
-    let emu = Emu::start(seed, ws.dir.path());
+    let mut ws = common::TfWorkspace::new(tf, common::Install::Plain);
+    // One item per page: the computes and datastores come through nextLink.
+    let emu = Emu::start_with(seed, ws.dir.path(), |c| c.quirks.list_page_size = 1);
     ws.use_emulator(&emu);
     let cluster_a = principal_of(&emu, &emu::compute("ws-one", "cluster-a"));
     // cluster-b's body lists its user-assigned identity without a principal id: the data
@@ -343,6 +347,19 @@ fn forbidden_scope(tf: Tf) {
     ws.init();
     emu.clear_journal();
     ws.apply();
+    let pages = |list: &str| {
+        emu.arm_calls()
+            .iter()
+            .filter(|c| same(c, &format!("GET {}/{list}", emu::workspace("ws-one"))))
+            .count()
+    };
+    // One read, one page per item: all three datastores and both computes were seen.
+    assert_eq!(
+        (pages("datastores"), pages("computes")),
+        (3, 2),
+        "{:?}",
+        emu.arm_calls()
+    );
     assert!(
         emu.arm_calls()
             .iter()
@@ -406,14 +423,4 @@ fn forbidden_scope(tf: Tf) {
         assert_eq!(reader["present"], false, "unreadable is never present");
     }
     assert_eq!(reqs.len(), 4, "{v}");
-}
-
-#[test]
-fn an_unreadable_scope_is_a_finding_tf_1_0_3() {
-    forbidden_scope(Tf::V1_0_3);
-}
-
-#[test]
-fn an_unreadable_scope_is_a_finding_tf_1_15() {
-    forbidden_scope(Tf::V1_15);
-}
+});

@@ -7,9 +7,9 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    BY_NAME, Fields, TfWorkspace, apply_through_throttling, assert_diagnostic, assert_fields,
-    assert_no_arm_calls, calls, flat, lower_set, setup, setup_with, status_count, status_fault,
-    strs, with_import_block,
+    BY_NAME, Fields, TfWorkspace, apply_through_throttling, apply_with_failed_operation,
+    assert_diagnostic, assert_fields, assert_no_arm_calls, calls, flat, lower_set, setup,
+    setup_with, status_count, status_fault, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -444,9 +444,7 @@ resource "amlauth_workspace_identity" "spaced_type" {{
     ));
     ws.init();
     emu.clear_journal();
-    let out = ws.run(&["validate", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out.combined());
+    let text = ws.validate_errors();
     let expect = |name: &str, attribute: &str, words: &[&str]| {
         assert_diagnostic(
             &text,
@@ -528,18 +526,13 @@ scenario!(faults_during_apply, |tf| {
         Some("uai-one"),
         Some("AccessKey"),
     ));
-    emu.fault(
-        json!({"method": "PATCH", "path": "*/workspaces/ws-one", "times": 1,
-                     "action": {"kind": "failAsync", "code": "InternalServerError",
-                                "message": "injected identity failure"}}),
+    apply_with_failed_operation(
+        &ws,
+        &emu,
+        ("PATCH", "*/workspaces/ws-one"),
+        "InternalServerError",
+        "injected identity failure",
     );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        flat(&out.combined()).contains("injected identity failure"),
-        "Azure's message reaches the user:\n{out}"
-    );
-    emu.clear_faults();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     // A later apply converges.
     ws.apply();

@@ -15,33 +15,18 @@ use amlauth::framework::list::{
 use amlauth::framework::runtime::{RawValue, Runtime};
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
-    ApplyError, Attribute, Block, ClientCapabilities, Ctx, Diagnostic, Diagnostics, Field,
-    IdentityAttribute, IdentitySchema, Model, ObjectBuilder, ObjectReader, Provider, Resource,
-    Schema,
+    ApplyError, ApplyResponse, Attribute, Block, ClientCapabilities, CreateRequest, Ctx,
+    DeleteRequest, Diagnostic, Diagnostics, Field, FromValue, IdentityAttribute, IdentitySchema,
+    Model, ObjectBuilder, ObjectReader, Provider, ReadRequest, ReadResponse, Resource, Schema,
+    ToValue, UpdateRequest,
 };
 use amlauth::value::path::AttributePath;
 use amlauth::value::{Type, Value, msgpack};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 struct ItemModel {
     id: Field<String>,
     size: Field<String>,
-}
-
-impl Model for ItemModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            id: o.field("id")?,
-            size: o.field("size")?,
-        })
-    }
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("id", &self.id)
-            .field("size", &self.size)
-            .build()
-    }
 }
 
 struct Item;
@@ -80,25 +65,23 @@ impl Resource for Item {
     }
     async fn create(
         &self,
-        _ctx: &Ctx,
-        planned: ItemModel,
-        _config: ItemModel,
-    ) -> Result<ItemModel, ApplyError<ItemModel>> {
-        Ok(planned)
+        req: CreateRequest<'_, ItemModel>,
+    ) -> Result<ApplyResponse<ItemModel>, ApplyError<ItemModel>> {
+        Ok(req.planned.into())
     }
-    async fn read(&self, _ctx: &Ctx, state: ItemModel) -> Result<Option<ItemModel>, Diagnostics> {
-        Ok(Some(state))
+    async fn read(
+        &self,
+        req: ReadRequest<'_, ItemModel>,
+    ) -> Result<ReadResponse<ItemModel>, Diagnostics> {
+        Ok(Some(req.state).into())
     }
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _prior: ItemModel,
-        planned: ItemModel,
-        _config: ItemModel,
-    ) -> Result<ItemModel, ApplyError<ItemModel>> {
-        Ok(planned)
+        req: UpdateRequest<'_, ItemModel>,
+    ) -> Result<ApplyResponse<ItemModel>, ApplyError<ItemModel>> {
+        Ok(req.planned.into())
     }
-    async fn delete(&self, _ctx: &Ctx, _prior: ItemModel) -> Result<(), Diagnostics> {
+    async fn delete(&self, _req: DeleteRequest<'_, ItemModel>) -> Result<(), Diagnostics> {
         Ok(())
     }
 }
@@ -110,9 +93,11 @@ struct ListConfig {
     fail_after: Option<usize>,
 }
 
-impl Model for ListConfig {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
+impl Model for ListConfig {}
+
+impl FromValue for ListConfig {
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
+        let o = ObjectReader::new(v, path.clone())?;
         let num = |name: &str| -> Result<Option<usize>, Diagnostics> {
             Ok(o.field::<i64>(name)?
                 .known()
@@ -124,6 +109,9 @@ impl Model for ListConfig {
             fail_after: num("fail_after")?,
         })
     }
+}
+
+impl ToValue for ListConfig {
     fn to_value(&self) -> Value {
         ObjectBuilder::new().field("size", &self.size).build()
     }

@@ -7,12 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use amlauth::framework::DeleteRequest;
 use amlauth::framework::erased::{DynDataSource, DynResource};
-use amlauth::framework::runtime::{RawValue, Runtime};
+use amlauth::framework::runtime::{
+    ApplyResourceChange, PlanOutcome, PlanResourceChange, RawValue, ReadResource, Runtime,
+};
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
-    ApplyError, Attribute, Block, ClientCapabilities, Ctx, Diagnostic, Diagnostics, Field, Model,
-    ObjectBuilder, ObjectReader, PlanRequest, PlanResponse, Provider, Resource, Schema, Severity,
+    ApplyError, ApplyResponse, Attribute, Block, ClientCapabilities, CreateRequest, Diagnostic,
+    Diagnostics, Field, ImportRequest, Model, PlanRequest, PlanResponse, Provider, ReadRequest,
+    ReadResponse, Resource, Schema, Severity, UpdateRequest, ValidateRequest, ValidateResponse,
 };
 use amlauth::value::path::AttributePath;
 use amlauth::value::{Type, Value, msgpack};
@@ -23,7 +27,7 @@ struct Remote {
     things: Mutex<BTreeMap<String, (String, BTreeSet<String>)>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 struct ThingModel {
     id: Field<String>,
     name: Field<String>,
@@ -32,32 +36,6 @@ struct ThingModel {
     secret: Field<String>,
     secret_wo: Field<String>,
     serial: Field<String>,
-}
-
-impl Model for ThingModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            id: o.field("id")?,
-            name: o.field("name")?,
-            mode: o.field("mode")?,
-            tags: o.field("tags")?,
-            secret: o.field("secret")?,
-            secret_wo: o.field("secret_wo")?,
-            serial: o.field("serial")?,
-        })
-    }
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("mode", &self.mode)
-            .field("tags", &self.tags)
-            .field("secret", &self.secret)
-            .field("secret_wo", &self.secret_wo)
-            .field("serial", &self.serial)
-            .build()
-    }
 }
 
 struct Thing {
@@ -96,9 +74,10 @@ impl Resource for Thing {
         )
     }
 
-    fn validate(&self, config: &ThingModel, diags: &mut Diagnostics) {
+    fn validate(&self, req: ValidateRequest<'_, ThingModel>, resp: &mut ValidateResponse) {
+        let config = req.config;
         if config.mode.known().is_some_and(|m| m == "Slow") && config.tags.is_null() {
-            diags.push(
+            resp.diags.push(
                 Diagnostic::error("Missing tags", "mode Slow needs tags")
                     .at(AttributePath::root().attr("tags")),
             );
@@ -121,10 +100,9 @@ impl Resource for Thing {
 
     async fn create(
         &self,
-        _ctx: &Ctx,
-        planned: ThingModel,
-        config: ThingModel,
-    ) -> Result<ThingModel, ApplyError<ThingModel>> {
+        req: CreateRequest<'_, ThingModel>,
+    ) -> Result<ApplyResponse<ThingModel>, ApplyError<ThingModel>> {
+        let (planned, config) = (req.planned, req.config);
         let name = planned.name.known().cloned().unwrap_or_default();
         if name == "fail" {
             let mut partial = planned.clone();
@@ -154,13 +132,29 @@ impl Resource for Thing {
             mode: Field::Known(mode),
             serial: Field::Known(format!("wo={}", config.secret_wo.known().is_some())),
             ..planned
-        })
+        }
+        .into())
     }
 
-    async fn read(&self, _ctx: &Ctx, state: ThingModel) -> Result<Option<ThingModel>, Diagnostics> {
+    async fn read(
+        &self,
+        req: ReadRequest<'_, ThingModel>,
+    ) -> Result<ReadResponse<ThingModel>, Diagnostics> {
+        let state = req.state;
         let id = state.id.known().cloned().unwrap_or_default();
+        // Private notes of its own: how many reads, and whether provider_meta came along.
+        let mut private = req.private.clone();
+        let reads = private
+            .get("reads")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        private.set("reads", Some(&(reads + 1).to_string()));
+        private.set(
+            "meta",
+            Some(&amlauth::framework::lifecycle::show(req.provider_meta)),
+        );
         let things = self.remote.things.lock().unwrap();
-        Ok(things.get(&id).map(|(mode, tags)| ThingModel {
+        let state = things.get(&id).map(|(mode, tags)| ThingModel {
             mode: Field::Known(mode.clone()),
             tags: if tags.is_empty() && state.tags.is_null() {
                 Field::Null
@@ -174,16 +168,18 @@ impl Resource for Thing {
                 state.serial.clone()
             },
             ..state
-        }))
+        });
+        Ok(ReadResponse {
+            state,
+            private: Some(private),
+        })
     }
 
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _prior: ThingModel,
-        planned: ThingModel,
-        _config: ThingModel,
-    ) -> Result<ThingModel, ApplyError<ThingModel>> {
+        req: UpdateRequest<'_, ThingModel>,
+    ) -> Result<ApplyResponse<ThingModel>, ApplyError<ThingModel>> {
+        let planned = req.planned;
         let id = planned.id.known().cloned().unwrap_or_default();
         let mode = planned
             .mode
@@ -200,27 +196,23 @@ impl Resource for Thing {
             mode: Field::Known(mode),
             serial: Field::Known("updated".into()),
             ..planned
-        })
+        }
+        .into())
     }
 
-    async fn delete(&self, _ctx: &Ctx, prior: ThingModel) -> Result<(), Diagnostics> {
-        let id = prior.id.known().cloned().unwrap_or_default();
+    async fn delete(&self, req: DeleteRequest<'_, ThingModel>) -> Result<(), Diagnostics> {
+        let id = req.prior.id.known().cloned().unwrap_or_default();
         self.remote.things.lock().unwrap().remove(&id);
         Ok(())
     }
 
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<ThingModel, Diagnostics> {
-        if !id.starts_with("/things/") {
+    async fn import(&self, req: ImportRequest<'_>) -> Result<ThingModel, Diagnostics> {
+        if !req.id.starts_with("/things/") {
             return Err(Diagnostic::error("Bad id", "expected /things/NAME").into());
         }
         Ok(ThingModel {
-            id: Field::Known(id.into()),
-            name: Field::Null,
-            mode: Field::Null,
-            tags: Field::Null,
-            secret: Field::Null,
-            secret_wo: Field::Null,
-            serial: Field::Null,
+            id: Field::Known(req.id.into()),
+            ..Default::default()
         })
     }
 }
@@ -290,6 +282,21 @@ fn config(name: &str, mode: Option<&str>, tags: Option<&[&str]>, secret_wo: Opti
     ])
 }
 
+/// PlanResourceChange of `config` over `prior` (none: a create), with Terraform's proposed state.
+async fn plan_of(rt: &Runtime, ty: &Type, prior: Option<&Value>, config: &Value) -> PlanOutcome {
+    let proposed = prior.map_or_else(|| config.clone(), |p| proposed(p, config));
+    let prior = prior.map(|p| raw(p, ty));
+    rt.plan_resource_change(PlanResourceChange {
+        type_name: "test_thing",
+        prior: prior.as_ref(),
+        proposed: Some(&raw(&proposed, ty)),
+        config: Some(&raw(config, ty)),
+        caps: WO,
+        ..Default::default()
+    })
+    .await
+}
+
 /// Terraform's proposed new state: config where set, prior elsewhere.
 fn proposed(prior: &Value, config: &Value) -> Value {
     let (Value::Object(p), Value::Object(c)) = (prior, config) else {
@@ -331,16 +338,7 @@ async fn create_plan_apply_read_cycle() {
     let diags = rt.validate_resource_config("test_thing", Some(&raw(&cfg, &ty)), WO);
     assert!(errors(&diags).is_empty(), "{diags}");
 
-    let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            None,
-            Some(&raw(&cfg, &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     assert_eq!(
@@ -360,13 +358,13 @@ async fn create_plan_apply_read_cycle() {
     );
 
     let applied = rt
-        .apply_resource_change(
-            "test_thing",
-            None,
-            Some(&raw(&planned, &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-        )
+        .apply_resource_change(ApplyResourceChange {
+            type_name: "test_thing",
+            prior: None,
+            planned: Some(&raw(&planned, &ty)),
+            config: Some(&raw(&cfg, &ty)),
+            ..Default::default()
+        })
         .await;
     assert!(errors(&applied.diags).is_empty(), "{}", applied.diags);
     let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
@@ -381,20 +379,16 @@ async fn create_plan_apply_read_cycle() {
 
     // A refresh then a plan with the same config changes nothing.
     let read = rt
-        .read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO)
+        .read_resource(ReadResource {
+            type_name: "test_thing",
+            current: Some(&raw(&state, &ty)),
+            caps: WO,
+            ..Default::default()
+        })
         .await;
     let refreshed = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
     assert_eq!(refreshed, state);
-    let replan = rt
-        .plan_resource_change(
-            "test_thing",
-            Some(&raw(&refreshed, &ty)),
-            Some(&raw(&proposed(&refreshed, &cfg), &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let replan = plan_of(&rt, &ty, Some(&refreshed), &cfg).await;
     let replanned = msgpack::decode(&replan.planned_state.unwrap(), &ty).unwrap();
     let mut expected = refreshed.clone();
     if let Value::Object(m) = &mut expected {
@@ -417,16 +411,7 @@ async fn changing_name_requires_replace_and_other_changes_do_not() {
         ("serial", s("1")),
     ]);
     let cfg = config("b", Some("Fast"), None, None);
-    let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            Some(&raw(&prior, &ty)),
-            Some(&raw(&proposed(&prior, &cfg), &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let plan = plan_of(&rt, &ty, Some(&prior), &cfg).await;
     assert_eq!(
         plan.requires_replace,
         vec![AttributePath::root().attr("name")]
@@ -440,16 +425,7 @@ async fn changing_name_requires_replace_and_other_changes_do_not() {
     assert!(!planned.get_attr("serial").unwrap().is_known());
 
     let cfg = config("a", Some("Fast"), Some(&["t"]), None);
-    let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            Some(&raw(&prior, &ty)),
-            Some(&raw(&proposed(&prior, &cfg), &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let plan = plan_of(&rt, &ty, Some(&prior), &cfg).await;
     assert!(plan.requires_replace.is_empty());
 }
 
@@ -504,16 +480,7 @@ async fn partially_unknown_sets_are_planned_as_configured() {
     if let Value::Object(m) = &mut cfg {
         m.insert("tags".into(), Value::Set(vec![s("x"), Value::unknown()]));
     }
-    let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            None,
-            Some(&raw(&cfg, &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     assert_eq!(planned.get_attr("tags"), cfg.get_attr("tags"));
@@ -523,25 +490,16 @@ async fn partially_unknown_sets_are_planned_as_configured() {
 async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
     let (rt, _remote, ty) = setup();
     let cfg = config("fail", Some("Fast"), None, None);
-    let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            None,
-            Some(&raw(&cfg, &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-            WO,
-        )
-        .await;
+    let plan = plan_of(&rt, &ty, None, &cfg).await;
     let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
     let applied = rt
-        .apply_resource_change(
-            "test_thing",
-            None,
-            Some(&raw(&planned, &ty)),
-            Some(&raw(&cfg, &ty)),
-            Vec::new(),
-        )
+        .apply_resource_change(ApplyResourceChange {
+            type_name: "test_thing",
+            prior: None,
+            planned: Some(&raw(&planned, &ty)),
+            config: Some(&raw(&cfg, &ty)),
+            ..Default::default()
+        })
         .await;
     assert_eq!(errors(&applied.diags).len(), 1);
     let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
@@ -567,27 +525,27 @@ async fn delete_and_gone_objects() {
     ]);
     // Destroy plan (plan_destroy): proposed and config null.
     let plan = rt
-        .plan_resource_change(
-            "test_thing",
-            Some(&raw(&state, &ty)),
-            Some(&raw(&Value::Null, &ty)),
-            Some(&raw(&Value::Null, &ty)),
-            Vec::new(),
-            WO,
-        )
+        .plan_resource_change(PlanResourceChange {
+            type_name: "test_thing",
+            prior: Some(&raw(&state, &ty)),
+            proposed: Some(&raw(&Value::Null, &ty)),
+            config: Some(&raw(&Value::Null, &ty)),
+            caps: WO,
+            ..Default::default()
+        })
         .await;
     assert_eq!(
         msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap(),
         Value::Null
     );
     let applied = rt
-        .apply_resource_change(
-            "test_thing",
-            Some(&raw(&state, &ty)),
-            Some(&raw(&Value::Null, &ty)),
-            Some(&raw(&Value::Null, &ty)),
-            Vec::new(),
-        )
+        .apply_resource_change(ApplyResourceChange {
+            type_name: "test_thing",
+            prior: Some(&raw(&state, &ty)),
+            planned: Some(&raw(&Value::Null, &ty)),
+            config: Some(&raw(&Value::Null, &ty)),
+            ..Default::default()
+        })
         .await;
     assert!(errors(&applied.diags).is_empty());
     assert_eq!(
@@ -598,7 +556,12 @@ async fn delete_and_gone_objects() {
 
     // Reading it now reports it gone.
     let read = rt
-        .read_resource("test_thing", Some(&raw(&state, &ty)), Vec::new(), WO)
+        .read_resource(ReadResource {
+            type_name: "test_thing",
+            current: Some(&raw(&state, &ty)),
+            caps: WO,
+            ..Default::default()
+        })
         .await;
     assert_eq!(
         msgpack::decode(&read.new_state.unwrap(), &ty).unwrap(),
@@ -620,7 +583,12 @@ async fn import_builds_a_stub_that_read_completes() {
     assert_eq!(imported.len(), 1);
     let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
     let read = rt
-        .read_resource("test_thing", Some(&raw(&stub, &ty)), Vec::new(), WO)
+        .read_resource(ReadResource {
+            type_name: "test_thing",
+            current: Some(&raw(&stub, &ty)),
+            caps: WO,
+            ..Default::default()
+        })
         .await;
     let state = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
     assert_eq!(state.get_attr("name"), Some(&s("q")));
@@ -631,6 +599,63 @@ async fn import_builds_a_stub_that_read_completes() {
         .await;
     assert!(imported.is_empty());
     assert_eq!(errors(&diags).len(), 1);
+}
+
+#[tokio::test]
+async fn private_state_and_provider_meta_reach_the_resource() {
+    let (rt, remote, ty) = setup();
+    remote
+        .things
+        .lock()
+        .unwrap()
+        .insert("/things/p".into(), ("Fast".into(), BTreeSet::new()));
+    let (imported, _) = rt
+        .import_resource_state("test_thing", "/things/p", None, WO)
+        .await;
+    let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
+    let meta_ty = Type::Object(BTreeMap::new());
+    let meta = raw(&Value::Object(BTreeMap::new()), &meta_ty);
+    let first = rt
+        .read_resource(ReadResource {
+            type_name: "test_thing",
+            current: Some(&raw(&stub, &ty)),
+            private: imported[0].private.clone(),
+            provider_meta: Some(&meta),
+            caps: WO,
+        })
+        .await;
+    let notes: serde_json::Value = serde_json::from_slice(&first.private).unwrap();
+    assert_eq!(notes["resource.reads"], "1", "{notes}");
+    assert_eq!(
+        notes["resource.meta"], "{}",
+        "the provider_meta object arrives"
+    );
+    assert!(
+        notes.get("imported").is_none(),
+        "the runtime's import note is cleared"
+    );
+    let second = rt
+        .read_resource(ReadResource {
+            type_name: "test_thing",
+            current: first
+                .new_state
+                .as_ref()
+                .map(|b| RawValue {
+                    msgpack: b.clone(),
+                    json: Vec::new(),
+                })
+                .as_ref(),
+            private: first.private.clone(),
+            provider_meta: None,
+            caps: WO,
+        })
+        .await;
+    let notes: serde_json::Value = serde_json::from_slice(&second.private).unwrap();
+    assert_eq!(
+        notes["resource.reads"], "2",
+        "the resource's note came back: {notes}"
+    );
+    assert_eq!(notes["resource.meta"], "null", "no provider_meta: null");
 }
 
 #[tokio::test]

@@ -19,13 +19,11 @@ fn assertion(claims: Value) -> String {
 }
 
 async fn token_call(h: &Harness, form: &[(&str, &str)]) -> common::Answer {
-    let resp = h
-        .http
-        .post(h.emu.token_url())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    token_call_at(h, &h.emu.token_url(), form).await
+}
+
+async fn token_call_at(h: &Harness, url: &str, form: &[(&str, &str)]) -> common::Answer {
+    let resp = h.http.post(url).form(form).send().await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let body: Value = resp.json().await.unwrap();
@@ -176,21 +174,19 @@ async fn token_endpoint_rejections_use_entra_error_codes() {
     .await;
     assert_eq!(grant.body["error"], "unsupported_grant_type");
 
-    let resp = h
-        .http
-        .post(h.url("/not-my-tenant/oauth2/v2.0/token"))
-        .form(&[
+    let other_tenant = token_call_at(
+        &h,
+        &h.url("/not-my-tenant/oauth2/v2.0/token"),
+        &[
             ("grant_type", "client_credentials"),
             ("client_id", CLIENT_ID),
             ("client_secret", CLIENT_SECRET),
             ("scope", scope),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 400);
-    let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["error_codes"][0], 90002);
+        ],
+    )
+    .await;
+    assert_eq!(other_tenant.status, 400);
+    assert_eq!(other_tenant.body["error_codes"][0], 90002);
 }
 
 async fn assert_call(h: &Harness, claims: Value) -> common::Answer {

@@ -99,6 +99,7 @@ fn run(docs_dir: &Path, check: bool) -> Result<usize, Vec<String>> {
             let path = docs_dir.join(dir).join(format!("{name}.md"));
             problems.extend(undescribed(type_name, &schema.block));
             let mut page_sections = sections(&schema.block);
+            page_sections.extend(table_sections(type_name));
             // A resource that is also a list resource (`terraform query`) documents the list's
             // `config` arguments on its page.
             if let Some(list) = lists.get(type_name) {
@@ -230,6 +231,21 @@ fn sections(block: &Block) -> Vec<(&'static str, String)> {
         out.push(("timeouts", timeouts(&t.block)));
     }
     out
+}
+
+/// Sections some pages generate from tables in the code rather than from the schema.
+fn table_sections(type_name: &str) -> Vec<(&'static str, String)> {
+    use amlauth::resources::posture::{findings, roles};
+    match type_name {
+        "amlauth_workspace_posture" => vec![
+            (
+                "findings",
+                findings::markdown_table().trim_end().to_string(),
+            ),
+            ("roles", roles::markdown_table().trim_end().to_string()),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn is_argument(a: &Attribute) -> bool {
@@ -388,10 +404,8 @@ fn type_name(ty: &Type) -> String {
         Type::List(t) => format!("List of {}", type_name(t)),
         Type::Set(t) => format!("Set of {}", type_name(t)),
         Type::Map(t) => format!("Map of {}", type_name(t)),
-        Type::Object(fields) => {
-            let names: Vec<String> = fields.keys().map(|k| format!("`{k}`")).collect();
-            format!("Object with {}", names.join(", "))
-        }
+        // The description names the fields (and says what they hold).
+        Type::Object(_) => "Object".into(),
         Type::Tuple(_) => "Tuple".into(),
     }
 }

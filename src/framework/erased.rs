@@ -4,20 +4,43 @@
 use async_trait::async_trait;
 
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::model::Model;
+use super::model::{Model, ToValue};
 use super::plan;
 use super::resource::{
-    ApplyError, ClientCapabilities, Ctx, DataSource, PlanRequest, PlanResponse, Resource,
+    ApplyError, ClientCapabilities, CreateRequest, Ctx, DataSource, DeleteRequest, ImportRequest,
+    PlanRequest, PlanResponse, Private, ReadDataRequest, ReadRequest, Resource, UpdateRequest,
+    ValidateRequest, ValidateResponse,
 };
 use super::schema::{IdentitySchema, Schema};
 use super::validate::validate_block;
 use crate::value::Value;
 use crate::value::path::AttributePath;
 
+/// What every call on a resource carries besides its values.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub ctx: &'a Ctx,
+    /// The private state Terraform handed back (runtime and resource notes).
+    pub private: &'a [u8],
+    /// The module's `provider_meta` for this provider (null when absent).
+    pub provider_meta: &'a Value,
+}
+
+impl Call<'_> {
+    /// The private bytes after a call whose resource answered `private`.
+    fn private_after(&self, private: Option<Private>) -> Vec<u8> {
+        match private {
+            Some(p) => p.merge_into(self.private),
+            None => self.private.to_vec(),
+        }
+    }
+}
+
 /// Result of planning one resource instance.
 pub struct PlanOutcome {
     pub planned: Value,
     pub requires_replace: Vec<AttributePath>,
+    pub private: Vec<u8>,
     pub diags: Diagnostics,
 }
 
@@ -25,6 +48,7 @@ pub struct PlanOutcome {
 /// including on failure, where it describes what really exists.
 pub struct ApplyOutcome {
     pub new_state: Value,
+    pub private: Vec<u8>,
     pub diags: Diagnostics,
 }
 
@@ -38,7 +62,7 @@ pub trait DynResource: Send + Sync {
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics;
     async fn plan(
         &self,
-        ctx: &Ctx,
+        call: Call<'_>,
         schema: &Schema,
         prior: &Value,
         proposed: &Value,
@@ -46,14 +70,16 @@ pub trait DynResource: Send + Sync {
     ) -> PlanOutcome;
     async fn apply(
         &self,
-        ctx: &Ctx,
+        call: Call<'_>,
         prior: &Value,
         planned: &Value,
         config: &Value,
     ) -> ApplyOutcome;
-    /// Null when the remote object is gone.
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Value, Diagnostics>;
+    /// The state (null when the remote object is gone) and the private state.
+    async fn read(&self, call: Call<'_>, state: &Value) -> Result<(Value, Vec<u8>), Diagnostics>;
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics>;
+    /// A value through the model and back: what the schema-walk test checks.
+    fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics>;
 }
 
 fn attr<'v>(v: &'v Value, name: &str) -> &'v Value {
@@ -61,6 +87,36 @@ fn attr<'v>(v: &'v Value, name: &str) -> &'v Value {
         Value::Object(m) => m.get(name).unwrap_or(&Value::Null),
         _ => &Value::Null,
     }
+}
+
+/// Schema validation, then the model's own checks: what resources and data sources share.
+fn validate_model<M: Model>(
+    schema: &Schema,
+    config: &Value,
+    caps: ClientCapabilities,
+    check: impl FnOnce(ValidateRequest<'_, M>, &mut ValidateResponse),
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_block(
+        &schema.block,
+        config,
+        &AttributePath::root(),
+        caps,
+        &mut diags,
+    );
+    match M::from_root(config) {
+        Ok(m) => {
+            let mut resp = ValidateResponse::default();
+            let req = ValidateRequest {
+                config: &m,
+                capabilities: caps,
+            };
+            check(req, &mut resp);
+            diags.extend(resp.diags);
+        }
+        Err(e) => diags.extend(e),
+    }
+    diags
 }
 
 #[async_trait]
@@ -75,29 +131,19 @@ impl<R: Resource> DynResource for R {
         Resource::identity_schema(self)
     }
     fn identity(&self, state: &Value) -> Option<Value> {
-        let m = R::Model::from_value(state).ok()?;
+        let m = R::Model::from_root(state).ok()?;
         Resource::identity(self, &m)
     }
 
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(
-            &schema.block,
-            config,
-            &AttributePath::root(),
-            caps,
-            &mut diags,
-        );
-        match R::Model::from_value(config) {
-            Ok(m) => Resource::validate(self, &m, &mut diags),
-            Err(e) => diags.extend(e),
-        }
-        diags
+        validate_model::<R::Model>(schema, config, caps, |req, resp| {
+            Resource::validate(self, req, resp)
+        })
     }
 
     async fn plan(
         &self,
-        ctx: &Ctx,
+        call: Call<'_>,
         schema: &Schema,
         prior: &Value,
         proposed: &Value,
@@ -108,6 +154,7 @@ impl<R: Resource> DynResource for R {
             return PlanOutcome {
                 planned: Value::Null,
                 requires_replace: Vec::new(),
+                private: call.private.to_vec(),
                 diags: Diagnostics::new(),
             };
         }
@@ -116,10 +163,10 @@ impl<R: Resource> DynResource for R {
             let prior_m = if prior.is_null() {
                 None
             } else {
-                Some(R::Model::from_value(prior)?)
+                Some(R::Model::from_root(prior)?)
             };
-            let config_m = R::Model::from_value(config)?;
-            let planned_m = R::Model::from_value(&generic.planned)?;
+            let config_m = R::Model::from_root(config)?;
+            let planned_m = R::Model::from_root(&generic.planned)?;
             Ok((prior_m, config_m, planned_m))
         })();
         let (prior_m, config_m, mut planned_m) = match typed {
@@ -128,14 +175,18 @@ impl<R: Resource> DynResource for R {
                 return PlanOutcome {
                     planned: generic.planned,
                     requires_replace: generic.requires_replace,
+                    private: call.private.to_vec(),
                     diags,
                 };
             }
         };
+        let private = Private::from_bytes(call.private);
         let req = PlanRequest {
-            ctx,
+            ctx: call.ctx,
             prior: prior_m.as_ref(),
             config: &config_m,
+            private: &private,
+            provider_meta: call.provider_meta,
         };
         self.modify_plan(req, &mut planned_m, &mut resp).await;
 
@@ -165,27 +216,36 @@ impl<R: Resource> DynResource for R {
                 requires_replace.push(path);
             }
         }
-        let mut diags = ctx.take_warnings();
+        let mut diags = call.ctx.take_warnings();
         diags.extend(resp.diags);
         PlanOutcome {
             planned,
             requires_replace,
+            private: call.private_after(resp.private),
             diags,
         }
     }
 
     async fn apply(
         &self,
-        ctx: &Ctx,
+        call: Call<'_>,
         prior: &Value,
         planned: &Value,
         config: &Value,
     ) -> ApplyOutcome {
-        let result: Result<Value, (Value, Diagnostics)> = async {
+        let ctx = call.ctx;
+        let private = Private::from_bytes(call.private);
+        let result: Result<(Value, Option<Private>), (Value, Diagnostics)> = async {
             if planned.is_null() {
-                let prior_m = R::Model::from_value(prior).map_err(|d| (prior.clone(), d))?;
-                return match self.delete(ctx, prior_m).await {
-                    Ok(()) => Ok(Value::Null),
+                let prior_m = R::Model::from_root(prior).map_err(|d| (prior.clone(), d))?;
+                let req = DeleteRequest {
+                    ctx,
+                    prior: prior_m,
+                    private: &private,
+                    provider_meta: call.provider_meta,
+                };
+                return match self.delete(req).await {
+                    Ok(()) => Ok((Value::Null, None)),
                     Err(d) => Err((prior.clone(), d)),
                 };
             }
@@ -194,16 +254,31 @@ impl<R: Resource> DynResource for R {
             } else {
                 prior.clone()
             };
-            let planned_m = R::Model::from_value(planned).map_err(|d| (fallback.clone(), d))?;
-            let config_m = R::Model::from_value(config).map_err(|d| (fallback.clone(), d))?;
+            let planned_m = R::Model::from_root(planned).map_err(|d| (fallback.clone(), d))?;
+            let config_m = R::Model::from_root(config).map_err(|d| (fallback.clone(), d))?;
             let res = if prior.is_null() {
-                self.create(ctx, planned_m, config_m).await
+                self.create(CreateRequest {
+                    ctx,
+                    planned: planned_m,
+                    config: config_m,
+                    private: &private,
+                    provider_meta: call.provider_meta,
+                })
+                .await
             } else {
-                let prior_m = R::Model::from_value(prior).map_err(|d| (fallback.clone(), d))?;
-                self.update(ctx, prior_m, planned_m, config_m).await
+                let prior_m = R::Model::from_root(prior).map_err(|d| (fallback.clone(), d))?;
+                self.update(UpdateRequest {
+                    ctx,
+                    prior: prior_m,
+                    planned: planned_m,
+                    config: config_m,
+                    private: &private,
+                    provider_meta: call.provider_meta,
+                })
+                .await
             };
             match res {
-                Ok(m) => Ok(m.to_value()),
+                Ok(r) => Ok((r.state.to_value(), r.private)),
                 Err(ApplyError { diags, state }) => {
                     Err((state.map(|m| m.to_value()).unwrap_or(fallback), diags))
                 }
@@ -211,26 +286,45 @@ impl<R: Resource> DynResource for R {
         }
         .await;
         let mut diags = ctx.take_warnings();
-        let new_state = match result {
-            Ok(v) => v,
+        let (new_state, new_private) = match result {
+            Ok((v, p)) => (v, p),
             Err((v, d)) => {
                 diags.extend(d);
-                v
+                (v, None)
             }
         };
-        ApplyOutcome { new_state, diags }
+        ApplyOutcome {
+            new_state,
+            private: call.private_after(new_private),
+            diags,
+        }
     }
 
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Value, Diagnostics> {
-        let m = R::Model::from_value(state)?;
-        Ok(Resource::read(self, ctx, m)
-            .await?
-            .map(|m| m.to_value())
-            .unwrap_or(Value::Null))
+    async fn read(&self, call: Call<'_>, state: &Value) -> Result<(Value, Vec<u8>), Diagnostics> {
+        let m = R::Model::from_root(state)?;
+        let private = Private::from_bytes(call.private);
+        let resp = Resource::read(
+            self,
+            ReadRequest {
+                ctx: call.ctx,
+                state: m,
+                private: &private,
+                provider_meta: call.provider_meta,
+            },
+        )
+        .await?;
+        let state = resp.state.map(|m| m.to_value()).unwrap_or(Value::Null);
+        Ok((state, call.private_after(resp.private)))
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
-        Ok(Resource::import(self, ctx, id).await?.to_value())
+        Ok(Resource::import(self, ImportRequest { ctx, id })
+            .await?
+            .to_value())
+    }
+
+    fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics> {
+        Ok(R::Model::from_root(v)?.to_value())
     }
 }
 
@@ -240,7 +334,10 @@ pub trait DynDataSource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics;
-    async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics>;
+    /// `call.private` is unused: data sources have no private state.
+    async fn read(&self, call: Call<'_>, config: &Value) -> Result<Value, Diagnostics>;
+    /// A value through the model and back: what the schema-walk test checks.
+    fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics>;
 }
 
 #[async_trait]
@@ -252,23 +349,21 @@ impl<D: DataSource> DynDataSource for D {
         DataSource::schema(self)
     }
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(
-            &schema.block,
-            config,
-            &AttributePath::root(),
-            caps,
-            &mut diags,
-        );
-        match D::Model::from_value(config) {
-            Ok(m) => DataSource::validate(self, &m, &mut diags),
-            Err(e) => diags.extend(e),
-        }
-        diags
+        validate_model::<D::Model>(schema, config, caps, |req, resp| {
+            DataSource::validate(self, req, resp)
+        })
     }
-    async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
-        let m = D::Model::from_value(config)?;
-        let out = DataSource::read(self, ctx, m).await?.to_value();
+    fn model_round_trip(&self, v: &Value) -> Result<Value, Diagnostics> {
+        Ok(D::Model::from_root(v)?.to_value())
+    }
+
+    async fn read(&self, call: Call<'_>, config: &Value) -> Result<Value, Diagnostics> {
+        let req = ReadDataRequest {
+            ctx: call.ctx,
+            config: D::Model::from_root(config)?,
+            provider_meta: call.provider_meta,
+        };
+        let out = DataSource::read(self, req).await?.to_value();
         if !out.is_wholly_known() {
             return Err(Diagnostic::error(
                 "Provider returned an incomplete data source result",

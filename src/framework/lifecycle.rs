@@ -273,24 +273,33 @@ pub fn planned_as_known(planned: &Value, prior: &Value) -> Value {
     }
 }
 
-/// Notes kept in the private state, which is ours alone (Terraform stores it opaquely and
-/// hands it back): a small JSON object of strings.
+/// The notes of a private state, which is ours alone (Terraform stores it opaquely and hands
+/// it back): a small JSON object of strings. The runtime's marks below and a resource's
+/// [`super::resource::Private`] notes share it under distinct keys.
+pub(crate) fn decode_notes(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(private)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn encode_notes(m: serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
+    if m.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::Value::Object(m).to_string().into_bytes()
+    }
+}
+
 struct Notes;
 
 impl Notes {
     fn decode(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_slice::<serde_json::Value>(private)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-            .unwrap_or_default()
+        decode_notes(private)
     }
 
     fn encode(m: serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
-        if m.is_empty() {
-            Vec::new()
-        } else {
-            serde_json::Value::Object(m).to_string().into_bytes()
-        }
+        encode_notes(m)
     }
 
     fn set(private: &[u8], key: &str, value: Option<&str>) -> Vec<u8> {

@@ -185,7 +185,7 @@ impl<L: ListResource> DynListResource for L {
             ClientCapabilities::default(),
             &mut diags,
         );
-        match L::Config::from_value(config) {
+        match L::Config::from_root(config) {
             Ok(c) => ListResource::validate(self, &c, &mut diags),
             Err(e) => diags.extend(in_config_block(e)),
         }
@@ -199,7 +199,7 @@ impl<L: ListResource> DynListResource for L {
         limit: i64,
         out: &mut ListSink,
     ) -> Result<(), Diagnostics> {
-        let config = L::Config::from_value(config).map_err(in_config_block)?;
+        let config = L::Config::from_root(config).map_err(in_config_block)?;
         let req = ListRequest {
             config,
             include_resource,

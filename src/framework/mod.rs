@@ -14,10 +14,14 @@ pub mod timeouts;
 pub mod validate;
 pub mod validators;
 
+/// `#[derive(Model)]` (see [`model`]); the trait and the derive share the name, as serde's do.
+pub use amlauth_derive::Model;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
-pub use model::{Field, FromValue, Model, ObjectBuilder, ObjectReader, ToValue};
+pub use model::{Field, FromValue, Model, ModelField, ObjectBuilder, ObjectReader, ToValue};
 pub use resource::{
-    ApplyError, ClientCapabilities, Ctx, DataSource, PlanRequest, PlanResponse, Provider, Resource,
+    ApplyError, ApplyResponse, ClientCapabilities, CreateRequest, Ctx, DataSource, DeleteRequest,
+    ImportRequest, PlanRequest, PlanResponse, Private, Provider, ReadDataRequest, ReadRequest,
+    ReadResponse, Resource, UpdateRequest, ValidateRequest, ValidateResponse,
 };
 pub use schema::{
     Attribute, Block, BlockNesting, IdentityAttribute, IdentitySchema, PlanModifier, Schema,

@@ -1,8 +1,9 @@
 //! Typed models: a resource's Rust struct on one side, a cty object on the other.
 //!
-//! Each field is a [`Field`] because config values may be null or not yet known. A model
-//! implements [`Model`] with [`ObjectReader`] / [`ObjectBuilder`], which check types and put
-//! the attribute path on every error.
+//! Each field is a [`Field`] because config values may be null or not yet known (nested
+//! objects are `Option`s). A model is one struct with `#[derive(Model)]`: each field maps to
+//! the attribute of its name through [`ModelField`], using [`ObjectReader`] /
+//! [`ObjectBuilder`], which check types and put the attribute path on every error.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,10 +68,49 @@ impl<T> From<Option<T>> for Field<T> {
     }
 }
 
-/// A Rust struct that maps to and from an object value.
-pub trait Model: Sized + Send + Sync {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics>;
-    fn to_value(&self) -> Value;
+/// A Rust struct that maps to and from the root object of a schema (`#[derive(Model)]`).
+pub trait Model: FromValue + ToValue + Sized + Send + Sync {
+    /// The model of a whole resource or data source object.
+    fn from_root(v: &Value) -> Result<Self, Diagnostics> {
+        <Self as FromValue>::from_value(v, &AttributePath::root())
+    }
+}
+
+/// The fields of a model read from, and written to, an object (`#[derive(Model)]`); a
+/// `#[model(flatten)]` field of another model reads and writes its attributes in that model's
+/// object.
+pub trait ModelFields: Sized {
+    fn read_fields(o: &ObjectReader<'_>) -> Result<Self, Diagnostics>;
+    fn write_fields(&self, b: ObjectBuilder) -> ObjectBuilder;
+}
+
+/// How one model field reads its attribute from an object and writes it back.
+pub trait ModelField: Sized {
+    fn read(o: &ObjectReader<'_>, name: &str) -> Result<Self, Diagnostics>;
+    fn write(&self) -> Value;
+}
+
+/// An attribute (or whole nested object) that may be null or unknown.
+impl<T: FromValue + ToValue> ModelField for Field<T> {
+    fn read(o: &ObjectReader<'_>, name: &str) -> Result<Self, Diagnostics> {
+        o.field(name)
+    }
+    fn write(&self) -> Value {
+        self.to_value()
+    }
+}
+
+/// A nested block or object attribute: `None` when null or not yet known.
+impl<T: FromValue + ToValue> ModelField for Option<T> {
+    fn read(o: &ObjectReader<'_>, name: &str) -> Result<Self, Diagnostics> {
+        match o.raw(name)? {
+            Value::Null | Value::Unknown(_) => Ok(None),
+            v => T::from_value(v, &o.path(name)).map(Some),
+        }
+    }
+    fn write(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
 }
 
 /// Conversion of one known, non-null attribute value to a Rust type.
@@ -245,8 +285,24 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
-    pub fn raw(&self, name: &str) -> &'a Value {
-        self.attrs.get(name).unwrap_or(&Value::Null)
+    /// The attribute `name`; an error when the object has no such attribute (a model field
+    /// that names no schema attribute is a provider bug, never a silent null).
+    pub fn raw(&self, name: &str) -> Result<&'a Value, Diagnostics> {
+        self.attrs.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown attribute",
+                format!(
+                    "the object has no attribute `{name}`; this is a provider bug, please report it"
+                ),
+            )
+            .at(self.path(name))
+            .into()
+        })
+    }
+
+    /// Whether the object has attribute `name` (for a model several schemas share).
+    pub fn has(&self, name: &str) -> bool {
+        self.attrs.contains_key(name)
     }
 
     pub fn path(&self, name: &str) -> AttributePath {
@@ -256,7 +312,7 @@ impl<'a> ObjectReader<'a> {
     /// A typed field; null maps to [`Field::Null`], and a value that is not wholly known
     /// (e.g. a set with one unknown element) to [`Field::Unknown`].
     pub fn field<T: FromValue>(&self, name: &str) -> Result<Field<T>, Diagnostics> {
-        match self.raw(name) {
+        match self.raw(name)? {
             Value::Null => Ok(Field::Null),
             v if !v.is_wholly_known() => Ok(Field::Unknown),
             v => T::from_value(v, &self.path(name)).map(Field::Known),
@@ -265,7 +321,7 @@ impl<'a> ObjectReader<'a> {
 
     /// A nested single block or object attribute, `None` when null or unknown.
     pub fn object(&self, name: &str) -> Result<Option<ObjectReader<'a>>, Diagnostics> {
-        match self.raw(name) {
+        match self.raw(name)? {
             Value::Null | Value::Unknown(_) => Ok(None),
             v => ObjectReader::new(v, self.path(name)).map(Some),
         }
@@ -292,5 +348,19 @@ impl ObjectBuilder {
     }
     pub fn build(self) -> Value {
         Value::Object(self.attrs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_an_attribute_the_object_lacks_is_an_error_not_null() {
+        let v = Value::Object(BTreeMap::from([("name".to_string(), Value::Null)]));
+        let o = ObjectReader::new(&v, AttributePath::root()).unwrap();
+        assert_eq!(o.field::<String>("name").unwrap(), Field::Null);
+        let e = o.field::<String>("nmae").unwrap_err();
+        assert!(e.to_string().contains("nmae"), "{e}");
     }
 }

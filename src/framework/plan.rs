@@ -144,6 +144,30 @@ mod tests {
             .attribute(Attribute::string("principal").computed())
     }
 
+    /// A state after a create of target `a`.
+    fn prior() -> Value {
+        obj(&[
+            ("id", s("x")),
+            ("target", s("a")),
+            ("mode", s("m")),
+            ("level", s("None")),
+            ("secret", Value::Null),
+            ("principal", s("p")),
+        ])
+    }
+
+    /// A configuration that sets only the target.
+    fn config_for(target: &str) -> Value {
+        obj(&[
+            ("id", Value::Null),
+            ("target", s(target)),
+            ("mode", Value::Null),
+            ("level", Value::Null),
+            ("secret", Value::Null),
+            ("principal", Value::Null),
+        ])
+    }
+
     #[test]
     fn create_marks_unset_computed_unknown_and_applies_defaults() {
         let config = obj(&[
@@ -165,22 +189,8 @@ mod tests {
 
     #[test]
     fn unchanged_update_keeps_everything_known() {
-        let prior = obj(&[
-            ("id", s("x")),
-            ("target", s("a")),
-            ("mode", s("m")),
-            ("level", s("None")),
-            ("secret", Value::Null),
-            ("principal", s("p")),
-        ]);
-        let config = obj(&[
-            ("id", Value::Null),
-            ("target", s("a")),
-            ("mode", Value::Null),
-            ("level", Value::Null),
-            ("secret", Value::Null),
-            ("principal", Value::Null),
-        ]);
+        let prior = prior();
+        let config = config_for("a");
         let p = plan(&block(), &prior, &prior, &config);
         assert_eq!(p.planned, prior);
         assert!(p.requires_replace.is_empty());
@@ -188,26 +198,12 @@ mod tests {
 
     #[test]
     fn changed_target_requires_replace_and_unknowns_computed() {
-        let prior = obj(&[
-            ("id", s("x")),
-            ("target", s("a")),
-            ("mode", s("m")),
-            ("level", s("None")),
-            ("secret", Value::Null),
-            ("principal", s("p")),
-        ]);
+        let prior = prior();
         let mut proposed = prior.clone();
         if let Value::Object(m) = &mut proposed {
             m.insert("target".into(), s("b"));
         }
-        let config = obj(&[
-            ("id", Value::Null),
-            ("target", s("b")),
-            ("mode", Value::Null),
-            ("level", Value::Null),
-            ("secret", Value::Null),
-            ("principal", Value::Null),
-        ]);
+        let config = config_for("b");
         let p = plan(&block(), &prior, &proposed, &config);
         assert_eq!(
             p.requires_replace,

@@ -153,12 +153,73 @@ impl<M> From<Diagnostic> for ApplyError<M> {
     }
 }
 
+/// Private state: notes a resource keeps with its state, which Terraform stores opaquely and
+/// hands back with the next call. The runtime keeps its own notes (see
+/// [`super::lifecycle`]) in the same bytes under other keys, so neither can clobber the other.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Private {
+    notes: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Private {
+    /// Prefix of the keys resources use, apart from the runtime's.
+    const RESOURCE_KEY: &str = "resource.";
+
+    /// The resource's notes of a private-state blob (the runtime's are left out).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let notes = super::lifecycle::decode_notes(bytes)
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(Self::RESOURCE_KEY))
+            .collect();
+        Self { notes }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.notes
+            .get(&format!("{}{key}", Self::RESOURCE_KEY))
+            .and_then(|v| v.as_str())
+    }
+
+    /// Sets (`Some`) or removes (`None`) a note.
+    pub fn set(&mut self, key: &str, value: Option<&str>) {
+        let key = format!("{}{key}", Self::RESOURCE_KEY);
+        match value {
+            Some(v) => self.notes.insert(key, v.into()),
+            None => self.notes.remove(&key),
+        };
+    }
+
+    /// `bytes` (which also hold the runtime's notes) with the resource's notes replaced by these.
+    pub(crate) fn merge_into(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut all = super::lifecycle::decode_notes(bytes);
+        all.retain(|k, _| !k.starts_with(Self::RESOURCE_KEY));
+        all.extend(self.notes.clone());
+        super::lifecycle::encode_notes(all)
+    }
+}
+
+/// Inputs of [`Resource::validate`].
+pub struct ValidateRequest<'a, M> {
+    /// Values may still be unknown.
+    pub config: &'a M,
+    pub capabilities: ClientCapabilities,
+}
+
+/// What [`Resource::validate`] reports.
+#[derive(Default)]
+pub struct ValidateResponse {
+    pub diags: Diagnostics,
+}
+
 /// Inputs of [`Resource::modify_plan`].
 pub struct PlanRequest<'a, M> {
     pub ctx: &'a Ctx,
     /// `None` on create.
     pub prior: Option<&'a M>,
     pub config: &'a M,
+    pub private: &'a Private,
+    /// The module's `provider_meta` block for this provider (null when absent).
+    pub provider_meta: &'a Value,
 }
 
 /// What [`Resource::modify_plan`] may change besides the planned model.
@@ -166,9 +227,97 @@ pub struct PlanRequest<'a, M> {
 pub struct PlanResponse {
     pub diags: Diagnostics,
     pub requires_replace: Vec<AttributePath>,
+    /// Private state to plan (`None`: keep the prior one).
+    pub private: Option<Private>,
 }
 
-/// A managed resource.
+/// Inputs of [`Resource::create`].
+pub struct CreateRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub planned: M,
+    /// Carries write-only values, which are null in `planned`.
+    pub config: M,
+    pub private: &'a Private,
+    pub provider_meta: &'a Value,
+}
+
+/// Inputs of [`Resource::update`].
+pub struct UpdateRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub prior: M,
+    pub planned: M,
+    /// Carries write-only values, which are null in `planned`.
+    pub config: M,
+    pub private: &'a Private,
+    pub provider_meta: &'a Value,
+}
+
+/// A successful create or update.
+pub struct ApplyResponse<M> {
+    pub state: M,
+    /// New private state (`None`: keep the planned one).
+    pub private: Option<Private>,
+}
+
+impl<M> From<M> for ApplyResponse<M> {
+    fn from(state: M) -> Self {
+        Self {
+            state,
+            private: None,
+        }
+    }
+}
+
+/// Inputs of [`Resource::read`].
+pub struct ReadRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub state: M,
+    pub private: &'a Private,
+    pub provider_meta: &'a Value,
+}
+
+/// A successful read.
+pub struct ReadResponse<M> {
+    /// `None` when the remote object is gone: Terraform drops it from state.
+    pub state: Option<M>,
+    /// New private state (`None`: keep it).
+    pub private: Option<Private>,
+}
+
+impl<M> From<Option<M>> for ReadResponse<M> {
+    fn from(state: Option<M>) -> Self {
+        Self {
+            state,
+            private: None,
+        }
+    }
+}
+
+/// Inputs of [`Resource::delete`].
+pub struct DeleteRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub prior: M,
+    pub private: &'a Private,
+    pub provider_meta: &'a Value,
+}
+
+/// Inputs of [`Resource::import`].
+pub struct ImportRequest<'a> {
+    pub ctx: &'a Ctx,
+    /// The id given to `terraform import`, or the `id` of the import identity.
+    pub id: &'a str,
+}
+
+/// Inputs of [`DataSource::read`].
+pub struct ReadDataRequest<'a, M> {
+    pub ctx: &'a Ctx,
+    pub config: M,
+    /// The module's `provider_meta` block for this provider (null when absent).
+    pub provider_meta: &'a Value,
+}
+
+/// A managed resource. Every method takes a request struct (and create, read, update return
+/// a response struct), so what Terraform sends can grow without touching resources.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     type Model: Model;
@@ -187,7 +336,7 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// Cross-attribute checks on the configuration; values may still be unknown.
-    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _resp: &mut ValidateResponse) {}
 
     /// Refines the plan after the generic rules (defaults, unknown computed values,
     /// requires-replace) were applied. Runs at plan and again at apply: keep it deterministic.
@@ -199,27 +348,22 @@ pub trait Resource: Send + Sync + 'static {
     ) {
     }
 
-    /// `config` carries write-only values, which are null in `planned`.
     async fn create(
         &self,
-        ctx: &Ctx,
-        planned: Self::Model,
-        config: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>>;
-    /// `Ok(None)` when the remote object is gone: Terraform drops it from state.
-    async fn read(&self, ctx: &Ctx, state: Self::Model)
-    -> Result<Option<Self::Model>, Diagnostics>;
+        req: CreateRequest<'_, Self::Model>,
+    ) -> Result<ApplyResponse<Self::Model>, ApplyError<Self::Model>>;
+    async fn read(
+        &self,
+        req: ReadRequest<'_, Self::Model>,
+    ) -> Result<ReadResponse<Self::Model>, Diagnostics>;
     async fn update(
         &self,
-        ctx: &Ctx,
-        prior: Self::Model,
-        planned: Self::Model,
-        config: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>>;
-    async fn delete(&self, ctx: &Ctx, prior: Self::Model) -> Result<(), Diagnostics>;
+        req: UpdateRequest<'_, Self::Model>,
+    ) -> Result<ApplyResponse<Self::Model>, ApplyError<Self::Model>>;
+    async fn delete(&self, req: DeleteRequest<'_, Self::Model>) -> Result<(), Diagnostics>;
 
     /// Builds the state stub Terraform will then `read`. The default refuses import.
-    async fn import(&self, _ctx: &Ctx, _id: &str) -> Result<Self::Model, Diagnostics> {
+    async fn import(&self, _req: ImportRequest<'_>) -> Result<Self::Model, Diagnostics> {
         Err(Diagnostic::error(
             "Import not supported",
             format!("{} cannot be imported", self.type_name()),
@@ -235,14 +379,19 @@ pub trait DataSource: Send + Sync + 'static {
 
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
-    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _resp: &mut ValidateResponse) {}
+    async fn read(&self, req: ReadDataRequest<'_, Self::Model>)
+    -> Result<Self::Model, Diagnostics>;
 }
 
 /// The provider itself: its configuration and what it offers.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
+    /// Schema of the `provider_meta` block modules may set for this provider (none by default).
+    fn meta_schema(&self) -> Schema {
+        Schema::default()
+    }
     /// Checks the provider configuration (values may be unknown).
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Builds what resources get from [`Ctx::provider_data`].

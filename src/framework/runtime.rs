@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::erased::{DynDataSource, DynResource};
+use super::erased::{Call, DynDataSource, DynResource};
 use super::resource::{ClientCapabilities, Ctx, Provider};
 use super::schema::{Block, IdentitySchema, Schema};
 use super::{lifecycle, plan};
@@ -25,6 +25,8 @@ pub struct RawValue {
 /// Every schema the provider serves, computed once per process.
 pub struct Schemas {
     pub provider: Schema,
+    /// The `provider_meta` block modules may set.
+    pub provider_meta: Schema,
     pub resources: BTreeMap<String, Schema>,
     pub data_sources: BTreeMap<String, Schema>,
     pub identities: BTreeMap<String, IdentitySchema>,
@@ -41,6 +43,39 @@ struct DataSourceEntry {
     imp: Arc<dyn DynDataSource>,
     schema: Schema,
     ty: Type,
+}
+
+/// ReadResource: refresh one instance's state.
+#[derive(Debug, Default)]
+pub struct ReadResource<'a> {
+    pub type_name: &'a str,
+    pub current: Option<&'a RawValue>,
+    pub private: Vec<u8>,
+    pub provider_meta: Option<&'a RawValue>,
+    pub caps: ClientCapabilities,
+}
+
+/// PlanResourceChange: plan one instance.
+#[derive(Debug, Default)]
+pub struct PlanResourceChange<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a RawValue>,
+    pub proposed: Option<&'a RawValue>,
+    pub config: Option<&'a RawValue>,
+    pub prior_private: Vec<u8>,
+    pub provider_meta: Option<&'a RawValue>,
+    pub caps: ClientCapabilities,
+}
+
+/// ApplyResourceChange: create, update or delete one instance.
+#[derive(Debug, Default)]
+pub struct ApplyResourceChange<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a RawValue>,
+    pub planned: Option<&'a RawValue>,
+    pub config: Option<&'a RawValue>,
+    pub planned_private: Vec<u8>,
+    pub provider_meta: Option<&'a RawValue>,
 }
 
 /// Outcome of ReadResource.
@@ -86,6 +121,7 @@ pub struct Runtime {
     provider: Arc<dyn Provider>,
     schemas: Arc<Schemas>,
     provider_ty: Type,
+    meta_ty: Type,
     resources: BTreeMap<String, ResourceEntry>,
     data_sources: BTreeMap<String, DataSourceEntry>,
     provider_data: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
@@ -127,8 +163,10 @@ impl Runtime {
                 },
             );
         }
+        let meta_schema = provider.meta_schema();
         let schemas = Arc::new(Schemas {
             provider: provider_schema.clone(),
+            provider_meta: meta_schema.clone(),
             resources: resources
                 .iter()
                 .map(|(k, e)| (k.clone(), e.schema.clone()))
@@ -141,6 +179,7 @@ impl Runtime {
         });
         Self {
             provider_ty: provider_schema.implied_type(),
+            meta_ty: meta_schema.implied_type(),
             lists: super::list::Lists::new(provider.as_ref()),
             provider,
             schemas,
@@ -169,6 +208,16 @@ impl Runtime {
     pub(crate) fn ctx(&self, caps: ClientCapabilities) -> Ctx {
         let data = self.provider_data.read().ok().and_then(|d| d.clone());
         Ctx::new(data, self.stop.child_token(), caps)
+    }
+
+    /// The `provider_meta` value of a request (null when absent or empty).
+    fn provider_meta(&self, raw: Option<&RawValue>) -> Result<Value, Diagnostics> {
+        match raw {
+            Some(r) if !r.msgpack.is_empty() || !r.json.is_empty() => {
+                decode(Some(r), &self.meta_ty, &self.schemas.provider_meta.block)
+            }
+            _ => Ok(Value::Null),
+        }
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
@@ -297,13 +346,14 @@ impl Runtime {
         }
     }
 
-    pub async fn read_resource(
-        &self,
-        type_name: &str,
-        current: Option<&RawValue>,
-        private: Vec<u8>,
-        caps: ClientCapabilities,
-    ) -> ReadOutcome {
+    pub async fn read_resource(&self, req: ReadResource<'_>) -> ReadOutcome {
+        let ReadResource {
+            type_name,
+            current,
+            private,
+            provider_meta,
+            caps,
+        } = req;
         let run = async || -> Result<ReadOutcome, Diagnostics> {
             let e = self.resource(type_name)?;
             let state = decode(current, &e.ty, &e.schema.block)?;
@@ -314,10 +364,16 @@ impl Runtime {
                     ..Default::default()
                 });
             }
+            let meta = self.provider_meta(provider_meta)?;
             let mut ctx = self.ctx(caps);
             ctx.set_imported(lifecycle::ImportedMark::get(&private));
             let private = lifecycle::ImportedMark::set(&private, false);
-            let mut new = match e.imp.read(&ctx, &state).await {
+            let call = Call {
+                ctx: &ctx,
+                private: &private,
+                provider_meta: &meta,
+            };
+            let (mut new, private) = match e.imp.read(call, &state).await {
                 Ok(v) => v,
                 Err(mut d) => {
                     // Keep the prior state so nothing is lost when a read fails.
@@ -347,15 +403,16 @@ impl Runtime {
         })
     }
 
-    pub async fn plan_resource_change(
-        &self,
-        type_name: &str,
-        prior: Option<&RawValue>,
-        proposed: Option<&RawValue>,
-        config: Option<&RawValue>,
-        prior_private: Vec<u8>,
-        caps: ClientCapabilities,
-    ) -> PlanOutcome {
+    pub async fn plan_resource_change(&self, req: PlanResourceChange<'_>) -> PlanOutcome {
+        let PlanResourceChange {
+            type_name,
+            prior,
+            proposed,
+            config,
+            prior_private,
+            provider_meta,
+            caps,
+        } = req;
         let run = async || -> Result<PlanOutcome, Diagnostics> {
             let e = self.resource(type_name)?;
             let prior = decode(prior, &e.ty, &e.schema.block)?;
@@ -367,10 +424,16 @@ impl Runtime {
             let mut same_config = config.clone();
             lifecycle::keep_spelling(block, &mut proposed, &[&prior], Some(&config));
             lifecycle::keep_spelling(block, &mut same_config, &[&prior], Some(&config));
+            let meta = self.provider_meta(provider_meta)?;
             let ctx = self.ctx(caps);
+            let call = Call {
+                ctx: &ctx,
+                private: &prior_private,
+                provider_meta: &meta,
+            };
             let mut out = e
                 .imp
-                .plan(&ctx, &e.schema, &prior, &proposed, &same_config)
+                .plan(call, &e.schema, &prior, &proposed, &same_config)
                 .await;
             lifecycle::keep_spelling(block, &mut out.planned, &[&prior], Some(&config));
             let mut diags = out.diags;
@@ -389,7 +452,7 @@ impl Runtime {
             Ok(PlanOutcome {
                 planned_state: Some(encode(&out.planned, &e.ty)?),
                 requires_replace: out.requires_replace,
-                planned_private: prior_private,
+                planned_private: out.private,
                 planned_identity,
                 diags,
             })
@@ -400,26 +463,37 @@ impl Runtime {
         })
     }
 
-    pub async fn apply_resource_change(
-        &self,
-        type_name: &str,
-        prior: Option<&RawValue>,
-        planned: Option<&RawValue>,
-        config: Option<&RawValue>,
-        planned_private: Vec<u8>,
-    ) -> ApplyOutcome {
+    pub async fn apply_resource_change(&self, req: ApplyResourceChange<'_>) -> ApplyOutcome {
+        let ApplyResourceChange {
+            type_name,
+            prior,
+            planned,
+            config,
+            planned_private,
+            provider_meta,
+        } = req;
         let run = async || -> Result<ApplyOutcome, Diagnostics> {
             let e = self.resource(type_name)?;
             let prior = decode(prior, &e.ty, &e.schema.block)?;
             let planned = decode(planned, &e.ty, &e.schema.block)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
+            let meta = self.provider_meta(provider_meta)?;
             let ctx = self.ctx(ClientCapabilities::default());
-            let out = e.imp.apply(&ctx, &prior, &planned, &config).await;
+            let call = Call {
+                ctx: &ctx,
+                private: &planned_private,
+                provider_meta: &meta,
+            };
+            let out = e.imp.apply(call, &prior, &planned, &config).await;
             let mut diags = out.diags;
             let mut new_state = out.new_state;
+            let call = Call {
+                private: &out.private,
+                ..call
+            };
             if ctx.cancel.is_cancelled() && !planned.is_null() && diags.has_errors() {
                 new_state = self
-                    .after_interrupt(e, &ctx, &prior, &planned, &mut diags)
+                    .after_interrupt(e, call, &prior, &planned, &mut diags)
                     .await;
             }
             let mut new_state = fill_missing(new_state, &e.ty);
@@ -428,7 +502,7 @@ impl Runtime {
             lifecycle::keep_spelling(&e.schema.block, &mut new_state, &[&planned, &prior], None);
             if !diags.has_errors() {
                 new_state = self
-                    .confirm_applied(e, &ctx, &planned, &prior, new_state, &mut diags)
+                    .confirm_applied(e, call, &planned, &prior, new_state, &mut diags)
                     .await;
             }
             if !new_state.is_wholly_known() {
@@ -442,7 +516,7 @@ impl Runtime {
             Ok(ApplyOutcome {
                 new_state: Some(encode(&new_state, &e.ty)?),
                 // The next read says whether Azure still reports the object failed.
-                private: lifecycle::FailedMark::set(&planned_private, None),
+                private: lifecycle::FailedMark::set(&out.private, None),
                 identity,
                 diags,
             })
@@ -504,13 +578,20 @@ impl Runtime {
         &self,
         type_name: &str,
         config: Option<&RawValue>,
+        provider_meta: Option<&RawValue>,
         caps: ClientCapabilities,
     ) -> (Option<Vec<u8>>, Diagnostics) {
         let run = async || -> Result<(Vec<u8>, Diagnostics), Diagnostics> {
             let e = self.data_source(type_name)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
+            let meta = self.provider_meta(provider_meta)?;
             let ctx = self.ctx(caps);
-            let state = fill_missing(e.imp.read(&ctx, &config).await?, &e.ty);
+            let call = Call {
+                ctx: &ctx,
+                private: &[],
+                provider_meta: &meta,
+            };
+            let state = fill_missing(e.imp.read(call, &config).await?, &e.ty);
             Ok((encode(&state, &e.ty)?, ctx.take_warnings()))
         };
         match run().await {
@@ -524,19 +605,23 @@ impl Runtime {
     async fn after_interrupt(
         &self,
         e: &ResourceEntry,
-        ctx: &Ctx,
+        call: Call<'_>,
         prior: &Value,
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Value {
         tracing::warn!("apply interrupted by Terraform; reading the object back");
-        let fresh = ctx.detached(lifecycle::INTERRUPT_READ_BACK);
+        let fresh = call.ctx.detached(lifecycle::INTERRUPT_READ_BACK);
         let probe = lifecycle::planned_as_known(planned, prior);
+        let call = Call {
+            ctx: &fresh,
+            ..call
+        };
         let read =
-            tokio::time::timeout(lifecycle::INTERRUPT_READ_BACK, e.imp.read(&fresh, &probe)).await;
+            tokio::time::timeout(lifecycle::INTERRUPT_READ_BACK, e.imp.read(call, &probe)).await;
         let (state, read_back) = match read {
             // Null when the object is gone (or was never created): nothing to record.
-            Ok(Ok(v)) => (v, true),
+            Ok(Ok((v, _))) => (v, true),
             _ => (probe, false),
         };
         diags.push(lifecycle::interrupted_error(read_back));
@@ -549,12 +634,13 @@ impl Runtime {
     async fn confirm_applied(
         &self,
         e: &ResourceEntry,
-        ctx: &Ctx,
+        call: Call<'_>,
         planned: &Value,
         prior: &Value,
         mut state: Value,
         diags: &mut Diagnostics,
     ) -> Value {
+        let ctx = call.ctx;
         let block = &e.schema.block;
         let mut unkept = lifecycle::unkept_changes(block, planned, &state);
         for delay in lifecycle::REREAD_DELAYS {
@@ -569,8 +655,8 @@ impl Runtime {
                 _ = tokio::time::sleep(*delay) => {}
                 _ = ctx.cancel.cancelled() => break,
             }
-            match e.imp.read(ctx, &state).await {
-                Ok(v) if !v.is_null() => {
+            match e.imp.read(call, &state).await {
+                Ok((v, _)) if !v.is_null() => {
                     let mut v = fill_missing(v, &e.ty);
                     null_write_only(block, &mut v);
                     lifecycle::keep_spelling(block, &mut v, &[planned, prior], None);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::model::{Field, ObjectReader};
+use super::model::Field;
 use super::schema::{Attribute, Block, BlockNesting};
 use super::validators::Check;
 use crate::value::Value;
@@ -28,7 +28,7 @@ impl Operation {
     }
 }
 
-/// Adds a `timeouts` block with the given operations and defaults to a block.
+/// Adds a `timeouts` block with the defaults of all four operations to a block.
 pub fn add_block(block: Block, ops: &[(Operation, Duration)]) -> Block {
     let mut inner =
         Block::new().describe("Per-operation time limits, as Go durations such as `30m` or `1h`.");
@@ -61,8 +61,8 @@ pub fn get(model_timeouts: &Field<Timeouts>, op: Operation, default: Duration) -
         .unwrap_or(default)
 }
 
-/// The `timeouts` block's values as strings, as configured.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The `timeouts` block's values as strings, as configured (the block has all four).
+#[derive(Debug, Clone, Default, PartialEq, Eq, super::Model)]
 pub struct Timeouts {
     pub create: Option<String>,
     pub read: Option<String>,
@@ -79,48 +79,6 @@ impl Timeouts {
             Operation::Delete => &self.delete,
         };
         s.as_deref().and_then(|s| parse_duration(s).ok())
-    }
-
-    /// Reads the block from a model object (`None`-valued when the block is absent).
-    pub fn read(
-        obj: &ObjectReader<'_>,
-        ops: &[Operation],
-    ) -> Result<Field<Timeouts>, super::Diagnostics> {
-        let Some(t) = obj.object("timeouts")? else {
-            return Ok(Field::Null);
-        };
-        let mut out = Timeouts::default();
-        for op in ops {
-            let v = t.field::<String>(op.name())?.into_known();
-            match op {
-                Operation::Create => out.create = v,
-                Operation::Read => out.read = v,
-                Operation::Update => out.update = v,
-                Operation::Delete => out.delete = v,
-            }
-        }
-        Ok(Field::Known(out))
-    }
-
-    /// The block's object value with exactly the attributes for `ops`.
-    pub fn to_value(field: &Field<Timeouts>, ops: &[Operation]) -> Value {
-        let Some(t) = field.known() else {
-            return Value::Null;
-        };
-        let mut m = std::collections::BTreeMap::new();
-        for op in ops {
-            let v = match op {
-                Operation::Create => &t.create,
-                Operation::Read => &t.read,
-                Operation::Update => &t.update,
-                Operation::Delete => &t.delete,
-            };
-            m.insert(
-                op.name().to_string(),
-                v.clone().map(Value::String).unwrap_or(Value::Null),
-            );
-        }
-        Value::Object(m)
     }
 }
 

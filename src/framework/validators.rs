@@ -67,10 +67,7 @@ pub struct Check<F> {
     check: F,
 }
 
-impl<F> Check<F>
-where
-    F: Fn(&Value) -> Result<(), String> + Send + Sync,
-{
+impl<F> Check<F> {
     pub fn new(description: impl Into<String>, check: F) -> Self {
         Self {
             description: description.into(),
@@ -96,20 +93,15 @@ where
 
 /// Applies a string check to each element of a set or list of strings (or to a single
 /// string), reporting problems at the collection's path (set elements cannot be addressed).
-pub struct EachString<F> {
-    description: String,
-    check: F,
-}
+/// It holds its description and check like [`Check`]; only what is checked differs.
+pub struct EachString<F>(Check<F>);
 
 impl<F> EachString<F>
 where
     F: Fn(&str) -> Result<(), String> + Send + Sync,
 {
     pub fn new(description: impl Into<String>, check: F) -> Self {
-        Self {
-            description: description.into(),
-            check,
-        }
+        Self(Check::new(description, check))
     }
 }
 
@@ -118,7 +110,7 @@ where
     F: Fn(&str) -> Result<(), String> + Send + Sync,
 {
     fn description(&self) -> String {
-        self.description.clone()
+        self.0.description.clone()
     }
 
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
@@ -128,7 +120,7 @@ where
         };
         for item in items {
             if let Some(s) = item.as_str()
-                && let Err(msg) = (self.check)(s)
+                && let Err(msg) = (self.0.check)(s)
             {
                 diags.push(Diagnostic::error("Invalid value", msg).at(path.clone()));
             }

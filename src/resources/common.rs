@@ -24,13 +24,6 @@ pub const DEFAULT_TIMEOUTS: &[(Operation, Duration)] = &[
     (Operation::Delete, Duration::from_secs(5 * 60)),
 ];
 
-pub const ALL_OPS: &[Operation] = &[
-    Operation::Create,
-    Operation::Read,
-    Operation::Update,
-    Operation::Delete,
-];
-
 /// The configured ARM client, or `None` when the provider configuration was not yet known
 /// (Terraform configures again with known values before it applies anything).
 pub fn client(ctx: &Ctx) -> Result<Option<Arc<ArmClient>>, Diagnostics> {
@@ -98,22 +91,6 @@ pub fn keep_casing(user: Option<&str>, remote: &str) -> String {
     }
 }
 
-/// Like [`keep_casing`] for ids, comparing them as ARM does (also `resourcegroups` etc.).
-pub fn keep_id_casing<'a>(user: impl IntoIterator<Item = &'a String>, remote: &str) -> String {
-    let remote_id = ResourceId::parse(remote).ok();
-    for u in user {
-        if u.eq_ignore_ascii_case(remote) {
-            return u.clone();
-        }
-        if let (Some(r), Ok(p)) = (&remote_id, ResourceId::parse(u))
-            && r.eq_ignore_case(&p)
-        {
-            return u.clone();
-        }
-    }
-    remote.to_string()
-}
-
 /// Reads `key` from a JSON object, falling back to a case-insensitive match: responses do
 /// not always use the casing the REST specs give.
 pub fn jget<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
@@ -177,15 +154,5 @@ mod tests {
         assert_eq!(keep_casing(Some("Identity"), "identity"), "Identity");
         assert_eq!(keep_casing(Some("Identity"), "AccessKey"), "AccessKey");
         assert_eq!(keep_casing(None, "AccessKey"), "AccessKey");
-        let user = vec!["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/A".to_string()];
-        let remote = "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a";
-        assert_eq!(keep_id_casing(&user, remote), user[0]);
-        assert_eq!(
-            keep_id_casing(
-                &user,
-                "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
-            ),
-            "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b"
-        );
     }
 }

@@ -10,7 +10,7 @@
 //! Terraform ≥1.11 their write-only twins (never stored; bump `secret_wo_version` to send a
 //! new value).
 //!
-//! ARM calls (api-version [`ML_API_VERSION`]): create / update: `GET` + `PUT` (2 calls; the
+//! ARM calls (api-version [`ML_API_VERSION`](super::common::ML_API_VERSION)): create / update: `GET` + `PUT` (2 calls; the
 //! `PUT` is synchronous, and the `Location` Azure puts on a `201` is the datastore's own URL, so
 //! it is not polled); read: 1 `GET` (answers carry no `secrets` object, or one with only
 //! `secretsType`); delete: no call.
@@ -19,21 +19,17 @@ use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
 use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Operation, Timeouts};
+use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::validators::OneOf;
 use crate::framework::{
-    ApplyError, Attribute, Block, BlockNesting, Ctx, Diagnostic, Diagnostics, Field,
-    IdentitySchema, Model, ObjectBuilder, ObjectReader, PlanRequest, PlanResponse, Resource,
-    Schema,
+    Attribute, Block, BlockNesting, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest,
+    PlanResponse, Schema,
 };
 use crate::value::Value;
 use crate::value::path::AttributePath;
 
-use super::common::{
-    ALL_OPS, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, client, failed_write,
-    id_validator, jget, jstr, keep_casing, parse_id, require_client,
-};
-use super::workspace_identity::{id_identity_schema, identity_from_id};
+use super::common::{DEFAULT_TIMEOUTS, azure_error, jget, jstr, keep_casing};
+use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
 
 pub const MODES: &[&str] = &[
     "identity",
@@ -50,30 +46,72 @@ pub const SERVICE_IDENTITIES: &[&str] = &[
 /// Datastore types that support identity-based access.
 pub const IDENTITY_TYPES: &[&str] = &["AzureBlob", "AzureDataLakeGen1", "AzureDataLakeGen2"];
 
-/// Each credential mode's secret: (mode, sensitive attribute, write-only twin, ARM secrets key).
-const SECRETS: &[(&str, &str, &str, &str)] = &[
-    ("account_key", "account_key", "account_key_wo", "key"),
-    ("sas", "sas_token", "sas_token_wo", "sasToken"),
-    (
+/// One credential mode's secret: the sensitive attribute carrying it, its write-only twin,
+/// and the key of ARM's `secrets` object.
+pub struct Secret {
+    pub mode: &'static str,
+    pub attribute: &'static str,
+    pub write_only: &'static str,
+    pub arm_key: &'static str,
+    /// The model's fields for `attribute` and `write_only`.
+    fields: fn(&DatastoreAccessModel) -> (&Field<String>, &Field<String>),
+    fields_mut: fn(&mut DatastoreAccessModel) -> (&mut Field<String>, &mut Field<String>),
+}
+
+impl Secret {
+    fn value<'m>(&self, m: &'m DatastoreAccessModel) -> &'m Field<String> {
+        (self.fields)(m).0
+    }
+    fn value_wo<'m>(&self, m: &'m DatastoreAccessModel) -> &'m Field<String> {
+        (self.fields)(m).1
+    }
+    /// The secret to send: the write-only value of the configuration, else the sensitive one.
+    fn to_send(
+        &self,
+        planned: &DatastoreAccessModel,
+        config: &DatastoreAccessModel,
+    ) -> Option<String> {
+        self.value_wo(config)
+            .known()
+            .or(self.value(planned).known())
+            .or(self.value(config).known())
+            .cloned()
+    }
+}
+
+/// A [`Secret`] row: the mode, the model fields of the secret and of its write-only twin (named
+/// as their attributes), and the key in ARM's `secrets` object.
+macro_rules! secret {
+    ($mode:literal, $attr:ident, $wo:ident, $arm_key:literal) => {
+        Secret {
+            mode: $mode,
+            attribute: stringify!($attr),
+            write_only: stringify!($wo),
+            arm_key: $arm_key,
+            fields: |m| (&m.$attr, &m.$wo),
+            fields_mut: |m| (&mut m.$attr, &mut m.$wo),
+        }
+    };
+}
+
+pub const SECRETS: &[Secret] = &[
+    secret!("account_key", account_key, account_key_wo, "key"),
+    secret!("sas", sas_token, sas_token_wo, "sasToken"),
+    secret!(
         "service_principal",
-        "client_secret",
-        "client_secret_wo",
-        "clientSecret",
+        client_secret,
+        client_secret_wo,
+        "clientSecret"
     ),
-    (
-        "certificate",
-        "certificate",
-        "certificate_wo",
-        "certificate",
-    ),
+    secret!("certificate", certificate, certificate_wo, "certificate"),
 ];
 
-fn datastore_id(s: &str) -> Result<ResourceId, ResourceIdError> {
-    ResourceId::ml_datastore(s)
+fn secret_of_mode(mode: &str) -> Option<&'static Secret> {
+    SECRETS.iter().find(|s| s.mode == mode)
 }
 
 /// The `service_principal` block.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct ServicePrincipal {
     pub tenant_id: Field<String>,
     pub client_id: Field<String>,
@@ -81,14 +119,22 @@ pub struct ServicePrincipal {
     pub resource_url: Field<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct DatastoreAccessModel {
+    #[model(id)]
     pub id: Field<String>,
+    #[model(target)]
     pub datastore_id: Field<String>,
     pub mode: Field<String>,
-    /// Sensitive secrets (index by [`SECRETS`] order) and their write-only twins.
-    pub secrets: [Field<String>; 4],
-    pub secrets_wo: [Field<String>; 4],
+    /// The secrets of [`SECRETS`], each with its write-only twin.
+    pub account_key: Field<String>,
+    pub account_key_wo: Field<String>,
+    pub sas_token: Field<String>,
+    pub sas_token_wo: Field<String>,
+    pub client_secret: Field<String>,
+    pub client_secret_wo: Field<String>,
+    pub certificate: Field<String>,
+    pub certificate_wo: Field<String>,
     pub secret_wo_version: Field<i64>,
     pub thumbprint: Field<String>,
     pub service_principal: Option<ServicePrincipal>,
@@ -96,164 +142,11 @@ pub struct DatastoreAccessModel {
     pub datastore_type: Field<String>,
     pub account_name: Field<String>,
     pub container_name: Field<String>,
+    #[model(timeouts)]
     pub timeouts: Field<Timeouts>,
 }
 
-impl Model for DatastoreAccessModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        let mut secrets: [Field<String>; 4] = Default::default();
-        let mut secrets_wo: [Field<String>; 4] = Default::default();
-        for (i, (_, plain, wo, _)) in SECRETS.iter().enumerate() {
-            secrets[i] = o.field(plain)?;
-            secrets_wo[i] = o.field(wo)?;
-        }
-        let service_principal = match o.object("service_principal")? {
-            None => None,
-            Some(sp) => Some(ServicePrincipal {
-                tenant_id: sp.field("tenant_id")?,
-                client_id: sp.field("client_id")?,
-                authority_url: sp.field("authority_url")?,
-                resource_url: sp.field("resource_url")?,
-            }),
-        };
-        Ok(Self {
-            id: o.field("id")?,
-            datastore_id: o.field("datastore_id")?,
-            mode: o.field("mode")?,
-            secrets,
-            secrets_wo,
-            secret_wo_version: o.field("secret_wo_version")?,
-            thumbprint: o.field("thumbprint")?,
-            service_principal,
-            service_data_access_identity: o.field("service_data_access_identity")?,
-            datastore_type: o.field("datastore_type")?,
-            account_name: o.field("account_name")?,
-            container_name: o.field("container_name")?,
-            timeouts: Timeouts::read(&o, ALL_OPS)?,
-        })
-    }
-
-    fn to_value(&self) -> Value {
-        let mut b = ObjectBuilder::new()
-            .field("id", &self.id)
-            .field("datastore_id", &self.datastore_id)
-            .field("mode", &self.mode)
-            .field("secret_wo_version", &self.secret_wo_version)
-            .field("thumbprint", &self.thumbprint)
-            .field(
-                "service_data_access_identity",
-                &self.service_data_access_identity,
-            )
-            .field("datastore_type", &self.datastore_type)
-            .field("account_name", &self.account_name)
-            .field("container_name", &self.container_name)
-            .value("timeouts", Timeouts::to_value(&self.timeouts, ALL_OPS));
-        for (i, (_, plain, wo, _)) in SECRETS.iter().enumerate() {
-            b = b
-                .field(plain, &self.secrets[i])
-                .field(wo, &self.secrets_wo[i]);
-        }
-        let sp = match &self.service_principal {
-            None => Value::Null,
-            Some(sp) => ObjectBuilder::new()
-                .field("tenant_id", &sp.tenant_id)
-                .field("client_id", &sp.client_id)
-                .field("authority_url", &sp.authority_url)
-                .field("resource_url", &sp.resource_url)
-                .build(),
-        };
-        b.value("service_principal", sp).build()
-    }
-}
-
 pub struct DatastoreAccess;
-
-pub fn schema() -> Schema {
-    let mut block = Block::new()
-        .describe(
-            "Sets how an existing Azure ML datastore authenticates to its storage: credential-based (account key, \
-             SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
-             created or deleted; destroying this resource leaves its credentials as they are.",
-        )
-        .attribute(Attribute::string("id").computed().arm_id().use_state_for_unknown().describe("The datastore's ARM id."))
-        .attribute(
-            Attribute::string("datastore_id")
-                .required()
-                .arm_id()
-                .requires_replace()
-                .validate(id_validator("an Azure ML datastore", datastore_id))
-                .describe("ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
-        )
-        .attribute(
-            Attribute::string("mode")
-                .required()
-                .validate(OneOf::new(MODES))
-                .describe(
-                    "`identity` (no stored credentials; Blob and Data Lake Gen1/Gen2 only), `account_key`, `sas`, \
-                     `service_principal` or `certificate`.",
-                ),
-        );
-    for (mode, plain, wo, _) in SECRETS {
-        block = block
-            .attribute(
-                Attribute::string(*plain)
-                    .optional()
-                    .sensitive()
-                    .describe(format!("Secret for `mode = \"{mode}\"`. Stored in state (as sensitive); prefer `{wo}` on Terraform 1.11+.")),
-            )
-            .attribute(
-                Attribute::string(*wo)
-                    .optional()
-                    // Sensitive as well: the schema then marks the attribute in the imported
-                    // state as Terraform marks it in a plan from a sensitive variable, so an
-                    // import plans no change (Terraform compares those marks).
-                    .sensitive()
-                    .write_only()
-                    .describe(format!("Write-only twin of `{plain}` (Terraform 1.11+): never stored. Change `secret_wo_version` to send a new value.")),
-            );
-    }
-    block = block
-        .attribute(
-            Attribute::number("secret_wo_version")
-                .optional()
-                .describe("Any number; changing it sends the write-only secret again."),
-        )
-        .attribute(Attribute::string("thumbprint").optional().describe("Certificate thumbprint, for `mode = \"certificate\"`."))
-        .attribute(
-            Attribute::string("service_data_access_identity")
-                .optional()
-                .computed()
-                .default_value(Value::String("None".into()))
-                .validate(OneOf::new(SERVICE_IDENTITIES))
-                .describe(
-                    "Which workspace identity the Azure ML service uses for data access (preview, profiling): `None` \
-                     (default), `WorkspaceSystemAssignedIdentity` or `WorkspaceUserAssignedIdentity`.",
-                ),
-        )
-        .attribute(Attribute::string("datastore_type").computed().use_state_for_unknown().describe("`AzureBlob`, `AzureDataLakeGen1`, `AzureDataLakeGen2`, `AzureFile` or `OneLake`."))
-        .attribute(Attribute::string("account_name").computed().use_state_for_unknown().describe("Storage account (or Data Lake store) name."))
-        .attribute(Attribute::string("container_name").computed().use_state_for_unknown().describe("Container, file system or file share name."))
-        .block(
-            "service_principal",
-            BlockNesting::Single,
-            Block::new()
-                .describe("The service principal, for `mode = \"service_principal\"` and `\"certificate\"`.")
-                .attribute(Attribute::string("tenant_id").required().describe("Tenant of the service principal."))
-                .attribute(Attribute::string("client_id").required().describe("Client (application) id."))
-                .attribute(Attribute::string("authority_url").optional().describe("Authority URL (default: the cloud's)."))
-                .attribute(Attribute::string("resource_url").optional().describe("Resource the token is for (default: the storage service).")),
-        );
-    Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
-}
-
-fn secret_of(m: &DatastoreAccessModel, config: &DatastoreAccessModel, i: usize) -> Option<String> {
-    config.secrets_wo[i]
-        .known()
-        .or(m.secrets[i].known())
-        .or(config.secrets[i].known())
-        .cloned()
-}
 
 /// The `credentials` object for the planned mode.
 pub fn credentials_body(planned: &DatastoreAccessModel, config: &DatastoreAccessModel) -> Json {
@@ -263,6 +156,7 @@ pub fn credentials_body(planned: &DatastoreAccessModel, config: &DatastoreAccess
         .map(String::as_str)
         .unwrap_or("identity");
     let sp = planned.service_principal.clone().unwrap_or_default();
+    let secret = |mode: &str| secret_of_mode(mode).and_then(|s| s.to_send(planned, config));
     let sp_fields = |kind: &str, secret_key: &str, secret: Option<String>| {
         let mut c = json!({
             "credentialsType": kind,
@@ -280,18 +174,18 @@ pub fn credentials_body(planned: &DatastoreAccessModel, config: &DatastoreAccess
     };
     match mode {
         "account_key" => {
-            json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": secret_of(planned, config, 0)}})
+            json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": secret("account_key")}})
         }
         "sas" => {
-            json!({"credentialsType": "Sas", "secrets": {"secretsType": "Sas", "sasToken": secret_of(planned, config, 1)}})
+            json!({"credentialsType": "Sas", "secrets": {"secretsType": "Sas", "sasToken": secret("sas")}})
         }
         "service_principal" => sp_fields(
             "ServicePrincipal",
             "clientSecret",
-            secret_of(planned, config, 2),
+            secret("service_principal"),
         ),
         "certificate" => {
-            let mut c = sp_fields("Certificate", "certificate", secret_of(planned, config, 3));
+            let mut c = sp_fields("Certificate", "certificate", secret("certificate"));
             c["thumbprint"] = json!(planned.thumbprint.known());
             c
         }
@@ -322,159 +216,15 @@ fn optional_url(user: Option<&Field<String>>, remote: Option<String>) -> Field<S
     }
 }
 
-/// State from a datastore body. Secrets are never in responses: they stay as in `user`.
-pub fn state_from_arm(body: &Json, user: &DatastoreAccessModel) -> DatastoreAccessModel {
-    let props = jget(body, "properties").cloned().unwrap_or(Json::Null);
-    let creds = jget(&props, "credentials").cloned().unwrap_or(Json::Null);
-    let mode = mode_of(&jstr(&creds, &["credentialsType"]).unwrap_or_else(|| "None".into()));
-    let has_sp = mode == "service_principal" || mode == "certificate";
-    let user_sp = user.service_principal.as_ref();
-    let service_principal = has_sp.then(|| ServicePrincipal {
-        tenant_id: jstr(&creds, &["tenantId"]).into(),
-        client_id: jstr(&creds, &["clientId"]).into(),
-        authority_url: optional_url(
-            user_sp.map(|s| &s.authority_url),
-            jstr(&creds, &["authorityUrl"]),
-        ),
-        resource_url: optional_url(
-            user_sp.map(|s| &s.resource_url),
-            jstr(&creds, &["resourceUrl"]),
-        ),
-    });
-    let sdai = jstr(&props, &["serviceDataAccessAuthIdentity"]).unwrap_or_else(|| "None".into());
-    let container = ["containerName", "filesystem", "fileShareName", "storeName"]
-        .iter()
-        .find_map(|k| jstr(&props, &[k]));
-    let account = ["accountName", "storeName"]
-        .iter()
-        .find_map(|k| jstr(&props, &[k]));
-    let mut secrets = user.secrets.clone();
-    for (i, (m, ..)) in SECRETS.iter().enumerate() {
-        if *m != mode {
-            // A secret for another mode no longer applies to what Azure holds.
-            secrets[i] = if user.mode.known().map(String::as_str) == Some(m) {
-                user.secrets[i].clone()
-            } else {
-                Field::Null
-            };
-        }
-    }
-    DatastoreAccessModel {
-        id: user.id.clone(),
-        datastore_id: user.datastore_id.clone(),
-        mode: Field::Known(mode.clone()),
-        secrets,
-        secrets_wo: Default::default(),
-        secret_wo_version: user.secret_wo_version.clone(),
-        thumbprint: if mode == "certificate" {
-            jstr(&creds, &["thumbprint"]).into()
-        } else {
-            Field::Null
-        },
-        service_principal,
-        service_data_access_identity: Field::Known(keep_casing(
-            user.service_data_access_identity
-                .known()
-                .map(String::as_str),
-            &sdai,
-        )),
-        datastore_type: jstr(&props, &["datastoreType"]).into(),
-        account_name: account.into(),
-        container_name: container.into(),
-        timeouts: user.timeouts.clone(),
-    }
-}
-
-impl DatastoreAccess {
-    async fn apply(
-        &self,
-        ctx: &Ctx,
-        planned: DatastoreAccessModel,
-        config: DatastoreAccessModel,
-        op: Operation,
-    ) -> Result<DatastoreAccessModel, ApplyError<DatastoreAccessModel>> {
-        let client = require_client(ctx)?;
-        let raw = planned.datastore_id.known().cloned().unwrap_or_default();
-        let id = parse_id(&raw, "datastore_id", datastore_id)?;
-        let call = call_ctx(ctx, &planned.timeouts, op);
-        let mut planned = planned;
-        planned.id = Field::Known(raw.clone());
-        let current = client
-            .get_json(&id, ML_API_VERSION, &call)
-            .await
-            .map_err(|e| Diagnostics::from(azure_error("Failed to read the datastore", &e)))?
-            .ok_or_else(|| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        "Datastore not found",
-                        format!("the Azure ML datastore \"{raw}\" does not exist; create it first"),
-                    )
-                    .at(AttributePath::root().attr("datastore_id")),
-                )
-            })?;
-        let ds_type = jstr(&current, &["properties", "datastoreType"]).unwrap_or_default();
-        let mode = planned.mode.known().cloned().unwrap_or_default();
-        if mode == "identity"
-            && !IDENTITY_TYPES
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&ds_type))
-        {
-            return Err(identity_unsupported(&ds_type).into());
-        }
-        let mut body = current.clone();
-        if let Some(props) = body.get_mut("properties").and_then(Json::as_object_mut) {
-            props.insert("credentials".into(), credentials_body(&planned, &config));
-            props.insert(
-                "serviceDataAccessAuthIdentity".into(),
-                json!(
-                    planned
-                        .service_data_access_identity
-                        .known()
-                        .map(String::as_str)
-                        .unwrap_or("None")
-                ),
-            );
-        }
-        tracing::info!(datastore = %id, mode = %mode, "replacing the datastore credentials with a full PUT");
-        match client
-            .put_sync(
-                &id,
-                ML_API_VERSION,
-                &[("skipValidation", "true")],
-                &body,
-                &call,
-            )
-            .await
-        {
-            Ok(resp) if resp.is_object() => Ok(state_from_arm(&resp, &planned)),
-            Ok(_) => match client.get_json(&id, ML_API_VERSION, &call).await {
-                Ok(Some(b)) => Ok(state_from_arm(&b, &planned)),
-                Ok(None) => Err(Diagnostic::error(
-                    "Datastore disappeared",
-                    format!("\"{raw}\" was deleted during the update"),
-                )
-                .into()),
-                Err(e) => Err(azure_error("Failed to read the datastore back", &e).into()),
-            },
-            Err(e) => Err(failed_write(
-                ctx,
-                &client,
-                &id,
-                ML_API_VERSION,
-                &planned.timeouts,
-                azure_error("Failed to update the datastore credentials", &e).into(),
-                |b| state_from_arm(b, &planned),
-            )
-            .await),
-        }
-    }
-}
-
 /// After an import of a credential-based datastore: Azure never returns the secret, so say
 /// which attribute carries it.
 fn secret_unknown_after_import(read: &DatastoreAccessModel) -> Option<Diagnostic> {
     let mode = read.mode.known()?;
-    let (_, plain, wo, _) = SECRETS.iter().find(|(m, ..)| m == mode)?;
+    let Secret {
+        attribute: plain,
+        write_only: wo,
+        ..
+    } = *secret_of_mode(mode)?;
     Some(
         Diagnostic::warning(
             "Datastore secret unknown after import",
@@ -484,7 +234,7 @@ fn secret_unknown_after_import(read: &DatastoreAccessModel) -> Option<Diagnostic
                  (sent by the next apply) to the secret the datastore should use."
             ),
         )
-        .at(AttributePath::root().attr(*wo)),
+        .at(AttributePath::root().attr(wo)),
     )
 }
 
@@ -500,46 +250,247 @@ fn identity_unsupported(ds_type: &str) -> Diagnostic {
 }
 
 #[async_trait]
-impl Resource for DatastoreAccess {
+impl Setting for DatastoreAccess {
     type Model = DatastoreAccessModel;
+    const TYPE_NAME: &'static str = "amlauth_datastore_access";
+    const OBJECT: &'static str = "datastore";
+    const IDENTITY: &'static str = "ARM id of the Azure ML datastore.";
+    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> = ResourceId::ml_datastore;
+    const WRITE_FAILED: &'static str = "Failed to update the datastore credentials";
 
-    fn type_name(&self) -> &'static str {
-        "amlauth_datastore_access"
+    fn schema() -> Schema {
+        let mut block = Block::new()
+            .describe(
+                "Sets how an existing Azure ML datastore authenticates to its storage: credential-based (account key, \
+                 SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
+                 created or deleted; destroying this resource leaves its credentials as they are.",
+            )
+            .attribute(id_attribute("The datastore's ARM id."))
+            .attribute(
+                target_attribute("datastore_id", "an Azure ML datastore", ResourceId::ml_datastore, "ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
+            )
+            .attribute(
+                Attribute::string("mode")
+                    .required()
+                    .validate(OneOf::new(MODES))
+                    .describe(
+                        "`identity` (no stored credentials; Blob and Data Lake Gen1/Gen2 only), `account_key`, `sas`, \
+                         `service_principal` or `certificate`.",
+                    ),
+            );
+        for Secret {
+            mode,
+            attribute: plain,
+            write_only: wo,
+            ..
+        } in SECRETS
+        {
+            block = block
+                .attribute(
+                    Attribute::string(*plain)
+                        .optional()
+                        .sensitive()
+                        .describe(format!("Secret for `mode = \"{mode}\"`. Stored in state (as sensitive); prefer `{wo}` on Terraform 1.11+.")),
+                )
+                .attribute(
+                    Attribute::string(*wo)
+                        .optional()
+                        // Sensitive as well: the schema then marks the attribute in the imported
+                        // state as Terraform marks it in a plan from a sensitive variable, so an
+                        // import plans no change (Terraform compares those marks).
+                        .sensitive()
+                        .write_only()
+                        .describe(format!("Write-only twin of `{plain}` (Terraform 1.11+): never stored. Change `secret_wo_version` to send a new value.")),
+                );
+        }
+        block = block
+            .attribute(
+                Attribute::number("secret_wo_version")
+                    .optional()
+                    .describe("Any number; changing it sends the write-only secret again."),
+            )
+            .attribute(Attribute::string("thumbprint").optional().describe("Certificate thumbprint, for `mode = \"certificate\"`."))
+            .attribute(
+                Attribute::string("service_data_access_identity")
+                    .optional()
+                    .computed()
+                    .default_value(Value::String("None".into()))
+                    .validate(OneOf::new(SERVICE_IDENTITIES))
+                    .describe(
+                        "Which workspace identity the Azure ML service uses for data access (preview, profiling): `None` \
+                         (default), `WorkspaceSystemAssignedIdentity` or `WorkspaceUserAssignedIdentity`.",
+                    ),
+            )
+            .attribute(Attribute::string("datastore_type").computed().use_state_for_unknown().describe("`AzureBlob`, `AzureDataLakeGen1`, `AzureDataLakeGen2`, `AzureFile` or `OneLake`."))
+            .attribute(Attribute::string("account_name").computed().use_state_for_unknown().describe("Storage account (or Data Lake store) name."))
+            .attribute(Attribute::string("container_name").computed().use_state_for_unknown().describe("Container, file system or file share name."))
+            .block(
+                "service_principal",
+                BlockNesting::Single,
+                Block::new()
+                    .describe("The service principal, for `mode = \"service_principal\"` and `\"certificate\"`.")
+                    .attribute(Attribute::string("tenant_id").required().describe("Tenant of the service principal."))
+                    .attribute(Attribute::string("client_id").required().describe("Client (application) id."))
+                    .attribute(Attribute::string("authority_url").optional().describe("Authority URL (default: the cloud's)."))
+                    .attribute(Attribute::string("resource_url").optional().describe("Resource the token is for (default: the storage service).")),
+            );
+        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
     }
 
-    fn schema(&self) -> Schema {
-        schema()
+    /// State from a datastore body. Secrets are never in responses: they stay as in `user`.
+    fn state(body: &Json, user: &DatastoreAccessModel) -> DatastoreAccessModel {
+        let props = jget(body, "properties").cloned().unwrap_or(Json::Null);
+        let creds = jget(&props, "credentials").cloned().unwrap_or(Json::Null);
+        let mode = mode_of(&jstr(&creds, &["credentialsType"]).unwrap_or_else(|| "None".into()));
+        let has_sp = mode == "service_principal" || mode == "certificate";
+        let user_sp = user.service_principal.as_ref();
+        let service_principal = has_sp.then(|| ServicePrincipal {
+            tenant_id: jstr(&creds, &["tenantId"]).into(),
+            client_id: jstr(&creds, &["clientId"]).into(),
+            authority_url: optional_url(
+                user_sp.map(|s| &s.authority_url),
+                jstr(&creds, &["authorityUrl"]),
+            ),
+            resource_url: optional_url(
+                user_sp.map(|s| &s.resource_url),
+                jstr(&creds, &["resourceUrl"]),
+            ),
+        });
+        let sdai =
+            jstr(&props, &["serviceDataAccessAuthIdentity"]).unwrap_or_else(|| "None".into());
+        let container = ["containerName", "filesystem", "fileShareName", "storeName"]
+            .iter()
+            .find_map(|k| jstr(&props, &[k]));
+        let account = ["accountName", "storeName"]
+            .iter()
+            .find_map(|k| jstr(&props, &[k]));
+        let mut state = DatastoreAccessModel {
+            mode: Field::Known(mode.clone()),
+            thumbprint: if mode == "certificate" {
+                jstr(&creds, &["thumbprint"]).into()
+            } else {
+                Field::Null
+            },
+            service_principal,
+            service_data_access_identity: Field::Known(keep_casing(
+                user.service_data_access_identity
+                    .known()
+                    .map(String::as_str),
+                &sdai,
+            )),
+            datastore_type: jstr(&props, &["datastoreType"]).into(),
+            account_name: account.into(),
+            container_name: container.into(),
+            ..user.clone()
+        };
+        for s in SECRETS {
+            // Write-only values are never stored; a secret for another mode than both the one
+            // Azure holds and the configured one no longer applies.
+            if s.mode != mode && user.mode.known().map(String::as_str) != Some(s.mode) {
+                *(s.fields_mut)(&mut state).0 = Field::Null;
+            }
+            *(s.fields_mut)(&mut state).1 = Field::Null;
+        }
+        state
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(id_identity_schema("ARM id of the Azure ML datastore."))
+    /// Read-modify-write: the datastore API has no `PATCH`; the `PUT` is synchronous.
+    async fn write(
+        &self,
+        w: &Write<'_>,
+        planned: &DatastoreAccessModel,
+        config: &DatastoreAccessModel,
+    ) -> Result<Json, WriteError> {
+        let current = w.current(Self::OBJECT).await?;
+        let ds_type = jstr(&current, &["properties", "datastoreType"]).unwrap_or_default();
+        let mode = planned.mode.known().cloned().unwrap_or_default();
+        if mode == "identity"
+            && !IDENTITY_TYPES
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&ds_type))
+        {
+            return Err(identity_unsupported(&ds_type).into());
+        }
+        let mut body = current.clone();
+        if let Some(props) = body.get_mut("properties").and_then(Json::as_object_mut) {
+            props.insert("credentials".into(), credentials_body(planned, config));
+            props.insert(
+                "serviceDataAccessAuthIdentity".into(),
+                json!(
+                    planned
+                        .service_data_access_identity
+                        .known()
+                        .map(String::as_str)
+                        .unwrap_or("None")
+                ),
+            );
+        }
+        tracing::info!(datastore = %w.id, mode = %mode, "replacing the datastore credentials with a full PUT");
+        let body = w
+            .client
+            .put_sync(
+                w.id,
+                w.api_version,
+                &[("skipValidation", "true")],
+                &body,
+                w.call,
+            )
+            .await?;
+        if body.is_object() {
+            return Ok(body);
+        }
+        match w.client.get_json(w.id, w.api_version, w.call).await {
+            Ok(Some(b)) => Ok(b),
+            Ok(None) => Err(Diagnostic::error(
+                "Datastore disappeared",
+                format!("\"{}\" was deleted during the update", w.raw),
+            )
+            .into()),
+            Err(e) => Err(azure_error("Failed to read the datastore back", &e).into()),
+        }
     }
 
-    fn identity(&self, state: &Self::Model) -> Option<Value> {
-        identity_from_id(&state.id)
+    /// Import recovers the mode, service principal and identity setting; secrets cannot be
+    /// read back, so a credential mode's secret shows as added on the next plan (unless the
+    /// write-only twin is used): the read right after the import says so.
+    fn after_read(ctx: &Ctx, _body: &Json, read: &DatastoreAccessModel) {
+        if ctx.just_imported()
+            && let Some(w) = secret_unknown_after_import(read)
+        {
+            ctx.warn(w);
+        }
     }
 
-    fn validate(&self, c: &Self::Model, diags: &mut Diagnostics) {
+    fn not_found(raw: &str, _m: &DatastoreAccessModel) -> Diagnostic {
+        Diagnostic::error(
+            "Datastore not found",
+            format!("the Azure ML datastore \"{raw}\" does not exist; create it first"),
+        )
+        .at(AttributePath::root().attr("datastore_id"))
+    }
+
+    fn validate(&self, c: &DatastoreAccessModel, diags: &mut Diagnostics) {
         let Some(mode) = c.mode.known() else { return };
-        for (i, (m, plain, wo, _)) in SECRETS.iter().enumerate() {
-            let set_plain = !c.secrets[i].is_null();
-            let set_wo = !c.secrets_wo[i].is_null();
+        for secret in SECRETS {
+            let (m, plain, wo) = (secret.mode, secret.attribute, secret.write_only);
+            let set_plain = !secret.value(c).is_null();
+            let set_wo = !secret.value_wo(c).is_null();
             if m == mode {
                 if set_plain && set_wo {
                     diags.attribute_error(
-                        AttributePath::root().attr(*wo),
+                        AttributePath::root().attr(wo),
                         "Conflicting secrets",
                         format!("set `{plain}` or `{wo}`, not both"),
                     );
                 } else if !set_plain && !set_wo {
                     diags.attribute_error(
-                        AttributePath::root().attr(*plain),
+                        AttributePath::root().attr(plain),
                         "Missing secret",
                         format!("`mode = \"{mode}\"` needs `{plain}` (or, on Terraform 1.11+, the write-only `{wo}`)"),
                     );
                 }
             } else if set_plain || set_wo {
-                let attr = if set_plain { *plain } else { *wo };
+                let attr = if set_plain { plain } else { wo };
                 diags.attribute_error(
                     AttributePath::root().attr(attr),
                     "Secret for another mode",
@@ -582,13 +533,10 @@ impl Resource for DatastoreAccess {
 
     async fn modify_plan(
         &self,
-        req: PlanRequest<'_, Self::Model>,
-        planned: &mut Self::Model,
+        req: PlanRequest<'_, DatastoreAccessModel>,
+        _planned: &mut DatastoreAccessModel,
         resp: &mut PlanResponse,
     ) {
-        if let Field::Known(d) = &req.config.datastore_id {
-            planned.id = Field::Known(d.clone());
-        }
         let prior = req
             .prior
             .filter(|p| p.datastore_id == req.config.datastore_id);
@@ -599,93 +547,6 @@ impl Resource for DatastoreAccess {
             resp.diags.push(identity_unsupported(t));
         }
     }
-
-    async fn create(
-        &self,
-        ctx: &Ctx,
-        planned: Self::Model,
-        config: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>> {
-        self.apply(ctx, planned, config, Operation::Create).await
-    }
-
-    async fn read(
-        &self,
-        ctx: &Ctx,
-        state: Self::Model,
-    ) -> Result<Option<Self::Model>, Diagnostics> {
-        let Some(client) = client(ctx)? else {
-            return Ok(Some(state));
-        };
-        let raw = state
-            .datastore_id
-            .known()
-            .or(state.id.known())
-            .cloned()
-            .unwrap_or_default();
-        let id = parse_id(&raw, "datastore_id", datastore_id)?;
-        match client
-            .get_json(
-                &id,
-                ML_API_VERSION,
-                &call_ctx(ctx, &state.timeouts, Operation::Read),
-            )
-            .await
-        {
-            Ok(Some(b)) => {
-                let read = state_from_arm(&b, &state);
-                if ctx.just_imported()
-                    && let Some(w) = secret_unknown_after_import(&read)
-                {
-                    ctx.warn(w);
-                }
-                Ok(Some(read))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(azure_error("Failed to read the datastore", &e).into()),
-        }
-    }
-
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: Self::Model,
-        planned: Self::Model,
-        config: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>> {
-        self.apply(ctx, planned, config, Operation::Update).await
-    }
-
-    async fn delete(&self, _ctx: &Ctx, _prior: Self::Model) -> Result<(), Diagnostics> {
-        tracing::info!(
-            "no longer managing the datastore credentials; Azure keeps them as they are"
-        );
-        Ok(())
-    }
-
-    /// Import recovers the mode, service principal and identity setting; secrets cannot be
-    /// read back, so a credential mode's secret shows as added on the next plan (unless the
-    /// write-only twin is used).
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics> {
-        datastore_id(id).map_err(|e| {
-            Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string()))
-        })?;
-        Ok(DatastoreAccessModel {
-            id: Field::Known(id.into()),
-            datastore_id: Field::Known(id.into()),
-            mode: Field::Null,
-            secrets: Default::default(),
-            secrets_wo: Default::default(),
-            secret_wo_version: Field::Null,
-            thumbprint: Field::Null,
-            service_principal: None,
-            service_data_access_identity: Field::Null,
-            datastore_type: Field::Null,
-            account_name: Field::Null,
-            container_name: Field::Null,
-            timeouts: Field::Null,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -694,32 +555,23 @@ mod tests {
 
     fn model(mode: &str) -> DatastoreAccessModel {
         DatastoreAccessModel {
-            id: Field::Null,
             datastore_id: Field::Known("/d".into()),
             mode: Field::Known(mode.into()),
-            secrets: Default::default(),
-            secrets_wo: Default::default(),
-            secret_wo_version: Field::Null,
-            thumbprint: Field::Null,
-            service_principal: None,
             service_data_access_identity: Field::Known("None".into()),
-            datastore_type: Field::Null,
-            account_name: Field::Null,
-            container_name: Field::Null,
-            timeouts: Field::Null,
+            ..Default::default()
         }
     }
 
     #[test]
     fn credentials_per_mode() {
         let mut m = model("account_key");
-        m.secrets[0] = Field::Known("k".into());
+        m.account_key = Field::Known("k".into());
         assert_eq!(
             credentials_body(&m, &m),
             json!({"credentialsType": "AccountKey", "secrets": {"secretsType": "AccountKey", "key": "k"}})
         );
         let mut cfg = model("sas");
-        cfg.secrets_wo[1] = Field::Known("sv=1&sig=x".into());
+        cfg.sas_token_wo = Field::Known("sv=1&sig=x".into());
         assert_eq!(
             credentials_body(&model("sas"), &cfg)["secrets"]["sasToken"],
             "sv=1&sig=x",
@@ -735,17 +587,17 @@ mod tests {
     fn validation_requires_the_modes_secret() {
         let attrs = |m: &DatastoreAccessModel| {
             let mut d = Diagnostics::new();
-            DatastoreAccess.validate(m, &mut d);
+            Setting::validate(&DatastoreAccess, m, &mut d);
             d.iter()
                 .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(attrs(&model("account_key")), vec!["account_key"]);
         let mut m = model("identity");
-        m.secrets[0] = Field::Known("k".into());
+        m.account_key = Field::Known("k".into());
         assert_eq!(attrs(&m), vec!["account_key"]);
         let mut m = model("service_principal");
-        m.secrets_wo[2] = Field::Known("s".into());
+        m.client_secret_wo = Field::Known("s".into());
         assert_eq!(attrs(&m), vec!["service_principal"]);
         assert!(attrs(&model("identity")).is_empty());
     }
@@ -762,14 +614,16 @@ mod tests {
             authority_url: Field::Null,
             resource_url: Field::Known("HTTPS://storage.azure.com/".into()),
         });
-        let sp = state_from_arm(&body, &user).service_principal.unwrap();
+        let sp = DatastoreAccess::state(&body, &user)
+            .service_principal
+            .unwrap();
         assert_eq!(sp.authority_url, Field::Null, "unset stays unset");
         assert_eq!(
             sp.resource_url,
             Field::Known("HTTPS://storage.azure.com/".into()),
             "set keeps the user's spelling"
         );
-        let imported = state_from_arm(&body, &model("identity"))
+        let imported = DatastoreAccess::state(&body, &model("identity"))
             .service_principal
             .unwrap();
         assert_eq!(
@@ -782,13 +636,13 @@ mod tests {
     #[test]
     fn read_maps_modes_and_never_invents_secrets() {
         let mut user = model("account_key");
-        user.secrets[0] = Field::Known("k".into());
+        user.account_key = Field::Known("k".into());
         let body = json!({"properties": {"datastoreType": "AzureBlob", "accountName": "acct", "containerName": "data",
             "credentials": {"credentialsType": "None"}, "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity"}});
-        let s = state_from_arm(&body, &user);
+        let s = DatastoreAccess::state(&body, &user);
         assert_eq!(s.mode, Field::Known("identity".into()));
         assert_eq!(
-            s.secrets[0],
+            s.account_key,
             Field::Known("k".into()),
             "the configured key stays so the plan shows a mode change only"
         );

@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use crate::framework::{Diagnostics, FromValue, ObjectBuilder, ObjectReader, ToValue};
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::framework::{Field, Model};
+use crate::value::Type;
 
-use super::common::{jget, jstr, keep_id_casing};
+use crate::azure::ResourceId;
+
+use super::common::{jget, jstr};
 
 pub const SYSTEM_ASSIGNED: &str = "SystemAssigned";
 pub const USER_ASSIGNED: &str = "UserAssigned";
@@ -48,7 +49,7 @@ pub fn has_user(t: &str) -> bool {
 }
 
 /// Principal and client id of one attached user-assigned identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Model)]
 pub struct UserIdentityInfo {
     pub principal_id: Option<String>,
     pub client_id: Option<String>,
@@ -67,27 +68,81 @@ impl UserIdentityInfo {
     }
 }
 
-impl FromValue for UserIdentityInfo {
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, path.clone())?;
-        Ok(Self {
-            principal_id: o.field::<String>("principal_id")?.into_known(),
-            client_id: o.field::<String>("client_id")?.into_known(),
-        })
+/// A user-assigned identity id as state records it: as the user wrote it (`known`) when equal
+/// ignoring case, else in ARM's documented spelling. ARM answers the keys of
+/// `userAssignedIdentities` (and `primaryUserAssignedIdentity`) fully lower-cased, while
+/// configurations (and azurerm's `azurerm_user_assigned_identity.id`) spell `resourceGroups`,
+/// `Microsoft.ManagedIdentity` and `userAssignedIdentities` so: an id the user never wrote (after
+/// an import, or attached out of band) would otherwise plan a casing-only change. Names keep
+/// the casing Azure returned. (The runtime re-spells attributes against the prior state and
+/// plan; this also covers the keys of the computed `user_assigned_identities` map, which have
+/// no prior value on create.)
+pub fn spell_uai_id(known: &BTreeSet<String>, id: &str) -> String {
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(id)) {
+        return k.clone();
+    }
+    match ResourceId::user_assigned_identity(id) {
+        Ok(r) => ResourceId::new_user_assigned_identity(
+            r.subscription(),
+            r.resource_group().unwrap_or_default(),
+            r.name(),
+        )
+        .to_string(),
+        Err(_) => id.to_string(),
     }
 }
 
-impl ToValue for UserIdentityInfo {
-    fn to_value(&self) -> Value {
-        let s = |o: &Option<String>| o.clone().map(Value::String).unwrap_or(Value::Null);
-        ObjectBuilder::new()
-            .value("principal_id", s(&self.principal_id))
-            .value("client_id", s(&self.client_id))
-            .build()
+/// The managed identity attributes workspaces and computes share, flattened into their models
+/// (`#[model(flatten)]`).
+#[derive(Debug, Clone, PartialEq, Default, Model)]
+pub struct IdentityFields {
+    #[model(name = "type")]
+    pub type_: Field<String>,
+    pub user_assigned_identity_ids: Field<BTreeSet<String>>,
+    pub principal_id: Field<String>,
+    pub tenant_id: Field<String>,
+    pub user_assigned_identities: Field<BTreeMap<String, UserIdentityInfo>>,
+}
+
+impl IdentityFields {
+    /// The configured user-assigned identity ids (none when null or unknown).
+    pub fn ids(&self) -> BTreeSet<String> {
+        self.user_assigned_identity_ids
+            .known()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The identity of a resource body; `known` are the ids the user wrote ([`spell_uai_id`]).
+    /// `user_assigned_identity_ids` is an empty set rather than null when the type includes
+    /// `UserAssigned` and `ids_with_user_type` is set.
+    pub fn from_arm(body: &Json, known: &BTreeSet<String>, ids_with_user_type: bool) -> Self {
+        let remote = RemoteIdentity::from_arm(body).spelled(known);
+        let user_type = ids_with_user_type && has_user(&remote.type_);
+        IdentityFields {
+            user_assigned_identity_ids: if user_type || !remote.user_assigned.is_empty() {
+                Field::Known(remote.user_ids())
+            } else {
+                Field::Null
+            },
+            user_assigned_identities: if remote.user_assigned.is_empty() {
+                Field::Null
+            } else {
+                Field::Known(remote.user_assigned)
+            },
+            principal_id: remote.principal_id.into(),
+            tenant_id: remote.tenant_id.into(),
+            type_: Field::Known(remote.type_),
+        }
+    }
+
+    /// The same type and identity ids (compared as ARM compares ids) as `other`.
+    pub fn same_identities(&self, other: &IdentityFields) -> bool {
+        self.type_.is_known() && self.type_ == other.type_ && same_ids(&self.ids(), &other.ids())
     }
 }
 
-/// The identity as read from ARM, with ids spelled as the user wrote them where equal.
+/// The identity as read from ARM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteIdentity {
     pub type_: String,
@@ -97,8 +152,8 @@ pub struct RemoteIdentity {
 }
 
 impl RemoteIdentity {
-    /// Reads `identity` from a resource body; `known_ids` are the user's spellings.
-    pub fn from_arm(resource: &Json, known_ids: &BTreeSet<String>) -> Self {
+    /// Reads `identity` from a resource body, ids as Azure spells them.
+    pub fn from_arm(resource: &Json) -> Self {
         let Some(identity) = jget(resource, "identity") else {
             return Self {
                 type_: "None".into(),
@@ -112,7 +167,7 @@ impl RemoteIdentity {
         if let Some(map) = jget(identity, "userAssignedIdentities").and_then(Json::as_object) {
             for (id, info) in map {
                 user_assigned.insert(
-                    keep_id_casing(known_ids, id),
+                    id.clone(),
                     UserIdentityInfo {
                         principal_id: jstr(info, &["principalId"]),
                         client_id: jstr(info, &["clientId"]),
@@ -130,6 +185,16 @@ impl RemoteIdentity {
             user_assigned,
             type_,
         }
+    }
+
+    /// The same identity with user-assigned ids spelled as state records them
+    /// ([`spell_uai_id`]).
+    pub fn spelled(mut self, known: &BTreeSet<String>) -> Self {
+        self.user_assigned = std::mem::take(&mut self.user_assigned)
+            .into_iter()
+            .map(|(id, info)| (spell_uai_id(known, &id), info))
+            .collect();
+        self
     }
 
     pub fn user_ids(&self) -> BTreeSet<String> {
@@ -172,14 +237,17 @@ mod tests {
     }
 
     #[test]
-    fn reads_recased_identity_keeping_user_spelling() {
-        let user: BTreeSet<String> = ["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/One".to_string()].into();
+    fn reads_recased_identity_in_arms_documented_spelling() {
+        let canonical: BTreeSet<String> = ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/one".to_string()].into();
         let body = json!({"identity": {"type": "SystemAssigned, UserAssigned", "principalId": "p", "tenantId": "t",
             "userAssignedIdentities": {"/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/one": {"principalId": "up", "clientId": "uc"}}}});
-        let r = RemoteIdentity::from_arm(&body, &user);
+        let r = RemoteIdentity::from_arm(&body).spelled(&BTreeSet::new());
         assert_eq!(r.type_, BOTH);
         assert_eq!(r.principal_id.as_deref(), Some("p"));
-        assert_eq!(r.user_ids(), user);
+        assert_eq!(r.user_ids(), canonical);
+        let user: BTreeSet<String> = ["/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/One".to_string()].into();
+        let r = RemoteIdentity::from_arm(&body).spelled(&user);
+        assert_eq!(r.user_ids(), user, "the user's spelling wins");
         let info = r.user_assigned.values().next().unwrap();
         assert_eq!(info.client_id.as_deref(), Some("uc"));
     }

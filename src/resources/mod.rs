@@ -10,7 +10,9 @@ pub mod identity;
 pub mod list;
 pub mod posture;
 pub mod provider;
+pub mod setting;
 pub mod workspace_data;
 pub mod workspace_identity;
+pub mod workspace_image_build;
 
 pub use provider::{AmlAuthProvider, PROVIDER_ADDRESS};

@@ -200,11 +200,13 @@ impl Provider for AmlAuthProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
+        use super::setting::resource;
         vec![
-            Arc::new(super::workspace_identity::WorkspaceIdentity),
-            Arc::new(super::acr_admin::AcrAdmin),
-            Arc::new(super::compute_identity::ComputeIdentity),
-            Arc::new(super::datastore_access::DatastoreAccess),
+            resource(super::workspace_identity::WorkspaceIdentity),
+            resource(super::acr_admin::AcrAdmin),
+            resource(super::compute_identity::ComputeIdentity),
+            resource(super::datastore_access::DatastoreAccess),
+            resource(super::workspace_image_build::WorkspaceImageBuild),
         ]
     }
 
@@ -224,6 +226,63 @@ impl Provider for AmlAuthProvider {
 mod tests {
     use super::*;
     use crate::framework::schema::check_block;
+    use crate::value::Type;
+
+    /// A value of `ty` with every attribute set (no nulls), so a round trip through a model
+    /// shows every attribute the model drops or renames.
+    fn full_value(ty: &Type, seed: &mut i64) -> Value {
+        *seed += 1;
+        match ty {
+            Type::Bool => Value::Bool(true),
+            Type::Number => Value::Number((*seed).into()),
+            Type::String | Type::Dynamic => Value::String(format!("v{seed}")),
+            Type::List(t) => Value::List(vec![full_value(t, seed)]),
+            Type::Set(t) => Value::Set(vec![full_value(t, seed)]),
+            Type::Map(t) => Value::Map([(format!("k{seed}"), full_value(t, seed))].into()),
+            Type::Object(attrs) => Value::Object(
+                attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), full_value(t, seed)))
+                    .collect(),
+            ),
+            Type::Tuple(ts) => Value::Tuple(ts.iter().map(|t| full_value(t, seed)).collect()),
+        }
+    }
+
+    /// Every schema attribute (nested blocks included) maps to a model field and back, and
+    /// every model field to an attribute: a renamed or missing field fails here by name.
+    #[test]
+    fn every_schema_attribute_maps_to_its_model_field_and_back() {
+        let p = AmlAuthProvider;
+        let mut checked = Vec::new();
+        let mut check =
+            |name: &str,
+             schema: Schema,
+             round_trip: &dyn Fn(&Value) -> Result<Value, Diagnostics>| {
+                let v = full_value(&schema.implied_type(), &mut 0);
+                let back = round_trip(&v).unwrap_or_else(|d| panic!("{name}: {d}"));
+                let (Value::Object(sent), Value::Object(got)) = (&v, &back) else {
+                    panic!("{name}: not an object");
+                };
+                let differing: Vec<&String> = sent
+                    .keys()
+                    .chain(got.keys())
+                    .filter(|k| sent.get(*k) != got.get(*k))
+                    .collect();
+                assert!(
+                    differing.is_empty(),
+                    "{name}: attributes the model does not map: {differing:?}"
+                );
+                checked.push(name.to_string());
+            };
+        for r in p.resources() {
+            check(r.type_name(), r.schema(), &|v| r.model_round_trip(v));
+        }
+        for d in p.data_sources() {
+            check(d.type_name(), d.schema(), &|v| d.model_round_trip(v));
+        }
+        assert!(checked.len() >= 5, "{checked:?}");
+    }
 
     /// Terraform 1.15 refuses to load a provider whose schemas break its rules; check ours
     /// here so a mistake fails fast with a readable message.

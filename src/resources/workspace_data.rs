@@ -9,16 +9,16 @@ use async_trait::async_trait;
 
 use crate::azure::{ArmClient, CallContext, ResourceId};
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ObjectBuilder,
-    ObjectReader, Schema,
+    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest,
+    Schema,
 };
+use crate::value::Type;
 use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
 
 use super::common::{ML_API_VERSION, azure_error, id_validator, jstr, parse_id, require_client};
 use super::identity::{RemoteIdentity, UserIdentityInfo, has_user};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct WorkspaceDataModel {
     pub id: Field<String>,
     pub identity_type: Field<String>,
@@ -69,65 +69,26 @@ const OUTPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-impl Model for WorkspaceDataModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            id: o.field("id")?,
-            identity_type: o.field("identity_type")?,
-            principal_id: o.field("principal_id")?,
-            tenant_id: o.field("tenant_id")?,
-            user_assigned_identities: o.field("user_assigned_identities")?,
-            primary_user_assigned_identity_id: o.field("primary_user_assigned_identity_id")?,
-            system_datastores_auth_mode: o.field("system_datastores_auth_mode")?,
-            storage_account_id: o.field("storage_account_id")?,
-            key_vault_id: o.field("key_vault_id")?,
-            container_registry_id: o.field("container_registry_id")?,
-            application_insights_id: o.field("application_insights_id")?,
-        })
-    }
-
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("id", &self.id)
-            .field("identity_type", &self.identity_type)
-            .field("principal_id", &self.principal_id)
-            .field("tenant_id", &self.tenant_id)
-            .field("user_assigned_identities", &self.user_assigned_identities)
-            .field(
-                "primary_user_assigned_identity_id",
-                &self.primary_user_assigned_identity_id,
-            )
-            .field(
-                "system_datastores_auth_mode",
-                &self.system_datastores_auth_mode,
-            )
-            .field("storage_account_id", &self.storage_account_id)
-            .field("key_vault_id", &self.key_vault_id)
-            .field("container_registry_id", &self.container_registry_id)
-            .field("application_insights_id", &self.application_insights_id)
-            .build()
-    }
-}
-
-/// A workspace read by a data source: the client and call context for further reads, the
-/// parsed id and the workspace's ARM body.
+/// A workspace read by a data source: the id as the user wrote it, the client and call context
+/// for further reads, the parsed id and the workspace's ARM body.
 pub struct WorkspaceRead {
+    pub raw: String,
     pub client: Arc<ArmClient>,
     pub id: ResourceId,
     pub call: CallContext,
     pub body: serde_json::Value,
 }
 
-/// Reads the workspace whose id (as the user wrote it) is in attribute `attr`; a missing
-/// workspace is an error on that attribute.
+/// Reads the workspace whose id is the data source's attribute `attr` (`field`, required, so
+/// known by read time); a missing workspace is an error on that attribute.
 pub async fn read_workspace(
     ctx: &Ctx,
-    raw: &str,
+    field: &Field<String>,
     attr: &str,
 ) -> Result<WorkspaceRead, Diagnostics> {
+    let raw = field.known().cloned().unwrap_or_default();
     let client = require_client(ctx)?;
-    let id = parse_id(raw, attr, ResourceId::ml_workspace)?;
+    let id = parse_id(&raw, attr, ResourceId::ml_workspace)?;
     let call = CallContext::with_timeout(READ_TIMEOUT, ctx.cancel.clone());
     let body = client
         .get_json(&id, ML_API_VERSION, &call)
@@ -143,6 +104,7 @@ pub async fn read_workspace(
             )
         })?;
     Ok(WorkspaceRead {
+        raw,
         client,
         id,
         call,
@@ -193,10 +155,13 @@ impl DataSource for WorkspaceData {
         schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
-        let raw = config.id.known().cloned().unwrap_or_default();
-        let ws = read_workspace(ctx, &raw, "id").await?.body;
-        let identity = RemoteIdentity::from_arm(&ws, &Default::default());
+    async fn read(
+        &self,
+        req: ReadDataRequest<'_, Self::Model>,
+    ) -> Result<Self::Model, Diagnostics> {
+        let WorkspaceRead { raw, body: ws, .. } =
+            read_workspace(req.ctx, &req.config.id, "id").await?;
+        let identity = RemoteIdentity::from_arm(&ws);
         let prop = |k: &str| Field::from(jstr(&ws, &["properties", k]));
         Ok(WorkspaceDataModel {
             id: Field::Known(raw),

@@ -26,7 +26,9 @@ macro_rules! provider_adapter {
 
         use tonic::{Request, Response, Status};
 
-        use crate::framework::runtime::{RawValue, Runtime};
+        use crate::framework::runtime::{
+            ApplyResourceChange, PlanResourceChange, RawValue, ReadResource, Runtime,
+        };
         use crate::framework::schema::{Block, BlockNesting, IdentitySchema, Schema};
         use crate::framework::{ClientCapabilities, Diagnostics, Severity};
         use crate::value::path::{AttributePath, PathStep};
@@ -56,7 +58,7 @@ macro_rules! provider_adapter {
                         .iter()
                         .map(|(k, v)| (k.clone(), schema(v)))
                         .collect(),
-                    provider_meta: Some(schema(&Schema::default())),
+                    provider_meta: Some(schema(&s.provider_meta)),
                     server_capabilities: Some(capabilities()),
                     // Terraform before 1.14 does not know this field and skips it.
                     list_resource_schemas: self
@@ -360,12 +362,13 @@ macro_rules! provider_adapter {
                 tracing::debug!(type_name = %r.type_name, "ReadResource");
                 let out = self
                     .rt
-                    .read_resource(
-                        &r.type_name,
-                        raw(&r.current_state).as_ref(),
-                        r.private,
-                        client_caps(&r.client_capabilities),
-                    )
+                    .read_resource(ReadResource {
+                        type_name: &r.type_name,
+                        current: raw(&r.current_state).as_ref(),
+                        private: r.private,
+                        provider_meta: raw(&r.provider_meta).as_ref(),
+                        caps: client_caps(&r.client_capabilities),
+                    })
                     .await;
                 Ok(Response::new($pb::read_resource::Response {
                     new_state: out.new_state.map(dynamic),
@@ -384,14 +387,15 @@ macro_rules! provider_adapter {
                 tracing::debug!(type_name = %r.type_name, "PlanResourceChange");
                 let out = self
                     .rt
-                    .plan_resource_change(
-                        &r.type_name,
-                        raw(&r.prior_state).as_ref(),
-                        raw(&r.proposed_new_state).as_ref(),
-                        raw(&r.config).as_ref(),
-                        r.prior_private,
-                        client_caps(&r.client_capabilities),
-                    )
+                    .plan_resource_change(PlanResourceChange {
+                        type_name: &r.type_name,
+                        prior: raw(&r.prior_state).as_ref(),
+                        proposed: raw(&r.proposed_new_state).as_ref(),
+                        config: raw(&r.config).as_ref(),
+                        prior_private: r.prior_private,
+                        provider_meta: raw(&r.provider_meta).as_ref(),
+                        caps: client_caps(&r.client_capabilities),
+                    })
                     .await;
                 Ok(Response::new($pb::plan_resource_change::Response {
                     planned_state: out.planned_state.map(dynamic),
@@ -412,13 +416,14 @@ macro_rules! provider_adapter {
                 tracing::debug!(type_name = %r.type_name, "ApplyResourceChange");
                 let out = self
                     .rt
-                    .apply_resource_change(
-                        &r.type_name,
-                        raw(&r.prior_state).as_ref(),
-                        raw(&r.planned_state).as_ref(),
-                        raw(&r.config).as_ref(),
-                        r.planned_private,
-                    )
+                    .apply_resource_change(ApplyResourceChange {
+                        type_name: &r.type_name,
+                        prior: raw(&r.prior_state).as_ref(),
+                        planned: raw(&r.planned_state).as_ref(),
+                        config: raw(&r.config).as_ref(),
+                        planned_private: r.planned_private,
+                        provider_meta: raw(&r.provider_meta).as_ref(),
+                    })
                     .await;
                 Ok(Response::new($pb::apply_resource_change::Response {
                     new_state: out.new_state.map(dynamic),
@@ -474,6 +479,7 @@ macro_rules! provider_adapter {
                     .read_data_source(
                         &r.type_name,
                         raw(&r.config).as_ref(),
+                        raw(&r.provider_meta).as_ref(),
                         client_caps(&r.client_capabilities),
                     )
                     .await;

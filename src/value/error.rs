@@ -93,6 +93,37 @@ impl ValueError {
     }
 }
 
+/// Where a codec is in the value it walks: the path for error messages, and the nesting depth,
+/// bounded by [`MAX_DEPTH`](super::MAX_DEPTH) so hostile input cannot exhaust the stack.
+#[derive(Debug, Default)]
+pub(crate) struct Walk {
+    pub path: Vec<PathStep>,
+    depth: usize,
+}
+
+impl Walk {
+    /// An error at the current path.
+    pub fn fail(&self, kind: ValueErrorKind) -> ValueError {
+        ValueError::at(&self.path, kind)
+    }
+
+    /// Steps into a collection; fails past the depth limit.
+    pub fn enter(&mut self) -> Result<(), ValueError> {
+        self.depth += 1;
+        if self.depth > super::MAX_DEPTH {
+            return Err(self.fail(ValueErrorKind::TooDeep {
+                limit: super::MAX_DEPTH,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Steps out of the collection [`Walk::enter`] stepped into.
+    pub fn leave(&mut self) {
+        self.depth -= 1;
+    }
+}
+
 struct PathPrefix<'a>(&'a AttributePath);
 
 impl fmt::Display for PathPrefix<'_> {

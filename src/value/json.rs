@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use struson::reader::{JsonReader, JsonStreamReader, ReaderError, ReaderSettings, ValueType};
 
+use super::error::Walk;
 use super::path::PathStep;
 use super::values::index_step;
 use super::{
@@ -40,8 +41,7 @@ fn decode_with(bytes: &[u8], ty: &Type, ignore_unknown: bool) -> Result<Value, V
     }
     let raw = parse(bytes).map_err(|e| ValueError::at_root(ValueErrorKind::Json(e.to_string())))?;
     Converter {
-        path: Vec::new(),
-        depth: 0,
+        walk: Walk::default(),
         ignore_unknown,
     }
     .value(raw, ty)
@@ -161,33 +161,16 @@ fn parse_number(text: &str) -> Result<Number, ValueErrorKind> {
 }
 
 struct Converter {
-    path: Vec<PathStep>,
-    depth: usize,
+    walk: Walk,
     /// Drop, rather than reject, object attributes the type does not have.
     ignore_unknown: bool,
 }
 
 impl Converter {
-    fn fail(&self, kind: ValueErrorKind) -> ValueError {
-        ValueError::at(&self.path, kind)
-    }
-
-    fn enter(&mut self) -> Result<(), ValueError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.fail(ValueErrorKind::TooDeep { limit: MAX_DEPTH }));
-        }
-        Ok(())
-    }
-
-    fn leave(&mut self) {
-        self.depth -= 1;
-    }
-
     fn child(&mut self, step: PathStep, raw: Raw, ty: &Type) -> Result<Value, ValueError> {
-        self.path.push(step);
+        self.walk.path.push(step);
         let result = self.value(raw, ty);
-        self.path.pop();
+        self.walk.path.pop();
         result
     }
 
@@ -204,14 +187,14 @@ impl Converter {
                 "true" | "1" => Ok(Value::Bool(true)),
                 "false" | "0" => Ok(Value::Bool(false)),
                 _ => Err(ValueError::mismatch(
-                    &self.path,
+                    &self.walk.path,
                     "bool",
                     "a string other than \"true\" or \"false\"",
                 )),
             },
             (Type::Number, Raw::Number(text) | Raw::String(text)) => parse_number(&text)
                 .map(Value::Number)
-                .map_err(|kind| self.fail(kind)),
+                .map_err(|kind| self.walk.fail(kind)),
             (Type::String, Raw::String(s) | Raw::Number(s)) => Ok(Value::String(s)),
             (Type::String, Raw::Bool(b)) => Ok(Value::String(b.to_string())),
             (Type::List(ety), Raw::Array(items)) => self.elements(items, ety).map(Value::List),
@@ -220,7 +203,7 @@ impl Converter {
             (Type::Map(ety), Raw::Object(members)) => self.map(members, ety),
             (Type::Object(attrs), Raw::Object(members)) => self.object(members, attrs),
             (ty, raw) => Err(ValueError::mismatch(
-                &self.path,
+                &self.walk.path,
                 ty.to_string(),
                 raw.describe(),
             )),
@@ -228,42 +211,42 @@ impl Converter {
     }
 
     fn elements(&mut self, items: Vec<Raw>, ety: &Type) -> Result<Vec<Value>, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         let mut values = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             values.push(self.child(index_step(i), item, ety)?);
         }
-        self.leave();
+        self.walk.leave();
         Ok(values)
     }
 
     fn tuple(&mut self, items: Vec<Raw>, etys: &[Type]) -> Result<Value, ValueError> {
         if items.len() != etys.len() {
-            return Err(self.fail(ValueErrorKind::TupleLength {
+            return Err(self.walk.fail(ValueErrorKind::TupleLength {
                 expected: etys.len(),
                 found: items.len(),
             }));
         }
-        self.enter()?;
+        self.walk.enter()?;
         let mut values = Vec::with_capacity(items.len());
         for (i, (item, ety)) in items.into_iter().zip(etys).enumerate() {
             values.push(self.child(index_step(i), item, ety)?);
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Tuple(values))
     }
 
     fn map(&mut self, members: Vec<(String, Raw)>, ety: &Type) -> Result<Value, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         let mut entries = BTreeMap::new();
         for (key, item) in members {
             if entries.contains_key(&key) {
-                return Err(self.fail(ValueErrorKind::DuplicateKey(key)));
+                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(key)));
             }
             let value = self.child(PathStep::ElementKeyString(key.clone()), item, ety)?;
             entries.insert(key, value);
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Map(entries))
     }
 
@@ -272,17 +255,17 @@ impl Converter {
         members: Vec<(String, Raw)>,
         attrs: &BTreeMap<String, Type>,
     ) -> Result<Value, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         let mut values = BTreeMap::new();
         for (name, item) in members {
             let Some(aty) = attrs.get(&name) else {
                 if self.ignore_unknown {
                     continue;
                 }
-                return Err(self.fail(ValueErrorKind::UnsupportedAttribute(name)));
+                return Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)));
             };
             if values.contains_key(&name) {
-                return Err(self.fail(ValueErrorKind::DuplicateKey(name)));
+                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(name)));
             }
             let value = self.child(PathStep::Attribute(name.clone()), item, aty)?;
             values.insert(name, value);
@@ -290,7 +273,7 @@ impl Converter {
         for name in attrs.keys() {
             values.entry(name.clone()).or_insert(Value::Null);
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Object(values))
     }
 
@@ -298,13 +281,13 @@ impl Converter {
     fn dynamic(&mut self, raw: Raw) -> Result<Value, ValueError> {
         let Raw::Object(members) = raw else {
             return Err(ValueError::mismatch(
-                &self.path,
+                &self.walk.path,
                 "a {\"value\", \"type\"} object for a dynamic value",
                 raw.describe(),
             ));
         };
-        let invalid = |c: &Self, msg: String| c.fail(ValueErrorKind::InvalidDynamic(msg));
-        self.enter()?;
+        let invalid = |c: &Self, msg: String| c.walk.fail(ValueErrorKind::InvalidDynamic(msg));
+        self.walk.enter()?;
         let (mut type_json, mut value) = (None, None);
         for (key, item) in members {
             let slot = match key.as_str() {
@@ -313,7 +296,7 @@ impl Converter {
                 _ => return Err(invalid(self, format!("unexpected key {key:?}"))),
             };
             if slot.replace(item).is_some() {
-                return Err(self.fail(ValueErrorKind::DuplicateKey(key)));
+                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(key)));
             }
         }
         let Some(type_json) = type_json else {
@@ -325,7 +308,7 @@ impl Converter {
         let ty = Type::from_json(&type_json.into_json())
             .map_err(|e| invalid(self, format!("bad type: {}", e.kind)))?;
         let inner = self.value(value, &ty)?;
-        self.leave();
+        self.walk.leave();
         Ok(if ty == Type::Dynamic {
             inner
         } else {

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use rmp::Marker;
 use rmp::encode::ByteBuf;
 
+use super::error::Walk;
 use super::path::PathStep;
 use super::values::{check_refinements, index_step};
 use super::{
@@ -49,8 +50,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     }
     let mut decoder = Decoder {
         rd: Reader::new(bytes),
-        path: Vec::new(),
-        depth: 0,
+        walk: Walk::default(),
     };
     let value = decoder.value(ty)?;
     let rest = decoder.rd.remaining();
@@ -270,31 +270,12 @@ impl<'a> Reader<'a> {
 /// Walks the input and the type together, tracking the path for error messages.
 struct Decoder<'a> {
     rd: Reader<'a>,
-    path: Vec<PathStep>,
-    depth: usize,
+    walk: Walk,
 }
 
 impl<'a> Decoder<'a> {
-    fn fail(&self, kind: ValueErrorKind) -> ValueError {
-        ValueError::at(&self.path, kind)
-    }
-
     fn head(&mut self) -> Result<Head<'a>, ValueError> {
-        self.rd
-            .head()
-            .map_err(|kind| ValueError::at(&self.path, kind))
-    }
-
-    fn enter(&mut self) -> Result<(), ValueError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.fail(ValueErrorKind::TooDeep { limit: MAX_DEPTH }));
-        }
-        Ok(())
-    }
-
-    fn leave(&mut self) {
-        self.depth -= 1;
+        self.rd.head().map_err(|kind| self.walk.fail(kind))
     }
 
     /// Decodes `decode_one` at a child path.
@@ -303,9 +284,9 @@ impl<'a> Decoder<'a> {
         step: PathStep,
         decode_one: impl FnOnce(&mut Self) -> Result<T, ValueError>,
     ) -> Result<T, ValueError> {
-        self.path.push(step);
+        self.walk.path.push(step);
         let result = decode_one(self);
-        self.path.pop();
+        self.walk.path.pop();
         result
     }
 
@@ -323,17 +304,17 @@ impl<'a> Decoder<'a> {
             (Type::Bool, Head::Bool(b)) => Ok(Value::Bool(b)),
             (Type::Number, head) => number_from_head(&head)
                 .map(Value::Number)
-                .map_err(|kind| self.fail(kind)),
+                .map_err(|kind| self.walk.fail(kind)),
             (Type::String, Head::Str(bytes)) => utf8(bytes)
                 .map(Value::String)
-                .map_err(|kind| self.fail(kind)),
+                .map_err(|kind| self.walk.fail(kind)),
             (Type::List(ety), Head::Array(n)) => self.elements(n, ety).map(Value::List),
             (Type::Set(ety), Head::Array(n)) => self.elements(n, ety).map(Value::Set),
             (Type::Tuple(etys), Head::Array(n)) => self.tuple(n, etys),
             (Type::Map(ety), Head::Map(n)) => self.map(n, ety),
             (Type::Object(attrs), Head::Map(n)) => self.object(n, attrs),
             (ty, head) => Err(ValueError::mismatch(
-                &self.path,
+                &self.walk.path,
                 ty.to_string(),
                 head.describe(),
             )),
@@ -341,38 +322,38 @@ impl<'a> Decoder<'a> {
     }
 
     fn elements(&mut self, n: usize, ety: &Type) -> Result<Vec<Value>, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         // Every element takes at least one byte, which bounds the allocation by the input.
         let mut items = Vec::with_capacity(n.min(self.rd.remaining()));
         for i in 0..n {
             items.push(self.child(index_step(i), |d| d.value(ety))?);
         }
-        self.leave();
+        self.walk.leave();
         Ok(items)
     }
 
     fn tuple(&mut self, n: usize, etys: &[Type]) -> Result<Value, ValueError> {
         if n != etys.len() {
-            return Err(self.fail(ValueErrorKind::TupleLength {
+            return Err(self.walk.fail(ValueErrorKind::TupleLength {
                 expected: etys.len(),
                 found: n,
             }));
         }
-        self.enter()?;
+        self.walk.enter()?;
         let mut items = Vec::with_capacity(n);
         for (i, ety) in etys.iter().enumerate() {
             items.push(self.child(index_step(i), |d| d.value(ety))?);
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Tuple(items))
     }
 
     /// Reads a map key, which must be a UTF-8 string.
     fn key(&mut self) -> Result<String, ValueError> {
         match self.head()? {
-            Head::Str(bytes) => utf8(bytes).map_err(|kind| self.fail(kind)),
+            Head::Str(bytes) => utf8(bytes).map_err(|kind| self.walk.fail(kind)),
             other => Err(ValueError::mismatch(
-                &self.path,
+                &self.walk.path,
                 "a string key",
                 other.describe(),
             )),
@@ -380,48 +361,50 @@ impl<'a> Decoder<'a> {
     }
 
     fn map(&mut self, n: usize, ety: &Type) -> Result<Value, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         let mut entries = BTreeMap::new();
         for _ in 0..n {
             let key = self.key()?;
             if entries.contains_key(&key) {
-                return Err(self.fail(ValueErrorKind::DuplicateKey(key)));
+                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(key)));
             }
             let item = self.child(PathStep::ElementKeyString(key.clone()), |d| d.value(ety))?;
             entries.insert(key, item);
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Map(entries))
     }
 
     fn object(&mut self, n: usize, attrs: &BTreeMap<String, Type>) -> Result<Value, ValueError> {
-        self.enter()?;
+        self.walk.enter()?;
         let mut values = BTreeMap::new();
         for _ in 0..n {
             let name = self.key()?;
             let Some(aty) = attrs.get(&name) else {
-                return Err(self.fail(ValueErrorKind::UnsupportedAttribute(name)));
+                return Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)));
             };
             if values.contains_key(&name) {
-                return Err(self.fail(ValueErrorKind::DuplicateKey(name)));
+                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(name)));
             }
             let item = self.child(PathStep::Attribute(name.clone()), |d| d.value(aty))?;
             values.insert(name, item);
         }
         if let Some(missing) = attrs.keys().find(|k| !values.contains_key(*k)) {
-            return Err(self.fail(ValueErrorKind::MissingAttribute(missing.clone())));
+            return Err(self
+                .walk
+                .fail(ValueErrorKind::MissingAttribute(missing.clone())));
         }
-        self.leave();
+        self.walk.leave();
         Ok(Value::Object(values))
     }
 
     /// A known value (or typed null) of a dynamic position: `[type JSON, value]`.
     fn dynamic(&mut self, head: Head<'a>) -> Result<Value, ValueError> {
-        let invalid = |d: &Self, msg: String| d.fail(ValueErrorKind::InvalidDynamic(msg));
+        let invalid = |d: &Self, msg: String| d.walk.fail(ValueErrorKind::InvalidDynamic(msg));
         match head {
             Head::Nil => Ok(Value::Null),
             Head::Array(2) => {
-                self.enter()?;
+                self.walk.enter()?;
                 let type_json = match self.head()? {
                     // go-cty writes bin; str carries the same bytes.
                     Head::Bin(bytes) | Head::Str(bytes) => bytes,
@@ -433,7 +416,7 @@ impl<'a> Decoder<'a> {
                 let ty = Type::from_json_bytes(type_json)
                     .map_err(|e| invalid(self, format!("bad type: {}", e.kind)))?;
                 let value = self.value(&ty)?;
-                self.leave();
+                self.walk.leave();
                 // A wrapper naming "dynamic" adds nothing: its content is already dynamic.
                 Ok(if ty == Type::Dynamic {
                     value
@@ -446,7 +429,7 @@ impl<'a> Decoder<'a> {
                 format!("expected a [type, value] array, got {n} elements"),
             )),
             other => Err(ValueError::mismatch(
-                &self.path,
+                &self.walk.path,
                 "a [type, value] array for a dynamic value",
                 other.describe(),
             )),
@@ -458,18 +441,18 @@ impl<'a> Decoder<'a> {
             return Ok(Value::unknown());
         }
         if code != REFINED_UNKNOWN_EXT {
-            return Err(self.fail(ValueErrorKind::UnsupportedExtension {
+            return Err(self.walk.fail(ValueErrorKind::UnsupportedExtension {
                 code,
                 len: payload.len(),
             }));
         }
         if payload.len() > MAX_REFINEMENT_BYTES {
-            return Err(self.fail(ValueErrorKind::RefinementTooLarge {
+            return Err(self.walk.fail(ValueErrorKind::RefinementTooLarge {
                 size: payload.len(),
                 limit: MAX_REFINEMENT_BYTES,
             }));
         }
-        match decode_refinements(payload, ty).map_err(|kind| self.fail(kind))? {
+        match decode_refinements(payload, ty).map_err(|kind| self.walk.fail(kind))? {
             Some(refinements) => Ok(Value::unknown_refined(refinements)),
             // "Definitely null" leaves only one possible value.
             None => Ok(Value::Null),

@@ -19,7 +19,8 @@ pub use scenario::*;
 /// version (`cargo test --test e2e_x <name>` runs both). The body is a closure taking the
 /// [`Tf`]; it must not capture anything. `only(V1_15)` (or `only(V1_0_3)`) limits a scenario to
 /// one version where the feature exists only there (`import` blocks, write-only arguments).
-/// Test files that use it declare `#[macro_use] mod common;`.
+/// Test files that use it declare `#[macro_use] mod common;`. A version added to [`Tf::ALL`] is
+/// added to the first arm too.
 macro_rules! scenario {
     ($name:ident, $body:expr $(,)?) => {
         scenario!(@tests $name, $body, V1_0_3 tf_1_0_3, V1_15 tf_1_15);

@@ -147,46 +147,6 @@ pub fn assert_secret_hidden(out: &TfOutput, secret: &str) {
     );
 }
 
-impl TfWorkspace {
-    /// `apply -auto-approve` without asserting its outcome.
-    pub fn try_apply(&self) -> TfOutput {
-        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
-    }
-
-    /// `apply`, asserting it updated one object in place.
-    pub fn apply_in_place(&self) -> TfOutput {
-        let out = self.apply();
-        assert!(
-            out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
-            "expected an in-place update:\n{out}"
-        );
-        out
-    }
-
-    /// `destroy -auto-approve`, asserting success.
-    pub fn destroy(&self) -> TfOutput {
-        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-    }
-
-    /// `terraform import addr id`, asserting success.
-    pub fn import(&self, addr: &str, id: &str) -> TfOutput {
-        self.ok(&["import", "-input=false", "-no-color", addr, id])
-    }
-
-    /// Asserts the next plan replaces one object (and changes nothing else).
-    pub fn assert_plan_replaces(&self) -> TfOutput {
-        let (code, out) = self.plan_code();
-        assert_eq!(code, 2, "{out}");
-        assert!(
-            out.stdout.contains("must be replaced")
-                && out.stdout.contains("forces replacement")
-                && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
-            "{out}"
-        );
-        out
-    }
-}
-
 /// The source snippet a `validate -json` diagnostic points at (empty if none).
 pub fn snippet(d: &Value) -> String {
     d["snippet"]["code"]
@@ -205,48 +165,6 @@ pub fn with_import_block(addr: &str, id: &str, body: &str) -> String {
     format!("import {{\n  to = {addr}\n  id = \"{id}\"\n}}\n{body}")
 }
 
-impl TfWorkspace {
-    /// Asserts the next plan imports one object and changes nothing.
-    pub fn assert_plan_imports_one(&self) -> TfOutput {
-        let (code, out) = self.plan_code();
-        assert!(
-            out.stdout
-                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
-            "exit {code}:\n{out}"
-        );
-        out
-    }
-
-    /// `apply`, asserting it imported one object and added or changed nothing.
-    pub fn apply_imports_one(&self) -> TfOutput {
-        let out = self.apply();
-        assert!(
-            out.stdout.contains("1 imported, 0 added, 0 changed"),
-            "{out}"
-        );
-        out
-    }
-
-    /// Asserts the next plan creates the object again (it was deleted out of band).
-    pub fn assert_plan_creates(&self) -> TfOutput {
-        let (code, out) = self.plan_code();
-        assert_eq!(code, 2, "{out}");
-        assert!(
-            out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
-            "the plan proposes a create:\n{out}"
-        );
-        out
-    }
-
-    /// `apply`, asserting it fails with every one of `words` on stderr.
-    pub fn assert_apply_fails(&self, words: &[&str]) -> TfOutput {
-        let out = self.try_apply();
-        assert_ne!(out.code, 0, "{out}");
-        assert!(words.iter().all(|w| out.stderr.contains(w)), "{out}");
-        out
-    }
-}
-
 /// Asserts `text` (flattened human output) holds an error for `address` that names `attribute`
 /// and mentions every one of `words`.
 pub fn assert_diagnostic(text: &str, address: &str, attribute: &str, words: &[&str]) {
@@ -263,25 +181,6 @@ pub fn assert_diagnostic(text: &str, address: &str, attribute: &str, words: &[&s
 pub fn assert_no_arm_calls(emu: &Emu) {
     let calls = emu.arm_calls();
     assert!(calls.is_empty(), "no ARM call: {calls:?}");
-}
-
-impl TfWorkspace {
-    /// Asserts `plan` fails with every one of `words` in its (flattened) output.
-    pub fn assert_plan_fails(&self, words: &[&str]) -> TfOutput {
-        let out = self.run(&["plan", "-input=false", "-no-color"]);
-        assert_ne!(out.code, 0, "{out}");
-        let text = super::flat(&out.combined());
-        assert!(words.iter().all(|w| text.contains(w)), "{out}");
-        out
-    }
-
-    /// Asserts the next plan proposes changes and its output holds every one of `words`.
-    pub fn assert_plan_changes(&self, words: &[&str]) -> TfOutput {
-        let (code, out) = self.plan_code();
-        assert_eq!(code, 2, "changes expected in the plan:\n{out}");
-        assert!(words.iter().all(|w| out.stdout.contains(w)), "{out}");
-        out
-    }
 }
 
 /// How state attributes map to the emulator's record: `(attribute, JSON pointer into the body)`.
@@ -336,4 +235,133 @@ pub fn apply_through_throttling(ws: &TfWorkspace, emu: &Emu, method: &str, path:
         "three throttled writes, then the one that went through: {:?}",
         emu.arm_calls()
     );
+}
+
+/// Applies while the next `method path` write is accepted but its operation ends `Failed` with
+/// `code` and `message`: the apply fails and Azure's message reaches the user. The fault is
+/// cleared afterwards.
+pub fn apply_with_failed_operation(
+    ws: &TfWorkspace,
+    emu: &Emu,
+    (method, path): (&str, &str),
+    code: &str,
+    message: &str,
+) -> TfOutput {
+    emu.fault(
+        serde_json::json!({"method": method, "path": path, "times": 1,
+        "action": {"kind": "failAsync", "code": code, "message": message}}),
+    );
+    let out = ws.try_apply();
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        super::flat(&out.combined()).contains(message),
+        "Azure's message reaches the user:\n{out}"
+    );
+    emu.clear_faults();
+    out
+}
+
+/// Terraform steps with the checks scenarios repeat.
+impl TfWorkspace {
+    /// `apply -auto-approve` without asserting its outcome.
+    pub fn try_apply(&self) -> TfOutput {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `apply`, asserting it updated one object in place.
+    pub fn apply_in_place(&self) -> TfOutput {
+        let out = self.apply();
+        assert!(
+            out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
+            "expected an in-place update:\n{out}"
+        );
+        out
+    }
+
+    /// `destroy -auto-approve`, asserting success.
+    pub fn destroy(&self) -> TfOutput {
+        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `terraform import addr id`, asserting success.
+    pub fn import(&self, addr: &str, id: &str) -> TfOutput {
+        self.ok(&["import", "-input=false", "-no-color", addr, id])
+    }
+
+    /// Asserts the next plan replaces one object (and changes nothing else).
+    pub fn assert_plan_replaces(&self) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.stdout.contains("must be replaced")
+                && out.stdout.contains("forces replacement")
+                && out.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+            "{out}"
+        );
+        out
+    }
+
+    /// Asserts the next plan imports one object and changes nothing.
+    pub fn assert_plan_imports_one(&self) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert!(
+            out.stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "exit {code}:\n{out}"
+        );
+        out
+    }
+
+    /// `apply`, asserting it imported one object and added or changed nothing.
+    pub fn apply_imports_one(&self) -> TfOutput {
+        let out = self.apply();
+        assert!(
+            out.stdout.contains("1 imported, 0 added, 0 changed"),
+            "{out}"
+        );
+        out
+    }
+
+    /// Asserts the next plan creates the object again (it was deleted out of band).
+    pub fn assert_plan_creates(&self) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.stdout.contains("will be created") && out.stdout.contains("1 to add, 0 to change"),
+            "the plan proposes a create:\n{out}"
+        );
+        out
+    }
+
+    /// `apply`, asserting it fails with every one of `words` on stderr.
+    pub fn assert_apply_fails(&self, words: &[&str]) -> TfOutput {
+        let out = self.try_apply();
+        assert_ne!(out.code, 0, "{out}");
+        assert!(words.iter().all(|w| out.stderr.contains(w)), "{out}");
+        out
+    }
+
+    /// Asserts `plan` fails with every one of `words` in its (flattened) output.
+    pub fn assert_plan_fails(&self, words: &[&str]) -> TfOutput {
+        let out = self.run(&["plan", "-input=false", "-no-color"]);
+        assert_ne!(out.code, 0, "{out}");
+        let text = super::flat(&out.combined());
+        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        out
+    }
+
+    /// Asserts the next plan proposes changes and its output holds every one of `words`.
+    pub fn assert_plan_changes(&self, words: &[&str]) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "changes expected in the plan:\n{out}");
+        assert!(words.iter().all(|w| out.stdout.contains(w)), "{out}");
+        out
+    }
+
+    /// `validate`, asserting it fails; its output with line wrapping undone (see `flat`).
+    pub fn validate_errors(&self) -> String {
+        let out = self.run(&["validate", "-no-color"]);
+        assert_ne!(out.code, 0, "{out}");
+        super::flat(&out.combined())
+    }
 }

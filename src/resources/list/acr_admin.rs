@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::framework::{Attribute, Block, Ctx, Diagnostics, Model, Resource};
+use crate::framework::{Attribute, Block, Ctx, Diagnostics, ToValue};
 use crate::value::Value;
 
 use super::{ArmListSpec, Collection, ScopeConfig, resource_group_id, resource_group_scope};
 use crate::resources::acr_admin::AcrAdmin;
 use crate::resources::common::{ACR_API_VERSION, id_validator};
+use crate::resources::setting::Setting;
 
 pub struct AcrAdminList;
 
@@ -39,8 +40,8 @@ impl ArmListSpec for AcrAdminList {
         })
     }
 
-    async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
-        let stub = AcrAdmin.import(ctx, id).await?;
-        Ok(AcrAdmin::state(&stub, id, body).to_value())
+    async fn state(&self, _ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
+        let stub = AcrAdmin::import(id)?;
+        Ok(AcrAdmin::state(body, &stub).to_value())
     }
 }

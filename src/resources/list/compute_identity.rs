@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 
 use crate::azure::ResourceId;
-use crate::framework::{Attribute, Block, Ctx, Diagnostics, Model, Resource};
+use crate::framework::{Attribute, Block, Ctx, Diagnostics, ToValue};
 use crate::value::Value;
 
 use super::{ArmListSpec, Collection, ScopeConfig, required};
 use crate::resources::common::{ML_API_VERSION, id_validator, jstr};
-use crate::resources::compute_identity::{ComputeIdentity, IDENTITY_COMPUTE_TYPES, state_from_arm};
+use crate::resources::compute_identity::{ComputeIdentity, IDENTITY_COMPUTE_TYPES};
+use crate::resources::setting::Setting;
 
 pub struct ComputeIdentityList;
 
@@ -64,8 +65,8 @@ impl ArmListSpec for ComputeIdentityList {
             .any(|k| k.eq_ignore_ascii_case(&t))
     }
 
-    async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
-        let stub = ComputeIdentity.import(ctx, id).await?;
-        Ok(state_from_arm(body, &stub).to_value())
+    async fn state(&self, _ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
+        let stub = ComputeIdentity::import(id)?;
+        Ok(ComputeIdentity::state(body, &stub).to_value())
     }
 }

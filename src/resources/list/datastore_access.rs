@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::framework::{Block, Ctx, Diagnostics, Model, Resource};
+use crate::framework::{Block, Ctx, Diagnostics, ToValue};
 use crate::value::Value;
 
 use super::compute_identity::{workspace_child, workspace_scope};
 use super::{ArmListSpec, Collection, ScopeConfig};
-use crate::resources::datastore_access::{DatastoreAccess, state_from_arm};
+use crate::resources::datastore_access::DatastoreAccess;
+use crate::resources::setting::Setting;
 
 pub struct DatastoreAccessList;
 
@@ -29,8 +30,8 @@ impl ArmListSpec for DatastoreAccessList {
         workspace_child(c, "datastores")
     }
 
-    async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
-        let stub = DatastoreAccess.import(ctx, id).await?;
-        Ok(state_from_arm(body, &stub).to_value())
+    async fn state(&self, _ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
+        let stub = DatastoreAccess::import(id)?;
+        Ok(DatastoreAccess::state(body, &stub).to_value())
     }
 }

@@ -23,11 +23,8 @@ use serde_json::Value as Json;
 use crate::azure::{ResourceId, ResourceIdError};
 use crate::framework::list::{DynListResource, ListRequest, ListResource, ListSink, config_attr};
 use crate::framework::timeouts::Operation;
-use crate::framework::{
-    Block, Ctx, Diagnostic, Diagnostics, Field, Model, ObjectBuilder, ObjectReader, Schema,
-};
+use crate::framework::{Block, Ctx, Diagnostic, Diagnostics, Field, Model, Schema};
 use crate::value::Value;
-use crate::value::path::AttributePath;
 
 use super::common::{azure_error, call_ctx, jstr, require_client};
 
@@ -48,30 +45,14 @@ pub fn all() -> Vec<Arc<dyn DynListResource>> {
 
 /// The `config` block of every list here: the scope to list in. Each list declares only the
 /// attributes it takes; the others read as null.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct ScopeConfig {
+    #[model(may_be_absent)]
     pub subscription_id: Field<String>,
+    #[model(may_be_absent)]
     pub resource_group_id: Field<String>,
+    #[model(may_be_absent)]
     pub workspace_id: Field<String>,
-}
-
-impl Model for ScopeConfig {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            subscription_id: o.field("subscription_id")?,
-            resource_group_id: o.field("resource_group_id")?,
-            workspace_id: o.field("workspace_id")?,
-        })
-    }
-
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("subscription_id", &self.subscription_id)
-            .field("resource_group_id", &self.resource_group_id)
-            .field("workspace_id", &self.workspace_id)
-            .build()
-    }
 }
 
 /// An ARM collection to read, and the `config` attribute that named it (for diagnostics).
@@ -99,7 +80,7 @@ pub trait ArmListSpec: Send + Sync + 'static {
         true
     }
     /// The resource's state for one listed object, through the resource's own mapping.
-    async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics>;
+    async fn state(&self, _ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics>;
 }
 
 /// A list resource reading an ARM collection (see the module documentation).

@@ -6,14 +6,15 @@ use serde_json::Value as Json;
 
 use crate::framework::list::config_attr;
 use crate::framework::validators::Check;
-use crate::framework::{Attribute, Block, Ctx, Diagnostics, Model, Resource};
+use crate::framework::{Attribute, Block, Ctx, Diagnostics, ToValue};
 use crate::value::Value;
 
 use super::{
     ArmListSpec, Collection, ScopeConfig, required, resource_group_id, resource_group_scope,
 };
 use crate::resources::common::{ML_API_VERSION, id_validator};
-use crate::resources::workspace_identity::{WorkspaceIdentity, state_from_arm};
+use crate::resources::setting::Setting;
+use crate::resources::workspace_identity::WorkspaceIdentity;
 
 pub struct WorkspaceIdentityList;
 
@@ -88,8 +89,8 @@ impl ArmListSpec for WorkspaceIdentityList {
         })
     }
 
-    async fn state(&self, ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
-        let stub = WorkspaceIdentity.import(ctx, id).await?;
-        Ok(state_from_arm(body, &stub).to_value())
+    async fn state(&self, _ctx: &Ctx, id: &str, body: &Json) -> Result<Value, Diagnostics> {
+        let stub = WorkspaceIdentity::import(id)?;
+        Ok(WorkspaceIdentity::state(body, &stub).to_value())
     }
 }

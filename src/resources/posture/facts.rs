@@ -37,7 +37,7 @@ pub struct WorkspaceFacts {
 
 impl WorkspaceFacts {
     pub fn from_arm(id: &str, subscription: &str, resource_group: &str, ws: &Json) -> Self {
-        let identity = RemoteIdentity::from_arm(ws, &Default::default());
+        let identity = RemoteIdentity::from_arm(ws);
         let prop = |k: &str| jstr(ws, &["properties", k]).filter(|s| !s.trim().is_empty());
         WorkspaceFacts {
             id: id.to_string(),
@@ -136,7 +136,7 @@ pub struct ComputeFacts {
 impl ComputeFacts {
     pub fn from_arm(c: &Json) -> Self {
         let name = jstr(c, &["name"]).unwrap_or_default();
-        let identity = RemoteIdentity::from_arm(c, &Default::default());
+        let identity = RemoteIdentity::from_arm(c);
         let mut principals = Vec::new();
         if has_system(&identity.type_)
             && let Some(p) = &identity.principal_id

@@ -72,7 +72,7 @@ pub static RULES: &[Rule] = &[
         code: Code::DatastoreIdentityUnsupported,
         name: "datastore_identity_unsupported",
         severity: Severity::High,
-        rule: "A datastore has no stored credentials (`credentialsType: None`) but its type (for example `AzureFile`) does not support identity-based access, so jobs cannot read it.",
+        rule: "A datastore has no stored credentials (`credentialsType: None`) but its type (for example `AzureFile`) does not support identity-based access, so jobs cannot read it. Not raised for the workspace's system datastores (their access follows `systemDatastoresAuthMode`).",
         remediation: "Give the datastore credentials (`amlauth_datastore_access` with `mode = \"account_key\"` or `\"sas\"`), or move the data to Blob storage or ADLS Gen2.",
         source: "Article: identity-based data access is supported for Azure Blob, ADLS Gen1 and ADLS Gen2 only.",
     },

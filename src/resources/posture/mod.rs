@@ -21,50 +21,22 @@ use async_trait::async_trait;
 
 use crate::azure::ResourceId;
 use crate::framework::{
-    Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Field, Model, ObjectBuilder,
-    ObjectReader, Schema,
+    Attribute, Block, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest, Schema,
 };
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::value::Type;
 
 use super::common::id_validator;
 use super::workspace_data::read_workspace;
 use findings::Finding;
 use roles::RequiredRole;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct PostureModel {
     pub workspace_id: Field<String>,
     pub managed_assignment_description: Field<String>,
     pub findings: Field<Vec<Finding>>,
     pub required_role_assignments: Field<Vec<RequiredRole>>,
     pub secure: Field<bool>,
-}
-
-impl Model for PostureModel {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, AttributePath::root())?;
-        Ok(Self {
-            workspace_id: o.field("workspace_id")?,
-            managed_assignment_description: o.field("managed_assignment_description")?,
-            findings: o.field("findings")?,
-            required_role_assignments: o.field("required_role_assignments")?,
-            secure: o.field("secure")?,
-        })
-    }
-
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .field("workspace_id", &self.workspace_id)
-            .field(
-                "managed_assignment_description",
-                &self.managed_assignment_description,
-            )
-            .field("findings", &self.findings)
-            .field("required_role_assignments", &self.required_role_assignments)
-            .field("secure", &self.secure)
-            .build()
-    }
 }
 
 pub struct WorkspacePosture;
@@ -86,7 +58,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::new("findings", Type::List(Box::new(Finding::value_type())))
                 .computed()
-                .describe("What is not finished or not secure: `code`, `severity` (`high` or `medium`), `resource_id`, `message`, `remediation`. See the page for every code."),
+                .describe("What is not finished or not secure, one object per finding (`severity` is `high` or `medium`); the data source's page lists every `code`."),
         )
         .attribute(
             Attribute::new(
@@ -94,7 +66,7 @@ pub fn schema() -> Schema {
                 Type::List(Box::new(RequiredRole::value_type())),
             )
             .computed()
-            .describe("Role assignments the set-up needs: `principal_id`, `principal_kind`, `role_definition_name`, `role_definition_id`, `scope`, `reason`, `granted`, `present`."),
+            .describe("Role assignments the set-up needs, and whether they exist (`granted`) and exist other than through your own loop (`present`)."),
         )
         .attribute(
             Attribute::bool("secure")
@@ -116,13 +88,16 @@ impl DataSource for WorkspacePosture {
         schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: Self::Model) -> Result<Self::Model, Diagnostics> {
-        let raw = config.workspace_id.known().cloned().unwrap_or_default();
-        let ws = read_workspace(ctx, &raw, "workspace_id").await?;
+    async fn read(
+        &self,
+        req: ReadDataRequest<'_, Self::Model>,
+    ) -> Result<Self::Model, Diagnostics> {
+        let config = req.config;
+        let ws = read_workspace(req.ctx, &config.workspace_id, "workspace_id").await?;
         let managed = config.managed_assignment_description.known().cloned();
         let eval = read::assess(
             &ws.client,
-            &raw,
+            &ws.raw,
             &ws.id,
             &ws.body,
             managed.as_deref(),
@@ -130,7 +105,7 @@ impl DataSource for WorkspacePosture {
         )
         .await;
         // A stopped read turned its unfinished reads into findings: report the stop instead.
-        if ctx.cancel.is_cancelled() {
+        if req.ctx.cancel.is_cancelled() {
             return Err(Diagnostic::error(
                 "Read cancelled",
                 "Terraform asked the provider to stop before the posture was read",
@@ -139,7 +114,7 @@ impl DataSource for WorkspacePosture {
         }
         let secure = !eval.findings.iter().any(Finding::is_high);
         Ok(PostureModel {
-            workspace_id: Field::Known(raw),
+            workspace_id: Field::Known(ws.raw),
             managed_assignment_description: config.managed_assignment_description,
             findings: Field::Known(eval.findings),
             required_role_assignments: Field::Known(eval.required),

@@ -242,7 +242,8 @@ pub fn evaluate(facts: &Facts) -> Evaluation {
                     }
                     continue;
                 }
-                if !d.supports_identity() {
+                // The system datastores follow systemDatastoresAuthMode, whatever their type.
+                if !d.supports_identity() && !d.is_system() {
                     e.finding(
                         Code::DatastoreIdentityUnsupported,
                         &d.id,
