@@ -36,6 +36,16 @@ impl Call<'_> {
     }
 }
 
+/// The values of one change, named so the three objects cannot be swapped by position.
+#[derive(Clone, Copy)]
+pub struct Change<'a> {
+    /// The prior state: null on create.
+    pub prior: &'a Value,
+    /// The proposed (at plan) or planned (at apply) new state: null on delete.
+    pub new: &'a Value,
+    pub config: &'a Value,
+}
+
 /// Result of planning one resource instance.
 pub struct PlanOutcome {
     pub planned: Value,
@@ -60,21 +70,8 @@ pub trait DynResource: Send + Sync {
     fn identity_schema(&self) -> Option<IdentitySchema>;
     fn identity(&self, state: &Value) -> Option<Value>;
     fn validate(&self, schema: &Schema, config: &Value, caps: ClientCapabilities) -> Diagnostics;
-    async fn plan(
-        &self,
-        call: Call<'_>,
-        schema: &Schema,
-        prior: &Value,
-        proposed: &Value,
-        config: &Value,
-    ) -> PlanOutcome;
-    async fn apply(
-        &self,
-        call: Call<'_>,
-        prior: &Value,
-        planned: &Value,
-        config: &Value,
-    ) -> ApplyOutcome;
+    async fn plan(&self, call: Call<'_>, schema: &Schema, change: Change<'_>) -> PlanOutcome;
+    async fn apply(&self, call: Call<'_>, change: Change<'_>) -> ApplyOutcome;
     /// The state (null when the remote object is gone) and the private state.
     async fn read(&self, call: Call<'_>, state: &Value) -> Result<(Value, Vec<u8>), Diagnostics>;
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics>;
@@ -141,14 +138,12 @@ impl<R: Resource> DynResource for R {
         })
     }
 
-    async fn plan(
-        &self,
-        call: Call<'_>,
-        schema: &Schema,
-        prior: &Value,
-        proposed: &Value,
-        config: &Value,
-    ) -> PlanOutcome {
+    async fn plan(&self, call: Call<'_>, schema: &Schema, change: Change<'_>) -> PlanOutcome {
+        let Change {
+            prior,
+            new: proposed,
+            config,
+        } = change;
         let generic = plan::plan(&schema.block, prior, proposed, config);
         if generic.planned.is_null() {
             return PlanOutcome {
@@ -226,13 +221,12 @@ impl<R: Resource> DynResource for R {
         }
     }
 
-    async fn apply(
-        &self,
-        call: Call<'_>,
-        prior: &Value,
-        planned: &Value,
-        config: &Value,
-    ) -> ApplyOutcome {
+    async fn apply(&self, call: Call<'_>, change: Change<'_>) -> ApplyOutcome {
+        let Change {
+            prior,
+            new: planned,
+            config,
+        } = change;
         let ctx = call.ctx;
         let private = Private::from_bytes(call.private);
         let result: Result<(Value, Option<Private>), (Value, Diagnostics)> = async {

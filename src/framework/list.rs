@@ -158,12 +158,11 @@ pub trait DynListResource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, schema: &Schema, config: &Value) -> Diagnostics;
+    /// `req.config` is the decoded `config` block, not yet through the model.
     async fn list(
         &self,
         ctx: &Ctx,
-        config: &Value,
-        include_resource: bool,
-        limit: i64,
+        req: ListRequest<&Value>,
         out: &mut ListSink,
     ) -> Result<(), Diagnostics>;
 }
@@ -194,16 +193,13 @@ impl<L: ListResource> DynListResource for L {
     async fn list(
         &self,
         ctx: &Ctx,
-        config: &Value,
-        include_resource: bool,
-        limit: i64,
+        req: ListRequest<&Value>,
         out: &mut ListSink,
     ) -> Result<(), Diagnostics> {
-        let config = L::Config::from_root(config).map_err(in_config_block)?;
         let req = ListRequest {
-            config,
-            include_resource,
-            limit,
+            config: L::Config::from_root(req.config).map_err(in_config_block)?,
+            include_resource: req.include_resource,
+            limit: req.limit,
         };
         ListResource::list(self, ctx, req, out).await
     }
@@ -343,10 +339,12 @@ impl Lists {
                 limit,
                 sent: 0,
             };
-            let outcome = entry
-                .imp
-                .list(&ctx, &config, include_resource, limit, &mut sink)
-                .await;
+            let req = ListRequest {
+                config: &config,
+                include_resource,
+                limit,
+            };
+            let outcome = entry.imp.list(&ctx, req, &mut sink).await;
             diags.extend(ctx.take_warnings());
             if let Err(d) = outcome {
                 diags.extend(d);

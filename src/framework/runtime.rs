@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::erased::{Call, DynDataSource, DynResource};
+use super::erased::{Call, Change, DynDataSource, DynResource};
 use super::resource::{ClientCapabilities, Ctx, Provider};
 use super::schema::{Block, IdentitySchema, Schema};
 use super::{lifecycle, plan};
@@ -116,6 +116,23 @@ pub struct Imported {
     pub identity: Option<Vec<u8>>,
 }
 
+/// What a call on a resource or data source carries besides its values; [`Session::call`]
+/// lends it to the implementation with the private state of the moment.
+struct Session {
+    ctx: Ctx,
+    meta: Value,
+}
+
+impl Session {
+    fn call<'a>(&'a self, private: &'a [u8]) -> Call<'a> {
+        Call {
+            ctx: &self.ctx,
+            private,
+            provider_meta: &self.meta,
+        }
+    }
+}
+
 /// The provider server core.
 pub struct Runtime {
     provider: Arc<dyn Provider>,
@@ -210,14 +227,23 @@ impl Runtime {
         Ctx::new(data, self.stop.child_token(), caps)
     }
 
-    /// The `provider_meta` value of a request (null when absent or empty).
-    fn provider_meta(&self, raw: Option<&RawValue>) -> Result<Value, Diagnostics> {
-        match raw {
+    /// The context and decoded `provider_meta` of one call on a resource or data source.
+    fn session(
+        &self,
+        provider_meta: Option<&RawValue>,
+        caps: ClientCapabilities,
+    ) -> Result<Session, Diagnostics> {
+        // Null when the request has no `provider_meta` (absent or empty).
+        let meta = match provider_meta {
             Some(r) if !r.msgpack.is_empty() || !r.json.is_empty() => {
-                decode(Some(r), &self.meta_ty, &self.schemas.provider_meta.block)
+                decode(Some(r), &self.meta_ty, &self.schemas.provider_meta.block)?
             }
-            _ => Ok(Value::Null),
-        }
+            _ => Value::Null,
+        };
+        Ok(Session {
+            ctx: self.ctx(caps),
+            meta,
+        })
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
@@ -347,33 +373,23 @@ impl Runtime {
     }
 
     pub async fn read_resource(&self, req: ReadResource<'_>) -> ReadOutcome {
-        let ReadResource {
-            type_name,
-            current,
-            private,
-            provider_meta,
-            caps,
-        } = req;
         let run = async || -> Result<ReadOutcome, Diagnostics> {
-            let e = self.resource(type_name)?;
-            let state = decode(current, &e.ty, &e.schema.block)?;
+            let e = self.resource(req.type_name)?;
+            let state = decode(req.current, &e.ty, &e.schema.block)?;
             if state.is_null() {
                 return Ok(ReadOutcome {
                     new_state: Some(encode(&Value::Null, &e.ty)?),
-                    private,
+                    private: req.private,
                     ..Default::default()
                 });
             }
-            let meta = self.provider_meta(provider_meta)?;
-            let mut ctx = self.ctx(caps);
-            ctx.set_imported(lifecycle::ImportedMark::get(&private));
-            let private = lifecycle::ImportedMark::set(&private, false);
-            let call = Call {
-                ctx: &ctx,
-                private: &private,
-                provider_meta: &meta,
-            };
-            let (mut new, private) = match e.imp.read(call, &state).await {
+            let mut session = self.session(req.provider_meta, req.caps)?;
+            session
+                .ctx
+                .set_imported(lifecycle::ImportedMark::get(&req.private));
+            let private = lifecycle::ImportedMark::set(&req.private, false);
+            let ctx = &session.ctx;
+            let (mut new, private) = match e.imp.read(session.call(&private), &state).await {
                 Ok(v) => v,
                 Err(mut d) => {
                     // Keep the prior state so nothing is lost when a read fails.
@@ -404,40 +420,28 @@ impl Runtime {
     }
 
     pub async fn plan_resource_change(&self, req: PlanResourceChange<'_>) -> PlanOutcome {
-        let PlanResourceChange {
-            type_name,
-            prior,
-            proposed,
-            config,
-            prior_private,
-            provider_meta,
-            caps,
-        } = req;
         let run = async || -> Result<PlanOutcome, Diagnostics> {
-            let e = self.resource(type_name)?;
-            let prior = decode(prior, &e.ty, &e.schema.block)?;
-            let mut proposed = decode(proposed, &e.ty, &e.schema.block)?;
-            let config = decode(config, &e.ty, &e.schema.block)?;
+            let e = self.resource(req.type_name)?;
+            let prior = decode(req.prior, &e.ty, &e.schema.block)?;
+            let mut proposed = decode(req.proposed, &e.ty, &e.schema.block)?;
+            let config = decode(req.config, &e.ty, &e.schema.block)?;
             // An id the configuration spells differently from the state is no change: plan
             // the state's spelling (Terraform accepts the prior value in place of the config).
             let block = &e.schema.block;
             let mut same_config = config.clone();
             lifecycle::keep_spelling(block, &mut proposed, &[&prior], Some(&config));
             lifecycle::keep_spelling(block, &mut same_config, &[&prior], Some(&config));
-            let meta = self.provider_meta(provider_meta)?;
-            let ctx = self.ctx(caps);
-            let call = Call {
-                ctx: &ctx,
-                private: &prior_private,
-                provider_meta: &meta,
+            let session = self.session(req.provider_meta, req.caps)?;
+            let change = Change {
+                prior: &prior,
+                new: &proposed,
+                config: &same_config,
             };
-            let mut out = e
-                .imp
-                .plan(call, &e.schema, &prior, &proposed, &same_config)
-                .await;
+            let call = session.call(&req.prior_private);
+            let mut out = e.imp.plan(call, &e.schema, change).await;
             lifecycle::keep_spelling(block, &mut out.planned, &[&prior], Some(&config));
             let mut diags = out.diags;
-            if let Some(reason) = lifecycle::FailedMark::get(&prior_private)
+            if let Some(reason) = lifecycle::FailedMark::get(&req.prior_private)
                 && !prior.is_null()
                 && !out.planned.is_null()
                 && plan::values_equal(&out.planned, &prior)
@@ -464,34 +468,25 @@ impl Runtime {
     }
 
     pub async fn apply_resource_change(&self, req: ApplyResourceChange<'_>) -> ApplyOutcome {
-        let ApplyResourceChange {
-            type_name,
-            prior,
-            planned,
-            config,
-            planned_private,
-            provider_meta,
-        } = req;
         let run = async || -> Result<ApplyOutcome, Diagnostics> {
-            let e = self.resource(type_name)?;
-            let prior = decode(prior, &e.ty, &e.schema.block)?;
-            let planned = decode(planned, &e.ty, &e.schema.block)?;
-            let config = decode(config, &e.ty, &e.schema.block)?;
-            let meta = self.provider_meta(provider_meta)?;
-            let ctx = self.ctx(ClientCapabilities::default());
-            let call = Call {
-                ctx: &ctx,
-                private: &planned_private,
-                provider_meta: &meta,
+            let e = self.resource(req.type_name)?;
+            let prior = decode(req.prior, &e.ty, &e.schema.block)?;
+            let planned = decode(req.planned, &e.ty, &e.schema.block)?;
+            let config = decode(req.config, &e.ty, &e.schema.block)?;
+            let session = self.session(req.provider_meta, ClientCapabilities::default())?;
+            let change = Change {
+                prior: &prior,
+                new: &planned,
+                config: &config,
             };
-            let out = e.imp.apply(call, &prior, &planned, &config).await;
+            let out = e
+                .imp
+                .apply(session.call(&req.planned_private), change)
+                .await;
             let mut diags = out.diags;
             let mut new_state = out.new_state;
-            let call = Call {
-                private: &out.private,
-                ..call
-            };
-            if ctx.cancel.is_cancelled() && !planned.is_null() && diags.has_errors() {
+            let call = session.call(&out.private);
+            if session.ctx.cancel.is_cancelled() && !planned.is_null() && diags.has_errors() {
                 new_state = self
                     .after_interrupt(e, call, &prior, &planned, &mut diags)
                     .await;
@@ -584,15 +579,10 @@ impl Runtime {
         let run = async || -> Result<(Vec<u8>, Diagnostics), Diagnostics> {
             let e = self.data_source(type_name)?;
             let config = decode(config, &e.ty, &e.schema.block)?;
-            let meta = self.provider_meta(provider_meta)?;
-            let ctx = self.ctx(caps);
-            let call = Call {
-                ctx: &ctx,
-                private: &[],
-                provider_meta: &meta,
-            };
-            let state = fill_missing(e.imp.read(call, &config).await?, &e.ty);
-            Ok((encode(&state, &e.ty)?, ctx.take_warnings()))
+            let session = self.session(provider_meta, caps)?;
+            // Data sources have no private state.
+            let state = fill_missing(e.imp.read(session.call(&[]), &config).await?, &e.ty);
+            Ok((encode(&state, &e.ty)?, session.ctx.take_warnings()))
         };
         match run().await {
             Ok((b, d)) => (Some(b), d),

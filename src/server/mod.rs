@@ -15,8 +15,40 @@
 
 #[macro_use]
 mod adapter;
-pub mod v5;
-pub mod v6;
+
+// What differs between the protocols, protocol 6 then protocol 5: the generated types, the
+// service, and the RPCs protocol 6 renamed. Everything else is shared (see `adapter`).
+provider_adapters! {
+    module: v6, v5;
+    pb: tfplugin6, tfplugin5;
+    server: ProviderV6, ProviderV5;
+    get_schema: get_provider_schema, get_schema;
+    validate_provider: validate_provider_config, prepare_provider_config;
+    validate_resource: validate_resource_config, validate_resource_type_config;
+    validate_data: validate_data_resource_config, validate_data_source_config;
+    configure: configure_provider, configure;
+    stop: stop_provider, stop;
+}
+
+// Protocol 6 has no prepared config: Terraform uses its own copy.
+impl adapter::EchoConfig for crate::proto::tfplugin6::validate_provider_config::Response {
+    type Config = crate::proto::tfplugin6::DynamicValue;
+
+    fn echo_config(self, _config: Option<Self::Config>) -> Self {
+        self
+    }
+}
+
+// Protocol 5 lets a provider rewrite its configuration here; we never do, so the
+// configuration goes back unchanged.
+impl adapter::EchoConfig for crate::proto::tfplugin5::prepare_provider_config::Response {
+    type Config = crate::proto::tfplugin5::DynamicValue;
+
+    fn echo_config(mut self, config: Option<Self::Config>) -> Self {
+        self.prepared_config = config;
+        self
+    }
+}
 
 use std::sync::Arc;
 
