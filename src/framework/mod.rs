@@ -21,7 +21,7 @@ pub use model::{Field, FromValue, Model, ModelField, ObjectBuilder, ObjectReader
 pub use resource::{
     ApplyError, ApplyResponse, ClientCapabilities, CreateRequest, Ctx, DataSource, DeleteRequest,
     ImportRequest, PlanRequest, PlanResponse, Private, Provider, ReadDataRequest, ReadRequest,
-    ReadResponse, Resource, UpdateRequest, ValidateRequest, ValidateResponse,
+    ReadResponse, Resource, StateResponse, UpdateRequest, ValidateRequest, ValidateResponse,
 };
 pub use schema::{
     Attribute, Block, BlockNesting, IdentityAttribute, IdentitySchema, PlanModifier, Schema,

@@ -252,21 +252,29 @@ pub struct UpdateRequest<'a, M> {
     pub provider_meta: &'a Value,
 }
 
-/// A successful create or update.
-pub struct ApplyResponse<M> {
-    pub state: M,
-    /// New private state (`None`: keep the planned one).
+/// A successful create, update or read: the state, and the private state to keep with it.
+/// Built from the state alone (`.into()`) when the private state stays as it was.
+pub struct StateResponse<S> {
+    pub state: S,
+    /// New private state (`None`: keep the one Terraform sent, planned or current).
     pub private: Option<Private>,
 }
 
-impl<M> From<M> for ApplyResponse<M> {
-    fn from(state: M) -> Self {
+impl<S> From<S> for StateResponse<S> {
+    fn from(state: S) -> Self {
         Self {
             state,
             private: None,
         }
     }
 }
+
+/// A successful create or update.
+pub type ApplyResponse<M> = StateResponse<M>;
+
+/// A successful read: the state is `None` when the remote object is gone (Terraform drops it
+/// from state).
+pub type ReadResponse<M> = StateResponse<Option<M>>;
 
 /// Inputs of [`Resource::read`].
 pub struct ReadRequest<'a, M> {
@@ -274,23 +282,6 @@ pub struct ReadRequest<'a, M> {
     pub state: M,
     pub private: &'a Private,
     pub provider_meta: &'a Value,
-}
-
-/// A successful read.
-pub struct ReadResponse<M> {
-    /// `None` when the remote object is gone: Terraform drops it from state.
-    pub state: Option<M>,
-    /// New private state (`None`: keep it).
-    pub private: Option<Private>,
-}
-
-impl<M> From<Option<M>> for ReadResponse<M> {
-    fn from(state: Option<M>) -> Self {
-        Self {
-            state,
-            private: None,
-        }
-    }
 }
 
 /// Inputs of [`Resource::delete`].

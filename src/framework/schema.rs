@@ -19,6 +19,19 @@ pub enum PlanModifier {
     UseStateForUnknown,
 }
 
+/// Builder methods that each switch one `bool` field of the same name on.
+macro_rules! flag_setters {
+    ($( $(#[$doc:meta])* $flag:ident ),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $flag(mut self) -> Self {
+                self.$flag = true;
+                self
+            }
+        )*
+    };
+}
+
 /// One attribute of a block.
 #[derive(Clone)]
 pub struct Attribute {
@@ -88,25 +101,14 @@ impl Attribute {
         Self::new(name, Type::Map(Box::new(Type::String)))
     }
 
-    pub fn required(mut self) -> Self {
-        self.required = true;
-        self
-    }
-    pub fn optional(mut self) -> Self {
-        self.optional = true;
-        self
-    }
-    pub fn computed(mut self) -> Self {
-        self.computed = true;
-        self
-    }
-    pub fn sensitive(mut self) -> Self {
-        self.sensitive = true;
-        self
-    }
-    pub fn write_only(mut self) -> Self {
-        self.write_only = true;
-        self
+    flag_setters! {
+        required,
+        optional,
+        computed,
+        sensitive,
+        write_only,
+        /// Marks the attribute as holding ARM ids, compared ignoring case.
+        arm_id,
     }
     pub fn deprecated(mut self, message: impl Into<String>) -> Self {
         self.deprecated = Some(message.into());
@@ -130,11 +132,6 @@ impl Attribute {
     }
     pub fn use_state_for_unknown(mut self) -> Self {
         self.plan_modifiers.push(PlanModifier::UseStateForUnknown);
-        self
-    }
-    /// Marks the attribute as holding ARM ids, compared ignoring case.
-    pub fn arm_id(mut self) -> Self {
-        self.arm_id = true;
         self
     }
     pub fn has_modifier(&self, m: PlanModifier) -> bool {
