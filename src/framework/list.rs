@@ -21,7 +21,7 @@ use super::diagnostics::{Diagnostic, Diagnostics};
 use super::erased::DynResource;
 use super::model::Model;
 use super::resource::{ClientCapabilities, Ctx, Provider};
-use super::runtime::{RawValue, decode, encode, fill_missing};
+use super::runtime::{RawValue, decode, encode, fill_missing, lookup};
 use super::schema::Schema;
 use super::validate::validate_block;
 use crate::value::path::AttributePath;
@@ -283,13 +283,12 @@ impl Lists {
     }
 
     fn entry(&self, type_name: &str) -> Result<&Arc<ListEntry>, Diagnostics> {
-        self.entries.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown list resource type",
-                format!("this provider has no list resource \"{type_name}\""),
-            )
-            .into()
-        })
+        lookup(
+            &self.entries,
+            type_name,
+            "Unknown list resource type",
+            "list resource",
+        )
     }
 
     /// ValidateListResourceConfig.

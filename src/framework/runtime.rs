@@ -247,23 +247,21 @@ impl Runtime {
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown resource type",
-                format!("this provider has no resource type \"{type_name}\""),
-            )
-            .into()
-        })
+        lookup(
+            &self.resources,
+            type_name,
+            "Unknown resource type",
+            "resource type",
+        )
     }
 
     fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
-        self.data_sources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                "Unknown data source",
-                format!("this provider has no data source \"{type_name}\""),
-            )
-            .into()
-        })
+        lookup(
+            &self.data_sources,
+            type_name,
+            "Unknown data source",
+            "data source",
+        )
     }
 
     pub fn validate_provider_config(&self, config: Option<&RawValue>) -> Diagnostics {
@@ -679,6 +677,22 @@ impl Runtime {
         }
         encode(&identity, ty).ok()
     }
+}
+
+/// The entry of `type_name`, or the error saying this provider has no such `kind`.
+pub(crate) fn lookup<'m, T>(
+    entries: &'m BTreeMap<String, T>,
+    type_name: &str,
+    summary: &str,
+    kind: &str,
+) -> Result<&'m T, Diagnostics> {
+    entries.get(type_name).ok_or_else(|| {
+        Diagnostic::error(
+            summary,
+            format!("this provider has no {kind} \"{type_name}\""),
+        )
+        .into()
+    })
 }
 
 fn invalid_state(e: impl std::fmt::Display) -> Diagnostics {
