@@ -75,6 +75,14 @@ fn check_type(v: &Value) -> Result<(), String> {
     }
 }
 
+/// Whether a compute (its ARM body) is of a type that carries a managed identity.
+pub fn can_have_identity(compute: &Json) -> bool {
+    let t = jstr(compute, &["properties", "computeType"]).unwrap_or_default();
+    IDENTITY_COMPUTE_TYPES
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(&t))
+}
+
 /// The PUT body: the compute exactly as read, with only `identity` replaced.
 pub fn put_body(current: &Json, type_: &str, ids: &BTreeSet<String>) -> Json {
     let mut body = current.clone();
@@ -135,11 +143,8 @@ impl Setting for ComputeIdentity {
     /// Read-modify-write: the compute API takes identity changes only in a full `PUT`.
     async fn write(&self, w: &Write<'_, ComputeIdentityModel>) -> Result<Json, WriteError> {
         let current = w.current().await?;
-        let compute_type = jstr(&current, &["properties", "computeType"]).unwrap_or_default();
-        if !IDENTITY_COMPUTE_TYPES
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&compute_type))
-        {
+        if !can_have_identity(&current) {
+            let compute_type = jstr(&current, &["properties", "computeType"]).unwrap_or_default();
             return Err(Diagnostic::error(
                 "Compute type has no managed identity",
                 format!(
