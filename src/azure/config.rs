@@ -716,91 +716,53 @@ mod tests {
 
     #[test]
     fn invalid_settings_name_the_setting() {
-        type Case = (AuthConfig, Vec<(&'static str, &'static str)>, &'static str);
-        let cases: Vec<Case> = vec![
+        // A bad setting in the configuration, and what the error must name.
+        type Set = fn(&mut AuthConfig);
+        let settings: [(Set, &str); 8] = [
+            (|c| c.environment = Some("mars".into()), "`environment`"),
+            (|c| c.max_retries = Some(-1), "`max_retries`"),
             (
-                AuthConfig {
-                    environment: Some("mars".into()),
-                    ..Default::default()
+                |c| {
+                    c.client_certificate = Some("AAAA".into());
+                    c.client_certificate_path = Some("/x.pfx".into());
                 },
-                vec![],
-                "`environment`",
-            ),
-            (
-                AuthConfig::default(),
-                vec![("ARM_ENVIRONMENT", "moon")],
-                "`environment`",
-            ),
-            (
-                AuthConfig::default(),
-                vec![("ARM_USE_MSI", "maybe")],
-                "`use_msi`",
-            ),
-            (
-                AuthConfig {
-                    max_retries: Some(-1),
-                    ..Default::default()
-                },
-                vec![],
-                "`max_retries`",
-            ),
-            (
-                AuthConfig::default(),
-                vec![("ARM_MAX_RETRIES", "many")],
-                "`max_retries`",
-            ),
-            (
-                AuthConfig {
-                    client_certificate: Some("AAAA".into()),
-                    client_certificate_path: Some("/x.pfx".into()),
-                    ..Default::default()
-                },
-                vec![],
                 "`client_certificate`",
             ),
+            (|c| c.client_certificate = Some("%%%".into()), "base64"),
             (
-                AuthConfig {
-                    client_certificate: Some("%%%".into()),
-                    ..Default::default()
-                },
-                vec![],
-                "base64",
-            ),
-            (
-                AuthConfig {
-                    resource_manager_endpoint: Some("http://example.com".into()),
-                    ..Default::default()
-                },
-                vec![],
+                |c| c.resource_manager_endpoint = Some("http://example.com".into()),
                 "`resource_manager_endpoint`",
             ),
             (
-                AuthConfig {
-                    authority_host: Some("http://127.0.0.1:1".into()),
-                    ..Default::default()
-                },
-                vec![],
+                |c| c.authority_host = Some("http://127.0.0.1:1".into()),
                 "`authority_host`",
             ),
             (
-                AuthConfig {
-                    ca_bundle: Some("/nonexistent/ca.pem".into()),
-                    ..Default::default()
-                },
-                vec![],
+                |c| c.ca_bundle = Some("/nonexistent/ca.pem".into()),
                 "`ca_bundle`",
             ),
             (
-                AuthConfig {
-                    client_secret_file_path: Some("/nonexistent/secret".into()),
-                    ..Default::default()
-                },
-                vec![],
+                |c| c.client_secret_file_path = Some("/nonexistent/secret".into()),
                 "`client_secret_file_path`",
             ),
         ];
-        for (cfg, vars, needle) in cases {
-            let e = cfg.resolve(&env(&vars)).unwrap_err().to_string();
+        for (set, needle) in settings {
+            let mut cfg = AuthConfig::default();
+            set(&mut cfg);
+            let e = cfg.resolve(&env(&[])).unwrap_err().to_string();
+            assert!(e.contains(needle), "expected {needle} in {e}");
+        }
+        // A bad environment variable, and what the error must name.
+        let variables = [
+            ("ARM_ENVIRONMENT", "moon", "`environment`"),
+            ("ARM_USE_MSI", "maybe", "`use_msi`"),
+            ("ARM_MAX_RETRIES", "many", "`max_retries`"),
+        ];
+        for (var, value, needle) in variables {
+            let e = AuthConfig::default()
+                .resolve(&env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(needle), "expected {needle} in {e}");
         }
     }

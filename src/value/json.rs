@@ -8,11 +8,10 @@
 //! numbers over as text instead of rounding them through `f64`.
 //! Deviation from go-cty: duplicate keys are rejected instead of the last one winning.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value as Json;
 use struson::reader::{JsonReader, JsonStreamReader, ReaderError, ReaderSettings, ValueType};
 
+use super::decode::{self, Source};
 use super::error::Walk;
 use super::path::PathStep;
 use super::values::index_step;
@@ -166,12 +165,12 @@ struct Converter {
     ignore_unknown: bool,
 }
 
-impl Converter {
-    fn child(&mut self, step: PathStep, raw: Raw, ty: &Type) -> Result<Value, ValueError> {
-        self.walk.path.push(step);
-        let result = self.value(raw, ty);
-        self.walk.path.pop();
-        result
+impl Source for Converter {
+    type Item = Raw;
+    type Members = std::vec::IntoIter<(String, Raw)>;
+
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
     }
 
     fn value(&mut self, raw: Raw, ty: &Type) -> Result<Value, ValueError> {
@@ -197,11 +196,8 @@ impl Converter {
                 .map_err(|kind| self.walk.fail(kind)),
             (Type::String, Raw::String(s) | Raw::Number(s)) => Ok(Value::String(s)),
             (Type::String, Raw::Bool(b)) => Ok(Value::String(b.to_string())),
-            (Type::List(ety), Raw::Array(items)) => self.elements(items, ety).map(Value::List),
-            (Type::Set(ety), Raw::Array(items)) => self.elements(items, ety).map(Value::Set),
-            (Type::Tuple(etys), Raw::Array(items)) => self.tuple(items, etys),
-            (Type::Map(ety), Raw::Object(members)) => self.map(members, ety),
-            (Type::Object(attrs), Raw::Object(members)) => self.object(members, attrs),
+            (ty, Raw::Array(items)) => decode::array(self, ty, items.into_iter()),
+            (ty, Raw::Object(members)) => decode::members(self, ty, members.into_iter(), "object"),
             (ty, raw) => Err(ValueError::mismatch(
                 &self.walk.path,
                 ty.to_string(),
@@ -210,73 +206,27 @@ impl Converter {
         }
     }
 
-    fn elements(&mut self, items: Vec<Raw>, ety: &Type) -> Result<Vec<Value>, ValueError> {
-        self.walk.enter()?;
-        let mut values = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            values.push(self.child(index_step(i), item, ety)?);
-        }
-        self.walk.leave();
-        Ok(values)
-    }
-
-    fn tuple(&mut self, items: Vec<Raw>, etys: &[Type]) -> Result<Value, ValueError> {
-        if items.len() != etys.len() {
-            return Err(self.walk.fail(ValueErrorKind::TupleLength {
-                expected: etys.len(),
-                found: items.len(),
-            }));
-        }
-        self.walk.enter()?;
-        let mut values = Vec::with_capacity(items.len());
-        for (i, (item, ety)) in items.into_iter().zip(etys).enumerate() {
-            values.push(self.child(index_step(i), item, ety)?);
-        }
-        self.walk.leave();
-        Ok(Value::Tuple(values))
-    }
-
-    fn map(&mut self, members: Vec<(String, Raw)>, ety: &Type) -> Result<Value, ValueError> {
-        self.walk.enter()?;
-        let mut entries = BTreeMap::new();
-        for (key, item) in members {
-            if entries.contains_key(&key) {
-                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(key)));
-            }
-            let value = self.child(PathStep::ElementKeyString(key.clone()), item, ety)?;
-            entries.insert(key, value);
-        }
-        self.walk.leave();
-        Ok(Value::Map(entries))
-    }
-
-    fn object(
+    fn next_member(
         &mut self,
-        members: Vec<(String, Raw)>,
-        attrs: &BTreeMap<String, Type>,
-    ) -> Result<Value, ValueError> {
-        self.walk.enter()?;
-        let mut values = BTreeMap::new();
-        for (name, item) in members {
-            let Some(aty) = attrs.get(&name) else {
-                if self.ignore_unknown {
-                    continue;
-                }
-                return Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)));
-            };
-            if values.contains_key(&name) {
-                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(name)));
-            }
-            let value = self.child(PathStep::Attribute(name.clone()), item, aty)?;
-            values.insert(name, value);
-        }
-        for name in attrs.keys() {
-            values.entry(name.clone()).or_insert(Value::Null);
-        }
-        self.walk.leave();
-        Ok(Value::Object(values))
+        members: &mut Self::Members,
+    ) -> Result<Option<(String, Raw)>, ValueError> {
+        Ok(members.next())
     }
 
+    fn unknown_attribute(&mut self, name: String, _: Raw) -> Result<(), ValueError> {
+        if self.ignore_unknown {
+            return Ok(());
+        }
+        Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)))
+    }
+
+    /// Missing attributes are null, as in go-cty.
+    fn missing_attribute(&mut self, _: &str) -> Result<Value, ValueError> {
+        Ok(Value::Null)
+    }
+}
+
+impl Converter {
     /// `{"value": ..., "type": ...}`, in either order.
     fn dynamic(&mut self, raw: Raw) -> Result<Value, ValueError> {
         let Raw::Object(members) = raw else {
@@ -309,11 +259,7 @@ impl Converter {
             .map_err(|e| invalid(self, format!("bad type: {}", e.kind)))?;
         let inner = self.value(value, &ty)?;
         self.walk.leave();
-        Ok(if ty == Type::Dynamic {
-            inner
-        } else {
-            Value::dynamic(ty, inner)
-        })
+        Ok(decode::dynamic(ty, inner))
     }
 }
 
@@ -341,6 +287,42 @@ impl Encoder {
         result
     }
 
+    /// Writes a list, set or tuple: each item with its type.
+    fn array<'v>(
+        &mut self,
+        items: impl Iterator<Item = (&'v Value, &'v Type)>,
+    ) -> Result<(), ValueError> {
+        self.out.push('[');
+        for (i, (item, ty)) in items.enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.child(index_step(i), item, ty)?;
+        }
+        self.out.push(']');
+        Ok(())
+    }
+
+    /// Writes a map or object: each member's name and value with its type; `step` makes the
+    /// member's path step from its name.
+    fn members<'v>(
+        &mut self,
+        step: fn(String) -> PathStep,
+        members: impl Iterator<Item = (&'v String, &'v Value, &'v Type)>,
+    ) -> Result<(), ValueError> {
+        self.out.push('{');
+        for (i, (name, item, ty)) in members.enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.string(name)?;
+            self.out.push(':');
+            self.child(step(name.clone()), item, ty)?;
+        }
+        self.out.push('}');
+        Ok(())
+    }
+
     fn value(&mut self, v: &Value, ty: &Type) -> Result<(), ValueError> {
         match (ty, v) {
             (_, Value::Unknown(_)) => return Err(self.fail(ValueErrorKind::UnknownInJson)),
@@ -362,51 +344,23 @@ impl Encoder {
             }
             (Type::String, Value::String(s)) => self.string(s)?,
             (Type::List(ety), Value::List(items)) | (Type::Set(ety), Value::Set(items)) => {
-                self.out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.child(index_step(i), item, ety)?;
-                }
-                self.out.push(']');
+                self.array(items.iter().map(|item| (item, &**ety)))?;
             }
             (Type::Tuple(etys), Value::Tuple(items)) if etys.len() == items.len() => {
-                self.out.push('[');
-                for (i, (item, ety)) in items.iter().zip(etys).enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.child(index_step(i), item, ety)?;
-                }
-                self.out.push(']');
+                self.array(items.iter().zip(etys))?;
             }
             (Type::Map(ety), Value::Map(entries)) => {
-                self.out.push('{');
-                for (i, (key, item)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.string(key)?;
-                    self.out.push(':');
-                    self.child(PathStep::ElementKeyString(key.clone()), item, ety)?;
-                }
-                self.out.push('}');
+                let members = entries.iter().map(|(key, item)| (key, item, &**ety));
+                self.members(PathStep::ElementKeyString, members)?;
             }
             (Type::Object(attrs), Value::Object(values)) => {
-                self.out.push('{');
-                for (i, (name, aty)) in attrs.iter().enumerate() {
-                    let Some(item) = values.get(name) else {
-                        return Err(self.fail(ValueErrorKind::MissingAttribute(name.clone())));
-                    };
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.string(name)?;
-                    self.out.push(':');
-                    self.child(PathStep::Attribute(name.clone()), item, aty)?;
+                if let Some(missing) = attrs.keys().find(|name| !values.contains_key(*name)) {
+                    return Err(self.fail(ValueErrorKind::MissingAttribute(missing.clone())));
                 }
-                self.out.push('}');
+                let members = attrs
+                    .iter()
+                    .filter_map(|(name, aty)| Some((name, values.get(name)?, aty)));
+                self.members(PathStep::Attribute, members)?;
             }
             (ty, other) => {
                 return Err(ValueError::mismatch(

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+mod decode;
 mod error;
 pub mod json;
 pub mod msgpack;

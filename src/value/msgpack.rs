@@ -8,11 +8,10 @@
 //! accepted for an object type with attributes, and unsigned integers above `i64::MAX` are
 //! written as msgpack uint64 (go-cty writes them as decimal strings; both decode the same).
 
-use std::collections::BTreeMap;
-
 use rmp::Marker;
 use rmp::encode::ByteBuf;
 
+use super::decode::{self, Source};
 use super::error::Walk;
 use super::path::PathStep;
 use super::values::{check_refinements, index_step};
@@ -52,7 +51,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
         rd: Reader::new(bytes),
         walk: Walk::default(),
     };
-    let value = decoder.value(ty)?;
+    let value = decoder.value((), ty)?;
     let rest = decoder.rd.remaining();
     if rest > 0 {
         return Err(ValueError::at_root(ValueErrorKind::TrailingBytes {
@@ -166,14 +165,28 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
-    fn len32(&mut self) -> Result<usize, ValueErrorKind> {
-        let len = self.u32()?;
+    /// A big-endian length of `W` (1, 2 or 4) bytes.
+    fn len<const W: usize>(&mut self) -> Result<usize, ValueErrorKind> {
+        let bytes: [u8; W] = self.array()?;
+        let len = bytes.iter().fold(0u64, |len, &b| len << 8 | u64::from(b));
         usize::try_from(len).map_err(|_| self.malformed("length does not fit in memory"))
+    }
+
+    /// A payload preceded by its length of `W` bytes (str and bin).
+    fn sized<const W: usize>(&mut self) -> Result<&'a [u8], ValueErrorKind> {
+        let len = self.len::<W>()?;
+        self.take(len)
     }
 
     fn ext(&mut self, len: usize) -> Result<Head<'a>, ValueErrorKind> {
         let code = i8::from_be_bytes(self.array()?);
         Ok(Head::Ext(code, self.take(len)?))
+    }
+
+    /// An extension whose payload length comes first, in `W` bytes.
+    fn sized_ext<const W: usize>(&mut self) -> Result<Head<'a>, ValueErrorKind> {
+        let len = self.len::<W>()?;
+        self.ext(len)
     }
 
     /// Reads one item header and, for scalars, its payload.
@@ -196,53 +209,26 @@ impl<'a> Reader<'a> {
             Marker::F32 => Head::F32(f32::from_bits(self.u32()?)),
             Marker::F64 => Head::F64(f64::from_bits(self.u64()?)),
             Marker::FixStr(len) => Head::Str(self.take(len.into())?),
-            Marker::Str8 => {
-                let len = self.u8()?;
-                Head::Str(self.take(len.into())?)
-            }
-            Marker::Str16 => {
-                let len = self.u16()?;
-                Head::Str(self.take(len.into())?)
-            }
-            Marker::Str32 => {
-                let len = self.len32()?;
-                Head::Str(self.take(len)?)
-            }
-            Marker::Bin8 => {
-                let len = self.u8()?;
-                Head::Bin(self.take(len.into())?)
-            }
-            Marker::Bin16 => {
-                let len = self.u16()?;
-                Head::Bin(self.take(len.into())?)
-            }
-            Marker::Bin32 => {
-                let len = self.len32()?;
-                Head::Bin(self.take(len)?)
-            }
+            Marker::Str8 => Head::Str(self.sized::<1>()?),
+            Marker::Str16 => Head::Str(self.sized::<2>()?),
+            Marker::Str32 => Head::Str(self.sized::<4>()?),
+            Marker::Bin8 => Head::Bin(self.sized::<1>()?),
+            Marker::Bin16 => Head::Bin(self.sized::<2>()?),
+            Marker::Bin32 => Head::Bin(self.sized::<4>()?),
             Marker::FixArray(len) => Head::Array(len.into()),
-            Marker::Array16 => Head::Array(self.u16()?.into()),
-            Marker::Array32 => Head::Array(self.len32()?),
+            Marker::Array16 => Head::Array(self.len::<2>()?),
+            Marker::Array32 => Head::Array(self.len::<4>()?),
             Marker::FixMap(len) => Head::Map(len.into()),
-            Marker::Map16 => Head::Map(self.u16()?.into()),
-            Marker::Map32 => Head::Map(self.len32()?),
+            Marker::Map16 => Head::Map(self.len::<2>()?),
+            Marker::Map32 => Head::Map(self.len::<4>()?),
             Marker::FixExt1 => self.ext(1)?,
             Marker::FixExt2 => self.ext(2)?,
             Marker::FixExt4 => self.ext(4)?,
             Marker::FixExt8 => self.ext(8)?,
             Marker::FixExt16 => self.ext(16)?,
-            Marker::Ext8 => {
-                let len = self.u8()?;
-                self.ext(len.into())?
-            }
-            Marker::Ext16 => {
-                let len = self.u16()?;
-                self.ext(len.into())?
-            }
-            Marker::Ext32 => {
-                let len = self.len32()?;
-                self.ext(len)?
-            }
+            Marker::Ext8 => self.sized_ext::<1>()?,
+            Marker::Ext16 => self.sized_ext::<2>()?,
+            Marker::Ext32 => self.sized_ext::<4>()?,
             Marker::Reserved => {
                 self.pos -= 1;
                 return Err(self.malformed("reserved marker byte 0xc1"));
@@ -273,24 +259,17 @@ struct Decoder<'a> {
     walk: Walk,
 }
 
-impl<'a> Decoder<'a> {
-    fn head(&mut self) -> Result<Head<'a>, ValueError> {
-        self.rd.head().map_err(|kind| self.walk.fail(kind))
+impl Source for Decoder<'_> {
+    /// Items are read from the stream in order, so there is nothing to hold.
+    type Item = ();
+    /// How many members are left to read.
+    type Members = usize;
+
+    fn walk(&mut self) -> &mut Walk {
+        &mut self.walk
     }
 
-    /// Decodes `decode_one` at a child path.
-    fn child<T>(
-        &mut self,
-        step: PathStep,
-        decode_one: impl FnOnce(&mut Self) -> Result<T, ValueError>,
-    ) -> Result<T, ValueError> {
-        self.walk.path.push(step);
-        let result = decode_one(self);
-        self.walk.path.pop();
-        result
-    }
-
-    fn value(&mut self, ty: &Type) -> Result<Value, ValueError> {
+    fn value(&mut self, (): (), ty: &Type) -> Result<Value, ValueError> {
         let head = self.head()?;
         // Any extension is an unknown value, whatever the type (dynamic included).
         if let Head::Ext(code, payload) = head {
@@ -308,11 +287,8 @@ impl<'a> Decoder<'a> {
             (Type::String, Head::Str(bytes)) => utf8(bytes)
                 .map(Value::String)
                 .map_err(|kind| self.walk.fail(kind)),
-            (Type::List(ety), Head::Array(n)) => self.elements(n, ety).map(Value::List),
-            (Type::Set(ety), Head::Array(n)) => self.elements(n, ety).map(Value::Set),
-            (Type::Tuple(etys), Head::Array(n)) => self.tuple(n, etys),
-            (Type::Map(ety), Head::Map(n)) => self.map(n, ety),
-            (Type::Object(attrs), Head::Map(n)) => self.object(n, attrs),
+            (ty, Head::Array(n)) => decode::array(self, ty, std::iter::repeat_n((), n)),
+            (ty, Head::Map(n)) => decode::members(self, ty, n, "map"),
             (ty, head) => Err(ValueError::mismatch(
                 &self.walk.path,
                 ty.to_string(),
@@ -321,31 +297,33 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn elements(&mut self, n: usize, ety: &Type) -> Result<Vec<Value>, ValueError> {
-        self.walk.enter()?;
-        // Every element takes at least one byte, which bounds the allocation by the input.
-        let mut items = Vec::with_capacity(n.min(self.rd.remaining()));
-        for i in 0..n {
-            items.push(self.child(index_step(i), |d| d.value(ety))?);
+    fn next_member(&mut self, left: &mut usize) -> Result<Option<(String, ())>, ValueError> {
+        if *left == 0 {
+            return Ok(None);
         }
-        self.walk.leave();
-        Ok(items)
+        *left -= 1;
+        Ok(Some((self.key()?, ())))
     }
 
-    fn tuple(&mut self, n: usize, etys: &[Type]) -> Result<Value, ValueError> {
-        if n != etys.len() {
-            return Err(self.walk.fail(ValueErrorKind::TupleLength {
-                expected: etys.len(),
-                found: n,
-            }));
-        }
-        self.walk.enter()?;
-        let mut items = Vec::with_capacity(n);
-        for (i, ety) in etys.iter().enumerate() {
-            items.push(self.child(index_step(i), |d| d.value(ety))?);
-        }
-        self.walk.leave();
-        Ok(Value::Tuple(items))
+    /// Every element takes at least one byte, which bounds the allocation by the input.
+    fn capacity(&self, len: usize) -> usize {
+        len.min(self.rd.remaining())
+    }
+
+    fn unknown_attribute(&mut self, name: String, (): ()) -> Result<(), ValueError> {
+        Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)))
+    }
+
+    fn missing_attribute(&mut self, name: &str) -> Result<Value, ValueError> {
+        Err(self
+            .walk
+            .fail(ValueErrorKind::MissingAttribute(name.to_owned())))
+    }
+}
+
+impl<'a> Decoder<'a> {
+    fn head(&mut self) -> Result<Head<'a>, ValueError> {
+        self.rd.head().map_err(|kind| self.walk.fail(kind))
     }
 
     /// Reads a map key, which must be a UTF-8 string.
@@ -358,44 +336,6 @@ impl<'a> Decoder<'a> {
                 other.describe(),
             )),
         }
-    }
-
-    fn map(&mut self, n: usize, ety: &Type) -> Result<Value, ValueError> {
-        self.walk.enter()?;
-        let mut entries = BTreeMap::new();
-        for _ in 0..n {
-            let key = self.key()?;
-            if entries.contains_key(&key) {
-                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(key)));
-            }
-            let item = self.child(PathStep::ElementKeyString(key.clone()), |d| d.value(ety))?;
-            entries.insert(key, item);
-        }
-        self.walk.leave();
-        Ok(Value::Map(entries))
-    }
-
-    fn object(&mut self, n: usize, attrs: &BTreeMap<String, Type>) -> Result<Value, ValueError> {
-        self.walk.enter()?;
-        let mut values = BTreeMap::new();
-        for _ in 0..n {
-            let name = self.key()?;
-            let Some(aty) = attrs.get(&name) else {
-                return Err(self.walk.fail(ValueErrorKind::UnsupportedAttribute(name)));
-            };
-            if values.contains_key(&name) {
-                return Err(self.walk.fail(ValueErrorKind::DuplicateKey(name)));
-            }
-            let item = self.child(PathStep::Attribute(name.clone()), |d| d.value(aty))?;
-            values.insert(name, item);
-        }
-        if let Some(missing) = attrs.keys().find(|k| !values.contains_key(*k)) {
-            return Err(self
-                .walk
-                .fail(ValueErrorKind::MissingAttribute(missing.clone())));
-        }
-        self.walk.leave();
-        Ok(Value::Object(values))
     }
 
     /// A known value (or typed null) of a dynamic position: `[type JSON, value]`.
@@ -415,14 +355,9 @@ impl<'a> Decoder<'a> {
                 };
                 let ty = Type::from_json_bytes(type_json)
                     .map_err(|e| invalid(self, format!("bad type: {}", e.kind)))?;
-                let value = self.value(&ty)?;
+                let value = self.value((), &ty)?;
                 self.walk.leave();
-                // A wrapper naming "dynamic" adds nothing: its content is already dynamic.
-                Ok(if ty == Type::Dynamic {
-                    value
-                } else {
-                    Value::dynamic(ty, value)
-                })
+                Ok(decode::dynamic(ty, value))
             }
             Head::Array(n) => Err(invalid(
                 self,

@@ -175,29 +175,18 @@ impl From<BigDecimal> for Number {
     }
 }
 
-impl From<i64> for Number {
-    fn from(v: i64) -> Self {
-        Self::from(BigDecimal::from(v))
-    }
+/// Integers convert exactly.
+macro_rules! from_integers {
+    ($($int:ty),*) => {$(
+        impl From<$int> for Number {
+            fn from(v: $int) -> Self {
+                Self::from(BigDecimal::from(v))
+            }
+        }
+    )*};
 }
 
-impl From<u64> for Number {
-    fn from(v: u64) -> Self {
-        Self::from(BigDecimal::from(v))
-    }
-}
-
-impl From<i32> for Number {
-    fn from(v: i32) -> Self {
-        Self::from(i64::from(v))
-    }
-}
-
-impl From<u32> for Number {
-    fn from(v: u32) -> Self {
-        Self::from(u64::from(v))
-    }
-}
+from_integers!(i32, i64, u32, u64);
 
 impl TryFrom<f64> for Number {
     type Error = ParseNumberError;

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+use super::values::attribute_map;
 use super::{MAX_DEPTH, Type, ValueError, ValueErrorKind};
 
 impl Type {
@@ -26,12 +27,7 @@ impl Type {
 
     /// An object with the given attributes.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Type)>) -> Self {
-        Self::Object(
-            attributes
-                .into_iter()
-                .map(|(name, ty)| (name.into(), ty))
-                .collect(),
-        )
+        Self::Object(attribute_map(attributes))
     }
 
     /// Whether this is `bool`, `number` or `string`.

@@ -29,12 +29,7 @@ impl Value {
 
     /// An object value from `(name, value)` pairs.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Value)>) -> Self {
-        Self::Object(
-            attributes
-                .into_iter()
-                .map(|(name, value)| (name.into(), value))
-                .collect(),
-        )
+        Self::Object(attribute_map(attributes))
     }
 
     /// A value for a `Dynamic` position, tagged with its concrete type.
@@ -302,6 +297,16 @@ pub(crate) fn check_refinements(r: &Refinements, ty: &Type) -> Result<(), String
         return Err(format!("length bounds cannot refine a {ty}"));
     }
     Ok(())
+}
+
+/// The attributes of an object (type or value) from `(name, item)` pairs.
+pub(crate) fn attribute_map<K: Into<String>, T>(
+    attributes: impl IntoIterator<Item = (K, T)>,
+) -> BTreeMap<String, T> {
+    attributes
+        .into_iter()
+        .map(|(name, item)| (name.into(), item))
+        .collect()
 }
 
 /// The path step of element `i` (indexes beyond `i64` cannot occur in memory).
