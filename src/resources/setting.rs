@@ -155,7 +155,7 @@ pub trait Setting: Send + Sync + 'static {
     fn state(body: &Json, prior: &Self::Model) -> Self::Model;
 
     /// Writes the setting (`PATCH`, or `GET` + `PUT` for APIs without `PATCH`) and returns
-    /// the object as Azure holds it after the write. `config` carries write-only values.
+    /// the object as Azure holds it after the write. `w.config` carries write-only values.
     async fn write(&self, w: &Write<'_, Self::Model>) -> Result<Json, WriteError>;
 
     /// Cross-attribute checks on the configuration.
