@@ -131,16 +131,12 @@ impl Setting for AcrAdmin {
         }
     }
 
-    fn not_found(raw: &str, m: &AcrAdminModel) -> Diagnostic {
-        Diagnostic::error(
-            "Container registry not found",
-            format!("the registry \"{raw}\" does not exist (or the credentials cannot see it)"),
-        )
-        .at(AttributePath::root().attr(if m.workspace_id.is_known() {
+    fn not_found_at(m: &AcrAdminModel) -> &'static str {
+        if m.workspace_id.is_known() {
             "workspace_id"
         } else {
             "registry_id"
-        }))
+        }
     }
 
     /// The registry found through the workspace (1 GET).

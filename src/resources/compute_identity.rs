@@ -174,14 +174,6 @@ impl Setting for ComputeIdentity {
         note_provisioning_state(ctx, body, "compute");
     }
 
-    fn not_found(raw: &str, _m: &ComputeIdentityModel) -> Diagnostic {
-        Diagnostic::error(
-            "Compute not found",
-            format!("the Azure ML compute \"{raw}\" does not exist; create it first (for example with azurerm_machine_learning_compute_cluster)"),
-        )
-        .at(AttributePath::root().attr("compute_id"))
-    }
-
     fn validate(&self, c: &ComputeIdentityModel, diags: &mut Diagnostics) {
         let Some(t) = c.identity.type_.known() else {
             return;

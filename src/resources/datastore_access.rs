@@ -450,14 +450,6 @@ impl Setting for DatastoreAccess {
         }
     }
 
-    fn not_found(raw: &str, _m: &DatastoreAccessModel) -> Diagnostic {
-        Diagnostic::error(
-            "Datastore not found",
-            format!("the Azure ML datastore \"{raw}\" does not exist; create it first"),
-        )
-        .at(AttributePath::root().attr("datastore_id"))
-    }
-
     fn validate(&self, c: &DatastoreAccessModel, diags: &mut Diagnostics) {
         let Some(mode) = c.mode.known() else { return };
         for secret in SECRETS {

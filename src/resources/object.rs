@@ -13,6 +13,10 @@ pub struct ArmObject {
     pub name: &'static str,
     /// For validators: "an Azure ML workspace".
     pub what: &'static str,
+    /// For "not found" messages: "Azure ML workspace".
+    pub noun: &'static str,
+    /// The azurerm resource that creates such an object, named in "not found" messages.
+    pub created_by: Option<&'static str>,
     /// Parses (and checks the kind of) an id, e.g. `ResourceId::ml_workspace`.
     pub parse: fn(&str) -> Result<ResourceId, ResourceIdError>,
     /// API version of the object's `GET` and writes.
@@ -37,6 +41,8 @@ impl ArmObject {
 pub const WORKSPACE: ArmObject = ArmObject {
     name: "workspace",
     what: "an Azure ML workspace",
+    noun: "Azure ML workspace",
+    created_by: Some("azurerm_machine_learning_workspace"),
     parse: ResourceId::ml_workspace,
     api_version: ML_API_VERSION,
     identity: "ARM id of the Azure ML workspace.",
@@ -47,6 +53,8 @@ pub const WORKSPACE: ArmObject = ArmObject {
 pub const COMPUTE: ArmObject = ArmObject {
     name: "compute",
     what: "an Azure ML compute",
+    noun: "Azure ML compute",
+    created_by: Some("azurerm_machine_learning_compute_cluster"),
     parse: ResourceId::ml_compute,
     api_version: ML_API_VERSION,
     identity: "ARM id of the Azure ML compute.",
@@ -57,6 +65,8 @@ pub const COMPUTE: ArmObject = ArmObject {
 pub const DATASTORE: ArmObject = ArmObject {
     name: "datastore",
     what: "an Azure ML datastore",
+    noun: "Azure ML datastore",
+    created_by: Some("azurerm_machine_learning_datastore_blobstorage"),
     parse: ResourceId::ml_datastore,
     api_version: ML_API_VERSION,
     identity: "ARM id of the Azure ML datastore.",
@@ -67,6 +77,8 @@ pub const DATASTORE: ArmObject = ArmObject {
 pub const CONTAINER_REGISTRY: ArmObject = ArmObject {
     name: "container registry",
     what: "a container registry",
+    noun: "registry",
+    created_by: None,
     parse: ResourceId::container_registry,
     api_version: ACR_API_VERSION,
     identity: "ARM id of the container registry.",

@@ -174,18 +174,9 @@ pub trait Setting: Send + Sync + 'static {
     /// after an import ([`Ctx::just_imported`]).
     fn after_read(_ctx: &Ctx, _body: &Json, _read: &Self::Model) {}
 
-    /// The error when the object does not exist.
-    fn not_found(raw: &str, _m: &Self::Model) -> Diagnostic {
-        let object = Self::OBJECT.name;
-        let mut title = object.to_string();
-        if let Some(first) = title.get_mut(0..1) {
-            first.make_ascii_uppercase();
-        }
-        Diagnostic::error(
-            format!("{title} not found"),
-            format!("the {object} \"{raw}\" does not exist (or the credentials cannot see it)"),
-        )
-        .at(AttributePath::root().attr(Self::Model::TARGET))
+    /// The attribute a "not found" error points at: the target attribute by default.
+    fn not_found_at(_m: &Self::Model) -> &'static str {
+        Self::Model::TARGET
     }
 
     /// The object's id when neither the target attribute nor `id` is known (a resource that
@@ -209,6 +200,31 @@ pub trait Setting: Send + Sync + 'static {
         *m.target_mut() = Field::Known(id.into());
         Ok(m)
     }
+}
+
+/// The error when the object a setting is on does not exist: its kind, the id, and where the
+/// kind is created by another resource, that it must exist first.
+fn not_found<S: Setting>(raw: &str, m: &S::Model) -> Diagnostic {
+    let object = S::OBJECT;
+    let mut title = object.name.to_string();
+    if let Some(first) = title.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut detail = format!(
+        "the {} \"{raw}\" does not exist (or the credentials cannot see it).",
+        object.noun
+    );
+    if let Some(by) = object.created_by {
+        detail.push_str(&format!(
+            " {} manages a setting of an existing {}: create the {} first (for example with {by}) \
+             and pass its id.",
+            S::TYPE_NAME,
+            object.noun,
+            object.name
+        ));
+    }
+    Diagnostic::error(format!("{title} not found"), detail)
+        .at(AttributePath::root().attr(S::not_found_at(m)))
 }
 
 /// The framework resource of a [`Setting`].
@@ -239,7 +255,7 @@ impl<S: Setting> SettingResource<S> {
         let client = require_client(ctx)?;
         let raw = self.target(ctx, &planned, op).await?;
         let id = parse_id(&raw, S::Model::TARGET, S::OBJECT.parse)?;
-        let not_found = S::not_found(&raw, &planned);
+        let not_found = not_found::<S>(&raw, &planned);
         *planned.id_mut() = Field::Known(raw.clone());
         if !planned.target().is_known() {
             *planned.target_mut() = Field::Known(raw.clone());

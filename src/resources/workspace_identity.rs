@@ -233,18 +233,6 @@ impl Setting for WorkspaceIdentity {
         note_provisioning_state(ctx, body, "workspace");
     }
 
-    fn not_found(raw: &str, _m: &WorkspaceIdentityModel) -> Diagnostic {
-        Diagnostic::error(
-            "Workspace not found",
-            format!(
-                "the Azure ML workspace \"{raw}\" does not exist (or the credentials cannot see it). \
-                 amlauth_workspace_identity manages the identity of an existing workspace: create the workspace first \
-                 (for example with azurerm_machine_learning_workspace) and pass its id."
-            ),
-        )
-        .at(AttributePath::root().attr("workspace_id"))
-    }
-
     fn validate(&self, c: &WorkspaceIdentityModel, diags: &mut Diagnostics) {
         validate_identity(
             &c.identity.type_,
