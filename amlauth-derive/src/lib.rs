@@ -5,7 +5,7 @@
 //!
 //! A `#[model(may_be_absent)]` field reads as its default when the object has no such attribute
 //! (a model several schemas share, each with some of its attributes); every other field's
-//! attribute must exist.
+//! attribute must exist. On the struct, `#[model(may_be_absent)]` marks every field so.
 //!
 //! A `#[model(flatten)]` field is a struct (itself `#[derive(Model)]`) whose attributes sit in this
 //! object, for attribute groups several models share.
@@ -38,13 +38,25 @@ fn field_specs(input: &DeriveInput) -> syn::Result<Vec<FieldSpec>> {
             "derive(Model) needs named fields",
         ));
     };
+    // `#[model(may_be_absent)]` on the struct: the role of every field.
+    let mut all_may_be_absent = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("may_be_absent") {
+                all_may_be_absent = true;
+                Ok(())
+            } else {
+                Err(meta.error("expected `may_be_absent` on the struct"))
+            }
+        })?;
+    }
     let mut out = Vec::new();
     for f in &fields.named {
         let Some(ident) = f.ident.clone() else {
             continue;
         };
         let mut name = ident.to_string().trim_start_matches("r#").to_string();
-        let mut role = None;
+        let mut role = all_may_be_absent.then_some("may_be_absent");
         for attr in f.attrs.iter().filter(|a| a.path().is_ident("model")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {

@@ -113,6 +113,22 @@ impl<T: FromValue + ToValue> ModelField for Option<T> {
     }
 }
 
+/// A plain value in an object the provider itself writes (a computed attribute's fields): null
+/// or unknown reads as the type's default.
+macro_rules! plain_model_field {
+    ($($t:ty),*) => {$(
+        impl ModelField for $t {
+            fn read(o: &ObjectReader<'_>, name: &str) -> Result<Self, Diagnostics> {
+                Ok(o.field::<$t>(name)?.into_known().unwrap_or_default())
+            }
+            fn write(&self) -> Value {
+                self.to_value()
+            }
+        }
+    )*};
+}
+plain_model_field!(String, bool);
+
 /// Conversion of one known, non-null attribute value to a Rust type.
 pub trait FromValue: Sized {
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics>;

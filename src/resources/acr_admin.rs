@@ -12,16 +12,14 @@
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
-use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Operation, Timeouts};
-use crate::framework::{Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model, Schema};
+use crate::azure::ResourceId;
+use crate::framework::timeouts::{Operation, Timeouts};
+use crate::framework::{Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model};
 use crate::value::path::AttributePath;
 
-use super::common::{
-    ACR_API_VERSION, DEFAULT_TIMEOUTS, ML_API_VERSION, azure_error, call_ctx, id_validator, jget,
-    jstr, parse_id, require_client,
-};
-use super::setting::{Setting, Write, WriteError, id_attribute};
+use super::common::{azure_error, call_ctx, jget, jstr, parse_id, require_client};
+use super::object::{ArmObject, CONTAINER_REGISTRY, WORKSPACE};
+use super::setting::{Setting, Write, WriteError};
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct AcrAdminModel {
@@ -55,40 +53,34 @@ fn no_registry(ws: &str) -> Diagnostic {
 impl Setting for AcrAdmin {
     type Model = AcrAdminModel;
     const TYPE_NAME: &'static str = "amlauth_acr_admin";
-    const OBJECT: &'static str = "container registry";
-    const API_VERSION: &'static str = ACR_API_VERSION;
-    const IDENTITY: &'static str = "ARM id of the container registry.";
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> =
-        ResourceId::container_registry;
+    const OBJECT: &'static ArmObject = &CONTAINER_REGISTRY;
     const WRITE_FAILED: &'static str = "Failed to change the registry admin account";
 
-    fn schema() -> Schema {
-        let block = Block::new()
+    /// `registry_id`, or the registry found through `workspace_id`.
+    fn target_attribute() -> Attribute {
+        Attribute::string("registry_id")
+            .optional()
+            .arm_id()
+            .computed()
+            .requires_replace()
+            .use_state_for_unknown()
+            .validate(CONTAINER_REGISTRY.validator())
+            .describe(CONTAINER_REGISTRY.target_doc)
+    }
+
+    fn schema(block: Block) -> Block {
+        block
             .describe(
                 "Turns the admin account of an existing Azure Container Registry on or off. Azure ML enables it on \
                  the registry it creates; the secure setup disables it and pulls images with managed identities. \
                  Destroying this resource leaves the setting as it is.",
-            )
-            .attribute(id_attribute("The registry's ARM id."))
-            .attribute(
-                Attribute::string("registry_id")
-                    .optional()
-                    .arm_id()
-                    .computed()
-                    .requires_replace()
-                    .use_state_for_unknown()
-                    .validate(id_validator("a container registry", ResourceId::container_registry))
-                    .describe(
-                        "ARM id of the registry. Exactly one of `registry_id` and `workspace_id`; when `workspace_id` \
-                         is used this is the registry found through the workspace.",
-                    ),
             )
             .attribute(
                 Attribute::string("workspace_id")
                     .optional()
                     .arm_id()
                     .requires_replace()
-                    .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
+                    .validate(WORKSPACE.validator())
                     .describe("ARM id of an Azure ML workspace whose container registry to manage."),
             )
             .attribute(Attribute::bool("enabled").required().describe("Whether the admin account is enabled."))
@@ -97,8 +89,7 @@ impl Setting for AcrAdmin {
                     .computed()
                     .use_state_for_unknown()
                     .describe("The registry's login server, e.g. `myacr.azurecr.io`."),
-            );
-        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
+            )
     }
 
     /// `id` and `registry_id` are the registry the write or read targeted.
@@ -114,18 +105,11 @@ impl Setting for AcrAdmin {
         }
     }
 
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &AcrAdminModel,
-        _config: &AcrAdminModel,
-    ) -> Result<Json, WriteError> {
-        let enabled = planned.enabled.known().copied().unwrap_or(false);
+    async fn write(&self, w: &Write<'_, AcrAdminModel>) -> Result<Json, WriteError> {
+        let enabled = w.planned.enabled.known().copied().unwrap_or(false);
         tracing::info!(registry = %w.id, enabled, "setting the container registry admin account");
-        let body = json!({ "properties": { "adminUserEnabled": enabled } });
-        Ok(w.client
-            .patch_and_wait(w.id, w.api_version, &body, w.call)
-            .await?)
+        w.patch(&json!({ "properties": { "adminUserEnabled": enabled } }))
+            .await
     }
 
     fn validate(&self, c: &AcrAdminModel, diags: &mut Diagnostics) {
@@ -147,16 +131,12 @@ impl Setting for AcrAdmin {
         }
     }
 
-    fn not_found(raw: &str, m: &AcrAdminModel) -> Diagnostic {
-        Diagnostic::error(
-            "Container registry not found",
-            format!("the registry \"{raw}\" does not exist (or the credentials cannot see it)"),
-        )
-        .at(AttributePath::root().attr(if m.workspace_id.is_known() {
+    fn not_found_at(m: &AcrAdminModel) -> &'static str {
+        if m.workspace_id.is_known() {
             "workspace_id"
         } else {
             "registry_id"
-        }))
+        }
     }
 
     /// The registry found through the workspace (1 GET).
@@ -167,10 +147,10 @@ impl Setting for AcrAdmin {
         op: Operation,
     ) -> Result<Option<String>, Diagnostics> {
         let raw_ws = m.workspace_id.known().cloned().unwrap_or_default();
-        let ws = parse_id(&raw_ws, "workspace_id", ResourceId::ml_workspace)?;
+        let ws = parse_id(&raw_ws, "workspace_id", WORKSPACE.parse)?;
         let client = require_client(ctx)?;
         let found = client
-            .get_json(&ws, ML_API_VERSION, &call_ctx(ctx, &m.timeouts, op))
+            .get_json(&ws, WORKSPACE.api_version, &call_ctx(ctx, &m.timeouts, op))
             .await
             .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?;
         let Some(body) = found else {

@@ -18,21 +18,22 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Timeouts};
+use crate::azure::ResourceId;
+use crate::framework::timeouts::Timeouts;
 use crate::framework::validators::Check;
 use crate::framework::{
-    Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest, PlanResponse, Schema,
+    Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest, PlanResponse,
 };
 use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
-use super::common::{DEFAULT_TIMEOUTS, id_validator, jstr, note_provisioning_state};
+use super::common::{id_validator, jstr, note_provisioning_state};
 use super::identity::{
     IdentityFields, NONE, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, canonical_type,
     has_user, identity_body,
 };
-use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
+use super::object::{ArmObject, COMPUTE};
+use super::setting::{Setting, Write, WriteError};
 
 /// Compute types that carry a managed identity.
 pub const IDENTITY_COMPUTE_TYPES: &[&str] = &["AmlCompute", "ComputeInstance", "Kubernetes"];
@@ -74,6 +75,14 @@ fn check_type(v: &Value) -> Result<(), String> {
     }
 }
 
+/// Whether a compute (its ARM body) is of a type that carries a managed identity.
+pub fn can_have_identity(compute: &Json) -> bool {
+    let t = jstr(compute, &["properties", "computeType"]).unwrap_or_default();
+    IDENTITY_COMPUTE_TYPES
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(&t))
+}
+
 /// The PUT body: the compute exactly as read, with only `identity` replaced.
 pub fn put_body(current: &Json, type_: &str, ids: &BTreeSet<String>) -> Json {
     let mut body = current.clone();
@@ -88,21 +97,15 @@ pub fn put_body(current: &Json, type_: &str, ids: &BTreeSet<String>) -> Json {
 impl Setting for ComputeIdentity {
     type Model = ComputeIdentityModel;
     const TYPE_NAME: &'static str = "amlauth_compute_identity";
-    const OBJECT: &'static str = "compute";
-    const IDENTITY: &'static str = "ARM id of the Azure ML compute.";
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> = ResourceId::ml_compute;
+    const OBJECT: &'static ArmObject = &COMPUTE;
     const WRITE_FAILED: &'static str = "Failed to update the compute identity";
 
-    fn schema() -> Schema {
-        let block = Block::new()
+    fn schema(block: Block) -> Block {
+        block
             .describe(
                 "Manages the managed identity of an existing Azure ML compute cluster: one system-assigned identity \
                  or one or more user-assigned identities. The compute is updated with a full read-modify-write; \
                  every other setting is kept. Destroying this resource leaves the compute as it is.",
-            )
-            .attribute(id_attribute("The compute's ARM id."))
-            .attribute(
-                target_attribute("compute_id", "an Azure ML compute", ResourceId::ml_compute, "ARM id of the compute (`…/workspaces/{ws}/computes/{name}`). Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("type")
@@ -126,8 +129,7 @@ impl Setting for ComputeIdentity {
                     .computed()
                     .arm_id()
                     .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
-            );
-        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
+            )
     }
 
     /// State from a compute body, ids spelled as the user wrote them ([`super::identity::spell_uai_id`]).
@@ -139,18 +141,10 @@ impl Setting for ComputeIdentity {
     }
 
     /// Read-modify-write: the compute API takes identity changes only in a full `PUT`.
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &ComputeIdentityModel,
-        _config: &ComputeIdentityModel,
-    ) -> Result<Json, WriteError> {
-        let current = w.current(Self::OBJECT).await?;
-        let compute_type = jstr(&current, &["properties", "computeType"]).unwrap_or_default();
-        if !IDENTITY_COMPUTE_TYPES
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(&compute_type))
-        {
+    async fn write(&self, w: &Write<'_, ComputeIdentityModel>) -> Result<Json, WriteError> {
+        let current = w.current().await?;
+        if !can_have_identity(&current) {
+            let compute_type = jstr(&current, &["properties", "computeType"]).unwrap_or_default();
             return Err(Diagnostic::error(
                 "Compute type has no managed identity",
                 format!(
@@ -162,8 +156,14 @@ impl Setting for ComputeIdentity {
             .at(AttributePath::root().attr("compute_id"))
             .into());
         }
-        let t = planned.identity.type_.known().cloned().unwrap_or_default();
-        let ids = planned.identity.ids();
+        let t = w
+            .planned
+            .identity
+            .type_
+            .known()
+            .cloned()
+            .unwrap_or_default();
+        let ids = w.planned.identity.ids();
         tracing::info!(compute = %w.id, identity_type = %t, "replacing the compute identity with a full PUT");
         Ok(w.client
             .put_and_wait(w.id, w.api_version, &put_body(&current, &t, &ids), w.call)
@@ -172,14 +172,6 @@ impl Setting for ComputeIdentity {
 
     fn after_read(ctx: &Ctx, body: &Json, _read: &ComputeIdentityModel) {
         note_provisioning_state(ctx, body, "compute");
-    }
-
-    fn not_found(raw: &str, _m: &ComputeIdentityModel) -> Diagnostic {
-        Diagnostic::error(
-            "Compute not found",
-            format!("the Azure ML compute \"{raw}\" does not exist; create it first (for example with azurerm_machine_learning_compute_cluster)"),
-        )
-        .at(AttributePath::root().attr("compute_id"))
     }
 
     fn validate(&self, c: &ComputeIdentityModel, diags: &mut Diagnostics) {

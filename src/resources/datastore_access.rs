@@ -18,18 +18,18 @@
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
-use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Timeouts};
+use crate::framework::timeouts::Timeouts;
 use crate::framework::validators::OneOf;
 use crate::framework::{
     Attribute, Block, BlockNesting, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest,
-    PlanResponse, Schema,
+    PlanResponse,
 };
 use crate::value::Value;
 use crate::value::path::AttributePath;
 
-use super::common::{DEFAULT_TIMEOUTS, azure_error, jget, jstr, keep_casing};
-use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
+use super::common::{azure_error, jget, jstr, keep_casing};
+use super::object::{ArmObject, DATASTORE};
+use super::setting::{Setting, Write, WriteError};
 
 pub const MODES: &[&str] = &[
     "identity",
@@ -253,21 +253,15 @@ fn identity_unsupported(ds_type: &str) -> Diagnostic {
 impl Setting for DatastoreAccess {
     type Model = DatastoreAccessModel;
     const TYPE_NAME: &'static str = "amlauth_datastore_access";
-    const OBJECT: &'static str = "datastore";
-    const IDENTITY: &'static str = "ARM id of the Azure ML datastore.";
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> = ResourceId::ml_datastore;
+    const OBJECT: &'static ArmObject = &DATASTORE;
     const WRITE_FAILED: &'static str = "Failed to update the datastore credentials";
 
-    fn schema() -> Schema {
-        let mut block = Block::new()
+    fn schema(block: Block) -> Block {
+        let mut block = block
             .describe(
                 "Sets how an existing Azure ML datastore authenticates to its storage: credential-based (account key, \
                  SAS token, service principal secret or certificate) or identity-based. The datastore itself is never \
                  created or deleted; destroying this resource leaves its credentials as they are.",
-            )
-            .attribute(id_attribute("The datastore's ARM id."))
-            .attribute(
-                target_attribute("datastore_id", "an Azure ML datastore", ResourceId::ml_datastore, "ARM id of the datastore (`…/workspaces/{ws}/datastores/{name}`). Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("mode")
@@ -303,7 +297,7 @@ impl Setting for DatastoreAccess {
                         .describe(format!("Write-only twin of `{plain}` (Terraform 1.11+): never stored. Change `secret_wo_version` to send a new value.")),
                 );
         }
-        block = block
+        block
             .attribute(
                 Attribute::number("secret_wo_version")
                     .optional()
@@ -333,8 +327,7 @@ impl Setting for DatastoreAccess {
                     .attribute(Attribute::string("client_id").required().describe("Client (application) id."))
                     .attribute(Attribute::string("authority_url").optional().describe("Authority URL (default: the cloud's)."))
                     .attribute(Attribute::string("resource_url").optional().describe("Resource the token is for (default: the storage service).")),
-            );
-        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
+            )
     }
 
     /// State from a datastore body. Secrets are never in responses: they stay as in `user`.
@@ -395,13 +388,9 @@ impl Setting for DatastoreAccess {
     }
 
     /// Read-modify-write: the datastore API has no `PATCH`; the `PUT` is synchronous.
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &DatastoreAccessModel,
-        config: &DatastoreAccessModel,
-    ) -> Result<Json, WriteError> {
-        let current = w.current(Self::OBJECT).await?;
+    async fn write(&self, w: &Write<'_, DatastoreAccessModel>) -> Result<Json, WriteError> {
+        let (planned, config) = (w.planned, w.config);
+        let current = w.current().await?;
         let ds_type = jstr(&current, &["properties", "datastoreType"]).unwrap_or_default();
         let mode = planned.mode.known().cloned().unwrap_or_default();
         if mode == "identity"
@@ -459,14 +448,6 @@ impl Setting for DatastoreAccess {
         {
             ctx.warn(w);
         }
-    }
-
-    fn not_found(raw: &str, _m: &DatastoreAccessModel) -> Diagnostic {
-        Diagnostic::error(
-            "Datastore not found",
-            format!("the Azure ML datastore \"{raw}\" does not exist; create it first"),
-        )
-        .at(AttributePath::root().attr("datastore_id"))
     }
 
     fn validate(&self, c: &DatastoreAccessModel, diags: &mut Diagnostics) {

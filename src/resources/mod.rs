@@ -8,6 +8,7 @@ pub mod configure;
 pub mod datastore_access;
 pub mod identity;
 pub mod list;
+pub mod object;
 pub mod posture;
 pub mod provider;
 pub mod setting;

@@ -2,10 +2,12 @@
 //! azapi's `azapi_update_resource`). The object (a workspace, a compute, a datastore, a
 //! registry) is created and deleted elsewhere; the resource owns one part of it.
 //!
-//! A resource declares a [`Setting`]: its model, the attribute holding the object's ARM id
-//! and its parser, the API version, how state is read from the object's JSON and how the
-//! setting is written. [`SettingResource`] turns that into a framework [`Resource`]:
+//! A resource declares a [`Setting`]: its model, the kind of object it lives on (an
+//! [`ArmObject`]: the id parser, the API version, the words for it), its own attributes, how
+//! state is read from the object's JSON and how the setting is written. [`SettingResource`]
+//! turns that into a framework [`Resource`]:
 //!
+//! - schema: `id`, the target attribute and `timeouts` around the resource's own attributes;
 //! - read: one `GET`; a 404 removes the resource from state;
 //! - create and update: the same write, then the state from the object Azure returns; a failed
 //!   write records what Azure now holds (one `GET`) so nothing is lost;
@@ -24,11 +26,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use crate::azure::{ArmClient, AzureError, CallContext, ResourceId, ResourceIdError};
+use crate::azure::{ArmClient, AzureError, CallContext, ResourceId};
 use crate::framework::erased::DynResource;
-use crate::framework::timeouts::{Operation, Timeouts};
+use crate::framework::timeouts::{self, Operation, Timeouts};
 use crate::framework::{
-    ApplyError, ApplyResponse, Attribute, CreateRequest, Ctx, DeleteRequest, Diagnostic,
+    ApplyError, ApplyResponse, Attribute, Block, CreateRequest, Ctx, DeleteRequest, Diagnostic,
     Diagnostics, Field, IdentityAttribute, IdentitySchema, ImportRequest, Model, PlanRequest,
     PlanResponse, ReadRequest, ReadResponse, Resource, Schema, UpdateRequest, ValidateRequest,
     ValidateResponse,
@@ -37,8 +39,9 @@ use crate::value::path::AttributePath;
 use crate::value::{Type, Value};
 
 use super::common::{
-    azure_error, call_ctx, client, failed_write, id_validator, parse_id, require_client,
+    DEFAULT_TIMEOUTS, azure_error, call_ctx, client, failed_write, parse_id, require_client,
 };
+use super::object::ArmObject;
 
 /// The fields every setting model has, found by the derive's `#[model(id)]`,
 /// `#[model(target)]` and `#[model(timeouts)]` markers.
@@ -54,8 +57,8 @@ pub trait SettingModel: Model + Clone + Default {
     fn timeouts(&self) -> &Field<Timeouts>;
 }
 
-/// The object a write targets.
-pub struct Write<'a> {
+/// What a write gets: the object it targets, the planned state and the configuration.
+pub struct Write<'a, M> {
     pub ctx: &'a Ctx,
     pub client: &'a ArmClient,
     /// The object's id, parsed.
@@ -65,19 +68,33 @@ pub struct Write<'a> {
     /// Bounded by the operation's timeout and Terraform's stop.
     pub call: &'a CallContext,
     pub api_version: &'static str,
+    /// The state the plan promised (`id` and the target known).
+    pub planned: &'a M,
+    /// The configuration: write-only values are only here.
+    pub config: &'a M,
+    object: &'static ArmObject,
     not_found: Diagnostic,
 }
 
-impl Write<'_> {
+impl<M> Write<'_, M> {
     /// The object as Azure holds it now (one `GET`), for read-modify-write APIs.
-    pub async fn current(&self, object: &str) -> Result<Json, WriteError> {
+    pub async fn current(&self) -> Result<Json, WriteError> {
         self.client
             .get_json(self.id, self.api_version, self.call)
             .await
             .map_err(|e| {
-                WriteError::Refused(azure_error(&format!("Failed to read the {object}"), &e).into())
+                let action = format!("Failed to read the {}", self.object.name);
+                WriteError::Refused(azure_error(&action, &e).into())
             })?
             .ok_or_else(|| WriteError::Refused(self.not_found.clone().into()))
+    }
+
+    /// `PATCH`es `body` onto the object and waits for the operation; the object after it.
+    pub async fn patch(&self, body: &Json) -> Result<Json, WriteError> {
+        Ok(self
+            .client
+            .patch_and_wait(self.id, self.api_version, body, self.call)
+            .await?)
     }
 }
 
@@ -118,31 +135,28 @@ pub trait Setting: Send + Sync + 'static {
 
     /// Full type name, e.g. `amlauth_workspace_identity`.
     const TYPE_NAME: &'static str;
-    /// The kind of object, for messages: `workspace`, `compute`.
-    const OBJECT: &'static str;
-    /// API version of the object's `GET` and write (by default the Azure ML one).
-    const API_VERSION: &'static str = super::common::ML_API_VERSION;
-    /// The identity's description, e.g. "ARM id of the Azure ML workspace."
-    const IDENTITY: &'static str;
+    /// The kind of object the setting is on: its id parser, API version and names.
+    const OBJECT: &'static ArmObject;
     /// What a failed write says, e.g. "Failed to update the workspace identity".
     const WRITE_FAILED: &'static str;
 
-    /// Parses (and checks the kind of) the object's ARM id, e.g. `ResourceId::ml_workspace`.
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError>;
-    fn schema() -> Schema;
+    /// The schema's description and the resource's own attributes, added to a block that
+    /// holds `id` and the target attribute already (the adapter adds `timeouts` after them).
+    fn schema(block: Block) -> Block;
+
+    /// The target attribute: by default the required id of an [`ArmObject`] of the setting's
+    /// kind, whose change replaces the resource.
+    fn target_attribute() -> Attribute {
+        target_attribute(Self::Model::TARGET, Self::OBJECT)
+    }
 
     /// The state from the object's JSON (as read, or as returned by the write); `prior` is the
     /// state, plan or import stub it refreshes (for what Azure never returns, such as secrets).
     fn state(body: &Json, prior: &Self::Model) -> Self::Model;
 
     /// Writes the setting (`PATCH`, or `GET` + `PUT` for APIs without `PATCH`) and returns
-    /// the object as Azure holds it after the write. `config` carries write-only values.
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &Self::Model,
-        config: &Self::Model,
-    ) -> Result<Json, WriteError>;
+    /// the object as Azure holds it after the write. `w.config` carries write-only values.
+    async fn write(&self, w: &Write<'_, Self::Model>) -> Result<Json, WriteError>;
 
     /// Cross-attribute checks on the configuration.
     fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
@@ -160,18 +174,9 @@ pub trait Setting: Send + Sync + 'static {
     /// after an import ([`Ctx::just_imported`]).
     fn after_read(_ctx: &Ctx, _body: &Json, _read: &Self::Model) {}
 
-    /// The error when the object does not exist.
-    fn not_found(raw: &str, _m: &Self::Model) -> Diagnostic {
-        let object = Self::OBJECT;
-        let mut title = object.to_string();
-        if let Some(first) = title.get_mut(0..1) {
-            first.make_ascii_uppercase();
-        }
-        Diagnostic::error(
-            format!("{title} not found"),
-            format!("the {object} \"{raw}\" does not exist (or the credentials cannot see it)"),
-        )
-        .at(AttributePath::root().attr(Self::Model::TARGET))
+    /// The attribute a "not found" error points at: the target attribute by default.
+    fn not_found_at(_m: &Self::Model) -> &'static str {
+        Self::Model::TARGET
     }
 
     /// The object's id when neither the target attribute nor `id` is known (a resource that
@@ -187,7 +192,7 @@ pub trait Setting: Send + Sync + 'static {
 
     /// The stub `import` returns for `id`. The default accepts the object's id.
     fn import(id: &str) -> Result<Self::Model, Diagnostics> {
-        (Self::PARSE_ID)(id).map_err(|e| {
+        (Self::OBJECT.parse)(id).map_err(|e| {
             Diagnostics::from(Diagnostic::error("Invalid import id", e.to_string()))
         })?;
         let mut m = Self::Model::default();
@@ -195,6 +200,31 @@ pub trait Setting: Send + Sync + 'static {
         *m.target_mut() = Field::Known(id.into());
         Ok(m)
     }
+}
+
+/// The error when the object a setting is on does not exist: its kind, the id, and where the
+/// kind is created by another resource, that it must exist first.
+fn not_found<S: Setting>(raw: &str, m: &S::Model) -> Diagnostic {
+    let object = S::OBJECT;
+    let mut title = object.name.to_string();
+    if let Some(first) = title.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut detail = format!(
+        "the {} \"{raw}\" does not exist (or the credentials cannot see it).",
+        object.noun
+    );
+    if let Some(by) = object.created_by {
+        detail.push_str(&format!(
+            " {} manages a setting of an existing {}: create the {} first (for example with {by}) \
+             and pass its id.",
+            S::TYPE_NAME,
+            object.noun,
+            object.name
+        ));
+    }
+    Diagnostic::error(format!("{title} not found"), detail)
+        .at(AttributePath::root().attr(S::not_found_at(m)))
 }
 
 /// The framework resource of a [`Setting`].
@@ -224,8 +254,8 @@ impl<S: Setting> SettingResource<S> {
     ) -> Result<ApplyResponse<S::Model>, ApplyError<S::Model>> {
         let client = require_client(ctx)?;
         let raw = self.target(ctx, &planned, op).await?;
-        let id = parse_id(&raw, S::Model::TARGET, S::PARSE_ID)?;
-        let not_found = S::not_found(&raw, &planned);
+        let id = parse_id(&raw, S::Model::TARGET, S::OBJECT.parse)?;
+        let not_found = not_found::<S>(&raw, &planned);
         *planned.id_mut() = Field::Known(raw.clone());
         if !planned.target().is_known() {
             *planned.target_mut() = Field::Known(raw.clone());
@@ -237,11 +267,14 @@ impl<S: Setting> SettingResource<S> {
             id: &id,
             raw: &raw,
             call: &call,
-            api_version: S::API_VERSION,
+            api_version: S::OBJECT.api_version,
+            planned: &planned,
+            config: &config,
+            object: S::OBJECT,
             not_found,
         };
         tracing::info!(object = %id, resource = S::TYPE_NAME, "writing the setting");
-        match self.0.write(&w, &planned, &config).await {
+        match self.0.write(&w).await {
             Ok(body) => Ok(S::state(&body, &planned).into()),
             Err(WriteError::Refused(diags)) => Err(diags.into()),
             Err(WriteError::Azure(e)) if e.is_not_found() => Err(w.not_found.into()),
@@ -249,7 +282,7 @@ impl<S: Setting> SettingResource<S> {
                 ctx,
                 &client,
                 &id,
-                S::API_VERSION,
+                S::OBJECT.api_version,
                 planned.timeouts(),
                 azure_error(S::WRITE_FAILED, &e).into(),
                 |b| S::state(b, &planned),
@@ -268,20 +301,15 @@ pub fn id_attribute(description: &str) -> Attribute {
         .describe(description)
 }
 
-/// The usual target attribute: the required ARM id of the object (of the kind `parse`
-/// accepts, `what` in messages); another object replaces the resource.
-pub fn target_attribute(
-    name: &str,
-    what: &'static str,
-    parse: fn(&str) -> Result<ResourceId, ResourceIdError>,
-    description: &str,
-) -> Attribute {
+/// The usual target attribute: the required ARM id of an `object`; another object replaces
+/// the resource.
+pub fn target_attribute(name: &str, object: &ArmObject) -> Attribute {
     Attribute::string(name)
         .required()
         .arm_id()
         .requires_replace()
-        .validate(id_validator(what, parse))
-        .describe(description)
+        .validate(object.validator())
+        .describe(object.target_doc)
 }
 
 /// The identity schema of every setting: the object's ARM id.
@@ -317,11 +345,14 @@ impl<S: Setting> Resource for SettingResource<S> {
     }
 
     fn schema(&self) -> Schema {
-        S::schema()
+        let block = Block::new()
+            .attribute(id_attribute(S::OBJECT.id_doc))
+            .attribute(S::target_attribute());
+        Schema::new(0, timeouts::add_block(S::schema(block), DEFAULT_TIMEOUTS))
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(id_identity_schema(S::IDENTITY))
+        Some(id_identity_schema(S::OBJECT.identity))
     }
 
     fn identity(&self, state: &Self::Model) -> Option<Value> {
@@ -362,12 +393,12 @@ impl<S: Setting> Resource for SettingResource<S> {
             return Ok(Some(state).into());
         };
         let raw = self.target(ctx, &state, Operation::Read).await?;
-        let id = parse_id(&raw, S::Model::TARGET, S::PARSE_ID)?;
+        let id = parse_id(&raw, S::Model::TARGET, S::OBJECT.parse)?;
         if !state.target().is_known() {
             *state.target_mut() = Field::Known(raw.clone());
         }
         let call = call_ctx(ctx, state.timeouts(), Operation::Read);
-        match client.get_json(&id, S::API_VERSION, &call).await {
+        match client.get_json(&id, S::OBJECT.api_version, &call).await {
             Ok(Some(body)) => {
                 let read = S::state(&body, &state);
                 S::after_read(ctx, &body, &read);
@@ -377,7 +408,9 @@ impl<S: Setting> Resource for SettingResource<S> {
                 tracing::info!(object = %id, resource = S::TYPE_NAME, "the object is gone; removing it from state");
                 Ok(None.into())
             }
-            Err(e) => Err(azure_error(&format!("Failed to read the {}", S::OBJECT), &e).into()),
+            Err(e) => {
+                Err(azure_error(&format!("Failed to read the {}", S::OBJECT.name), &e).into())
+            }
         }
     }
 

@@ -15,8 +15,9 @@ use crate::framework::{
 use crate::value::Type;
 use crate::value::path::AttributePath;
 
-use super::common::{ML_API_VERSION, azure_error, id_validator, jstr, parse_id, require_client};
+use super::common::{azure_error, jstr, parse_id, require_client};
 use super::identity::{RemoteIdentity, UserIdentityInfo, has_user};
+use super::object::WORKSPACE;
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct WorkspaceDataModel {
@@ -88,10 +89,10 @@ pub async fn read_workspace(
 ) -> Result<WorkspaceRead, Diagnostics> {
     let raw = field.known().cloned().unwrap_or_default();
     let client = require_client(ctx)?;
-    let id = parse_id(&raw, attr, ResourceId::ml_workspace)?;
+    let id = parse_id(&raw, attr, WORKSPACE.parse)?;
     let call = CallContext::with_timeout(READ_TIMEOUT, ctx.cancel.clone());
     let body = client
-        .get_json(&id, ML_API_VERSION, &call)
+        .get_json(&id, WORKSPACE.api_version, &call)
         .await
         .map_err(|e| Diagnostics::from(azure_error("Failed to read the workspace", &e)))?
         .ok_or_else(|| {
@@ -123,10 +124,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("id")
                 .required()
-                .validate(id_validator(
-                    "an Azure ML workspace",
-                    ResourceId::ml_workspace,
-                ))
+                .validate(WORKSPACE.validator())
                 .describe("ARM id of the workspace."),
         )
         .attribute(

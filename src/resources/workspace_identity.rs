@@ -15,21 +15,22 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
-use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Timeouts};
+use crate::azure::ResourceId;
+use crate::framework::timeouts::Timeouts;
 use crate::framework::validators::OneOf;
 use crate::framework::{
-    Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest, PlanResponse, Schema,
+    Attribute, Block, Ctx, Diagnostic, Diagnostics, Field, Model, PlanRequest, PlanResponse,
 };
 use crate::value::Type;
 use crate::value::path::AttributePath;
 
-use super::common::{DEFAULT_TIMEOUTS, id_validator, jstr, keep_casing, note_provisioning_state};
+use super::common::{id_validator, jstr, keep_casing, note_provisioning_state};
 use super::identity::{
     BOTH, IdentityFields, SYSTEM_ASSIGNED, USER_ASSIGNED, UserIdentityInfo, has_system, has_user,
     identity_body, spell_uai_id,
 };
-use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
+use super::object::{ArmObject, WORKSPACE};
+use super::setting::{Setting, Write, WriteError};
 
 pub const AUTH_MODES: &[&str] = &["AccessKey", "Identity", "UserDelegationSAS"];
 
@@ -129,24 +130,16 @@ pub fn patch_body(m: &WorkspaceIdentityModel) -> Json {
 impl Setting for WorkspaceIdentity {
     type Model = WorkspaceIdentityModel;
     const TYPE_NAME: &'static str = "amlauth_workspace_identity";
-    const OBJECT: &'static str = "workspace";
-    const IDENTITY: &'static str = "ARM id of the Azure ML workspace.";
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> = ResourceId::ml_workspace;
+    const OBJECT: &'static ArmObject = &WORKSPACE;
     const WRITE_FAILED: &'static str = "Failed to update the workspace identity";
 
-    fn schema() -> Schema {
-        let block = Block::new()
+    fn schema(block: Block) -> Block {
+        block
             .describe(
                 "Manages the managed identity of an existing Azure Machine Learning workspace: system-assigned, \
                  user-assigned or both, the primary user-assigned identity, and how the workspace's system \
                  datastores authenticate. The workspace itself is never created or deleted; destroying this \
                  resource leaves the identity as it is.",
-            )
-            .attribute(
-                id_attribute("The workspace's ARM id."),
-            )
-            .attribute(
-                target_attribute("workspace_id", "an Azure ML workspace", ResourceId::ml_workspace, "ARM id of the Azure ML workspace. Changing it replaces the resource."),
             )
             .attribute(
                 Attribute::string("type")
@@ -203,8 +196,7 @@ impl Setting for WorkspaceIdentity {
                 .computed()
                 .arm_id()
                 .describe("Attached user-assigned identities: id to `principal_id` and `client_id`."),
-            );
-        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
+            )
     }
 
     /// State from a workspace body, ids spelled as the user wrote them ([`spell_uai_id`]).
@@ -232,32 +224,13 @@ impl Setting for WorkspaceIdentity {
         }
     }
 
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &WorkspaceIdentityModel,
-        _config: &WorkspaceIdentityModel,
-    ) -> Result<Json, WriteError> {
+    async fn write(&self, w: &Write<'_, WorkspaceIdentityModel>) -> Result<Json, WriteError> {
         tracing::info!(workspace = %w.id, "updating workspace identity");
-        Ok(w.client
-            .patch_and_wait(w.id, w.api_version, &patch_body(planned), w.call)
-            .await?)
+        w.patch(&patch_body(w.planned)).await
     }
 
     fn after_read(ctx: &Ctx, body: &Json, _read: &WorkspaceIdentityModel) {
         note_provisioning_state(ctx, body, "workspace");
-    }
-
-    fn not_found(raw: &str, _m: &WorkspaceIdentityModel) -> Diagnostic {
-        Diagnostic::error(
-            "Workspace not found",
-            format!(
-                "the Azure ML workspace \"{raw}\" does not exist (or the credentials cannot see it). \
-                 amlauth_workspace_identity manages the identity of an existing workspace: create the workspace first \
-                 (for example with azurerm_machine_learning_workspace) and pass its id."
-            ),
-        )
-        .at(AttributePath::root().attr("workspace_id"))
     }
 
     fn validate(&self, c: &WorkspaceIdentityModel, diags: &mut Diagnostics) {

@@ -10,12 +10,12 @@
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
-use crate::azure::{ResourceId, ResourceIdError};
-use crate::framework::timeouts::{self, Timeouts};
-use crate::framework::{Attribute, Block, Field, Model, Schema};
+use crate::framework::timeouts::Timeouts;
+use crate::framework::{Attribute, Block, Field, Model};
 
-use super::common::{DEFAULT_TIMEOUTS, jstr};
-use super::setting::{Setting, Write, WriteError, id_attribute, target_attribute};
+use super::common::jstr;
+use super::object::{ArmObject, WORKSPACE};
+use super::setting::{Setting, Write, WriteError};
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 pub struct WorkspaceImageBuildModel {
@@ -34,29 +34,22 @@ pub struct WorkspaceImageBuild;
 impl Setting for WorkspaceImageBuild {
     type Model = WorkspaceImageBuildModel;
     const TYPE_NAME: &'static str = "amlauth_workspace_image_build";
-    const OBJECT: &'static str = "workspace";
-    const IDENTITY: &'static str = "ARM id of the Azure ML workspace.";
-    const PARSE_ID: fn(&str) -> Result<ResourceId, ResourceIdError> = ResourceId::ml_workspace;
+    const OBJECT: &'static ArmObject = &WORKSPACE;
     const WRITE_FAILED: &'static str = "Failed to set the image build compute";
 
-    fn schema() -> Schema {
-        let block = Block::new()
+    fn schema(block: Block) -> Block {
+        block
             .describe(
                 "Sets the compute cluster an existing Azure ML workspace builds environment images on (its \
                  `imageBuildCompute`), needed when the container registry's admin account is off and the registry \
                  is not reachable from Azure ML's shared build service. Destroying this resource leaves the setting \
                  as it is.",
             )
-            .attribute(id_attribute("The workspace's ARM id."))
-            .attribute(
-                target_attribute("workspace_id", "an Azure ML workspace", ResourceId::ml_workspace, "ARM id of the Azure ML workspace. Changing it replaces the resource."),
-            )
             .attribute(
                 Attribute::string("compute_name")
                     .required()
                     .describe("Name of the workspace's compute cluster that builds environment images."),
-            );
-        Schema::new(0, timeouts::add_block(block, DEFAULT_TIMEOUTS))
+            )
     }
 
     fn state(ws: &Json, prior: &WorkspaceImageBuildModel) -> WorkspaceImageBuildModel {
@@ -66,15 +59,9 @@ impl Setting for WorkspaceImageBuild {
         }
     }
 
-    async fn write(
-        &self,
-        w: &Write<'_>,
-        planned: &WorkspaceImageBuildModel,
-        _config: &WorkspaceImageBuildModel,
-    ) -> Result<Json, WriteError> {
-        let body = json!({ "properties": { "imageBuildCompute": planned.compute_name.known() } });
-        Ok(w.client
-            .patch_and_wait(w.id, w.api_version, &body, w.call)
-            .await?)
+    async fn write(&self, w: &Write<'_, WorkspaceImageBuildModel>) -> Result<Json, WriteError> {
+        let compute = w.planned.compute_name.known();
+        w.patch(&json!({ "properties": { "imageBuildCompute": compute } }))
+            .await
     }
 }

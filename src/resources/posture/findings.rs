@@ -1,9 +1,8 @@
 //! The posture findings: ONE table of every code with its severity, rule and remediation.
 //! The documentation's finding list is generated from [`RULES`] (a test checks the page).
 
-use crate::framework::{Diagnostics, FromValue, ObjectBuilder, ObjectReader, ToValue};
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::framework::Model;
+use crate::value::Type;
 
 /// How bad a finding is. `secure` is false while any `High` finding exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -156,7 +155,7 @@ pub fn rule(code: Code) -> &'static Rule {
 }
 
 /// One finding as exported in `findings`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Model)]
 pub struct Finding {
     pub code: String,
     pub severity: String,
@@ -188,34 +187,6 @@ impl Finding {
                 .map(|k| (k.to_string(), Type::String))
                 .collect(),
         )
-    }
-}
-
-impl FromValue for Finding {
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, path.clone())?;
-        let s = |k: &str| -> Result<String, Diagnostics> {
-            Ok(o.field::<String>(k)?.into_known().unwrap_or_default())
-        };
-        Ok(Finding {
-            code: s("code")?,
-            severity: s("severity")?,
-            resource_id: s("resource_id")?,
-            message: s("message")?,
-            remediation: s("remediation")?,
-        })
-    }
-}
-
-impl ToValue for Finding {
-    fn to_value(&self) -> Value {
-        ObjectBuilder::new()
-            .value("code", Value::String(self.code.clone()))
-            .value("severity", Value::String(self.severity.clone()))
-            .value("resource_id", Value::String(self.resource_id.clone()))
-            .value("message", Value::String(self.message.clone()))
-            .value("remediation", Value::String(self.remediation.clone()))
-            .build()
     }
 }
 

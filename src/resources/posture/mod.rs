@@ -19,13 +19,12 @@ mod tests;
 
 use async_trait::async_trait;
 
-use crate::azure::ResourceId;
 use crate::framework::{
     Attribute, Block, DataSource, Diagnostic, Diagnostics, Field, Model, ReadDataRequest, Schema,
 };
 use crate::value::Type;
 
-use super::common::id_validator;
+use super::object::WORKSPACE;
 use super::workspace_data::read_workspace;
 use findings::Finding;
 use roles::RequiredRole;
@@ -47,7 +46,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("workspace_id")
                 .required()
-                .validate(id_validator("an Azure ML workspace", ResourceId::ml_workspace))
+                .validate(WORKSPACE.validator())
                 .describe("ARM id of the workspace."),
         )
         .attribute(

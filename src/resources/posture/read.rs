@@ -20,6 +20,21 @@ fn why(e: &AzureError) -> String {
     e.to_string()
 }
 
+/// Every child of the workspace in collection `kind` (`computes`, `datastores`), as facts.
+async fn children<T>(
+    client: &ArmClient,
+    ws_path: &str,
+    kind: &str,
+    facts: fn(&serde_json::Value) -> T,
+    call: &CallContext,
+) -> Result<Vec<T>, String> {
+    client
+        .list_all(&format!("{ws_path}/{kind}"), ML_API_VERSION, &[], call)
+        .await
+        .map(|items| items.iter().map(facts).collect())
+        .map_err(|e| why(&e))
+}
+
 /// Reads the workspace's registry, computes, datastores and the role assignments the rules
 /// ask about, and runs the rules. `ws` is the workspace's body, already read.
 pub async fn assess(
@@ -51,20 +66,14 @@ pub async fn assess(
         };
         Some(result)
     };
-    let computes = async {
-        client
-            .list_all(&format!("{ws_path}/computes"), ML_API_VERSION, &[], call)
-            .await
-            .map(|items| items.iter().map(ComputeFacts::from_arm).collect())
-            .map_err(|e| why(&e))
-    };
-    let datastores = async {
-        client
-            .list_all(&format!("{ws_path}/datastores"), ML_API_VERSION, &[], call)
-            .await
-            .map(|items| items.iter().map(DatastoreFacts::from_arm).collect())
-            .map_err(|e| why(&e))
-    };
+    let computes = children(client, &ws_path, "computes", ComputeFacts::from_arm, call);
+    let datastores = children(
+        client,
+        &ws_path,
+        "datastores",
+        DatastoreFacts::from_arm,
+        call,
+    );
     let (registry, computes, datastores) = tokio::join!(registry, computes, datastores);
     let mut facts = Facts {
         workspace,

@@ -1,9 +1,8 @@
 //! Built-in roles the posture rules require, the roles that cover each of them, and the
 //! matching of required roles against the role assignments ARM lists.
 
-use crate::framework::{Diagnostics, FromValue, ObjectBuilder, ObjectReader, ToValue};
-use crate::value::path::AttributePath;
-use crate::value::{Type, Value};
+use crate::framework::Model;
+use crate::value::Type;
 
 /// A built-in role the rules may require: its well-known GUID, the built-in roles whose
 /// assignment also satisfies it (a superset of its permissions) and why it is required.
@@ -74,7 +73,7 @@ pub fn role_guid(role_definition_id: &str) -> String {
 }
 
 /// One entry of `required_role_assignments`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Model)]
 pub struct RequiredRole {
     pub principal_id: String,
     pub principal_kind: String,
@@ -114,41 +113,6 @@ impl RequiredRole {
         self.principal_id.eq_ignore_ascii_case(&other.principal_id)
             && role_guid(&self.role_definition_id) == role_guid(&other.role_definition_id)
             && scope_eq(&self.scope, &other.scope)
-    }
-}
-
-impl FromValue for RequiredRole {
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        let o = ObjectReader::new(v, path.clone())?;
-        let s = |k: &str| -> Result<String, Diagnostics> {
-            Ok(o.field::<String>(k)?.into_known().unwrap_or_default())
-        };
-        Ok(RequiredRole {
-            principal_id: s("principal_id")?,
-            principal_kind: s("principal_kind")?,
-            role_definition_name: s("role_definition_name")?,
-            role_definition_id: s("role_definition_id")?,
-            scope: s("scope")?,
-            reason: s("reason")?,
-            granted: o.field::<bool>("granted")?.into_known().unwrap_or(false),
-            present: o.field::<bool>("present")?.into_known().unwrap_or(false),
-        })
-    }
-}
-
-impl ToValue for RequiredRole {
-    fn to_value(&self) -> Value {
-        let s = |v: &String| Value::String(v.clone());
-        ObjectBuilder::new()
-            .value("principal_id", s(&self.principal_id))
-            .value("principal_kind", s(&self.principal_kind))
-            .value("role_definition_name", s(&self.role_definition_name))
-            .value("role_definition_id", s(&self.role_definition_id))
-            .value("scope", s(&self.scope))
-            .value("reason", s(&self.reason))
-            .value("granted", Value::Bool(self.granted))
-            .value("present", Value::Bool(self.present))
-            .build()
     }
 }
 

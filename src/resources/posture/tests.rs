@@ -75,6 +75,17 @@ fn datastore(name: &str, kind: &str, creds: &str, extra: serde_json::Value) -> D
     }))
 }
 
+/// The identity-based (no credentials) blob datastore `blob`, whose data access by the Azure ML
+/// service uses the workspace identity `service`.
+fn identity_blob(service: &str) -> DatastoreFacts {
+    datastore(
+        "blob",
+        "AzureBlob",
+        "None",
+        json!({ "serviceDataAccessAuthIdentity": service }),
+    )
+}
+
 fn registry(admin: bool, public: &str) -> RegistryFacts {
     RegistryFacts::from_arm(
         &acr_id(),
@@ -137,12 +148,7 @@ fn fixed() -> Facts {
             json!({"type": "SystemAssigned", "principalId": COMPUTE_SAI}),
         )]),
         datastores: Ok(vec![
-            datastore(
-                "blob",
-                "AzureBlob",
-                "None",
-                json!({"serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity"}),
-            ),
+            identity_blob("WorkspaceSystemAssignedIdentity"),
             datastore("files", "AzureFile", "AccountKey", json!({})),
         ]),
         unreadable: vec![],
@@ -285,12 +291,7 @@ fn datastore_identity_rules() {
     // The datastore names the workspace's user-assigned identity, which it lacks; an Azure
     // Files datastore cannot use identity at all.
     f.datastores = Ok(vec![
-        datastore(
-            "blob",
-            "AzureBlob",
-            "None",
-            json!({"serviceDataAccessAuthIdentity": "WorkspaceUserAssignedIdentity"}),
-        ),
+        identity_blob("WorkspaceUserAssignedIdentity"),
         datastore("files", "AzureFile", "None", json!({})),
         // A system file datastore without credentials is the workspace setting's business.
         datastore("workspacefilestore", "AzureFile", "None", json!({})),
