@@ -139,12 +139,7 @@ impl<R: Resource> DynResource for R {
     }
 
     async fn plan(&self, call: Call<'_>, schema: &Schema, change: Change<'_>) -> PlanOutcome {
-        let Change {
-            prior,
-            new: proposed,
-            config,
-        } = change;
-        let generic = plan::plan(&schema.block, prior, proposed, config);
+        let generic = plan::plan(&schema.block, change.prior, change.new, change.config);
         if generic.planned.is_null() {
             return PlanOutcome {
                 planned: Value::Null,
@@ -155,12 +150,12 @@ impl<R: Resource> DynResource for R {
         }
         let mut resp = PlanResponse::default();
         let typed = (|| -> Result<_, Diagnostics> {
-            let prior_m = if prior.is_null() {
+            let prior_m = if change.prior.is_null() {
                 None
             } else {
-                Some(R::Model::from_root(prior)?)
+                Some(R::Model::from_root(change.prior)?)
             };
-            let config_m = R::Model::from_root(config)?;
+            let config_m = R::Model::from_root(change.config)?;
             let planned_m = R::Model::from_root(&generic.planned)?;
             Ok((prior_m, config_m, planned_m))
         })();
@@ -190,7 +185,7 @@ impl<R: Resource> DynResource for R {
         let mut planned = planned_m.to_value();
         if let (Value::Object(p), Value::Object(g)) = (&mut planned, &generic.planned) {
             for a in &schema.block.attributes {
-                let c = attr(config, &a.name);
+                let c = attr(change.config, &a.name);
                 if a.write_only {
                     p.insert(a.name.clone(), Value::Null);
                 } else if !c.is_null() || !a.computed {
@@ -222,16 +217,12 @@ impl<R: Resource> DynResource for R {
     }
 
     async fn apply(&self, call: Call<'_>, change: Change<'_>) -> ApplyOutcome {
-        let Change {
-            prior,
-            new: planned,
-            config,
-        } = change;
         let ctx = call.ctx;
         let private = Private::from_bytes(call.private);
         let result: Result<(Value, Option<Private>), (Value, Diagnostics)> = async {
-            if planned.is_null() {
-                let prior_m = R::Model::from_root(prior).map_err(|d| (prior.clone(), d))?;
+            if change.new.is_null() {
+                let prior_m =
+                    R::Model::from_root(change.prior).map_err(|d| (change.prior.clone(), d))?;
                 let req = DeleteRequest {
                     ctx,
                     prior: prior_m,
@@ -240,17 +231,17 @@ impl<R: Resource> DynResource for R {
                 };
                 return match self.delete(req).await {
                     Ok(()) => Ok((Value::Null, None)),
-                    Err(d) => Err((prior.clone(), d)),
+                    Err(d) => Err((change.prior.clone(), d)),
                 };
             }
-            let fallback = if prior.is_null() {
+            let fallback = if change.prior.is_null() {
                 Value::Null
             } else {
-                prior.clone()
+                change.prior.clone()
             };
-            let planned_m = R::Model::from_root(planned).map_err(|d| (fallback.clone(), d))?;
-            let config_m = R::Model::from_root(config).map_err(|d| (fallback.clone(), d))?;
-            let res = if prior.is_null() {
+            let planned_m = R::Model::from_root(change.new).map_err(|d| (fallback.clone(), d))?;
+            let config_m = R::Model::from_root(change.config).map_err(|d| (fallback.clone(), d))?;
+            let res = if change.prior.is_null() {
                 self.create(CreateRequest {
                     ctx,
                     planned: planned_m,
@@ -260,7 +251,8 @@ impl<R: Resource> DynResource for R {
                 })
                 .await
             } else {
-                let prior_m = R::Model::from_root(prior).map_err(|d| (fallback.clone(), d))?;
+                let prior_m =
+                    R::Model::from_root(change.prior).map_err(|d| (fallback.clone(), d))?;
                 self.update(UpdateRequest {
                     ctx,
                     prior: prior_m,
