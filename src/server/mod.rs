@@ -16,6 +16,13 @@
 #[macro_use]
 mod adapter;
 
+use std::sync::Arc;
+
+use tonic::service::Routes;
+
+use crate::framework::runtime::Runtime;
+use crate::plugin::{MAX_MESSAGE_SIZE, ProtocolVersion};
+
 // What differs between the protocols, protocol 6 then protocol 5: the generated types, the
 // service, and the RPCs protocol 6 renamed. Everything else is shared (see `adapter`).
 provider_adapters! {
@@ -49,13 +56,6 @@ impl adapter::EchoConfig for crate::proto::tfplugin5::prepare_provider_config::R
         self
     }
 }
-
-use std::sync::Arc;
-
-use tonic::service::Routes;
-
-use crate::framework::runtime::Runtime;
-use crate::plugin::{MAX_MESSAGE_SIZE, ProtocolVersion};
 
 /// The provider service for the negotiated protocol, ready for the plugin host.
 pub fn routes(version: ProtocolVersion, runtime: Arc<Runtime>) -> Routes {
