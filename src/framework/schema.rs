@@ -51,7 +51,7 @@ pub struct Attribute {
     pub plan_modifiers: Vec<PlanModifier>,
     /// Holds ARM ids (a string, a set of strings, or a map keyed by them): values equal
     /// ignoring ASCII case are the same, and the framework keeps the spelling Terraform
-    /// already has (see [`super::casing`]).
+    /// already has (see [`super::lifecycle::keep_spelling`]).
     pub arm_id: bool,
 }
 

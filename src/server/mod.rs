@@ -1,6 +1,6 @@
 //! Protocol servers: tfplugin6 and tfplugin5 as thin adapters over
 //! [`crate::framework::runtime::Runtime`]. Both are generated from one macro
-//! ([`adapter`]) so they cannot drift apart; only the RPC names differ.
+//! (`adapter`) so they cannot drift apart; only the RPC names differ.
 //!
 //! RPCs this provider does not use answer the way Terraform tolerates:
 //! - `GetFunctions` returns an empty list (core reads functions from the schema anyway);
