@@ -8,8 +8,9 @@ mod common;
 use common::emu::{self, Emu};
 use common::{
     BY_NAME, TfWorkspace, apply_through_throttling, apply_with_failed_operation, assert_diagnostic,
-    assert_fields, assert_no_arm_calls, calls, flat, private_strings, setup, status_count,
-    status_fault, strs, with_import_block,
+    assert_fields, assert_no_arm_calls, assert_no_changes_reading, assert_plan_imports_one_reading,
+    calls, destroy_reading, fault_503s_on_polls_and_read_back, import_reading, private_strings,
+    setup_init, status_count, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
@@ -27,6 +28,18 @@ fn by_workspace(name: &str, enabled: bool) -> String {
         "resource \"amlauth_acr_admin\" \"this\" {{\n  workspace_id = \"{}\"\n  enabled = {enabled}\n}}\n",
         emu::workspace(name)
     )
+}
+
+/// The calls that write acre2eone's admin setting: PATCH, the status poll, the read back.
+const WRITE: &[&str] = &[
+    "PATCH registry acre2eone",
+    "GET operationStatuses",
+    "GET registry acre2eone",
+];
+
+/// The calls of an update: the refresh, then [`WRITE`].
+fn update_calls() -> Vec<String> {
+    write_calls(&[&["GET registry acre2eone"], WRITE].concat())
 }
 
 /// The calls of a write: Azure answers the admin PATCH with `200` at once, so the status poll
@@ -84,20 +97,13 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
 // create through the workspace, then no changes; ARM calls for create and read
 
 scenario!(create_via_workspace, |tf| {
-    let (ws, emu) = setup(tf);
+    let (ws, emu) = setup_init(tf, &by_workspace("ws-one", false));
     assert!(admin_enabled(&emu, "acre2eone"));
-    ws.write_resources(&by_workspace("ws-one", false));
-    ws.init();
     emu.clear_journal();
     ws.apply();
     assert_eq!(
         calls(&emu, BY_NAME),
-        write_calls(&[
-            "GET workspace ws-one",
-            "PATCH registry acre2eone",
-            "GET operationStatuses",
-            "GET registry acre2eone"
-        ]),
+        write_calls(&[&["GET workspace ws-one"], WRITE].concat()),
         "create by workspace: find the registry, PATCH, one poll, one read"
     );
     assert!(!admin_enabled(&emu, "acre2eone"));
@@ -109,26 +115,14 @@ scenario!(create_via_workspace, |tf| {
     assert_eq!(v["workspace_id"], emu::workspace("ws-one"));
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
 
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET registry acre2eone"]),
-        "plan: one GET"
-    );
+    assert_no_changes_reading(&ws, &emu, BY_NAME, &["GET registry acre2eone"]);
 
     // Another workspace: replacement, not an update.
     ws.write_resources(&by_workspace("ws-two", false));
     ws.assert_plan_replaces();
 
     // Destroy only stops managing: the admin account stays off, and no write reaches Azure.
-    emu.clear_journal();
-    ws.destroy();
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET registry acre2eone"]),
-        "destroy: refresh only"
-    );
+    destroy_reading(&ws, &emu, BY_NAME, &["GET registry acre2eone"]);
     assert!(!admin_enabled(&emu, "acre2eone"));
     assert_eq!(ws.resource_values(ADDR), Value::Null, "gone from state");
 });
@@ -137,18 +131,12 @@ scenario!(create_via_workspace, |tf| {
 // enabled true -> false -> true in place; a new registry_id replaces
 
 scenario!(updates_in_place, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&by_registry("acre2eone", true));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &by_registry("acre2eone", true));
     emu.clear_journal();
     ws.apply();
     assert_eq!(
         calls(&emu, BY_NAME),
-        write_calls(&[
-            "PATCH registry acre2eone",
-            "GET operationStatuses",
-            "GET registry acre2eone"
-        ]),
+        write_calls(WRITE),
         "create by registry id: PATCH, one poll, one read"
     );
     assert!(admin_enabled(&emu, "acre2eone"));
@@ -160,12 +148,7 @@ scenario!(updates_in_place, |tf| {
     ws.apply_in_place();
     assert_eq!(
         calls(&emu, BY_NAME),
-        write_calls(&[
-            "GET registry acre2eone",
-            "PATCH registry acre2eone",
-            "GET operationStatuses",
-            "GET registry acre2eone"
-        ]),
+        update_calls(),
         "update: refresh, PATCH, one poll, one read"
     );
     assert!(!admin_enabled(&emu, "acre2eone"));
@@ -184,9 +167,7 @@ scenario!(updates_in_place, |tf| {
 // out-of-band change and out-of-band delete
 
 scenario!(drift_and_out_of_band_delete, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&by_workspace("ws-one", false));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &by_workspace("ws-one", false));
     ws.apply();
 
     emu.patch(
@@ -198,12 +179,7 @@ scenario!(drift_and_out_of_band_delete, |tf| {
     ws.apply_in_place();
     assert_eq!(
         calls(&emu, BY_NAME),
-        write_calls(&[
-            "GET registry acre2eone",
-            "PATCH registry acre2eone",
-            "GET operationStatuses",
-            "GET registry acre2eone"
-        ]),
+        update_calls(),
         "update by workspace_id: the registry kept in state, no workspace read"
     );
     assert!(
@@ -221,16 +197,13 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 // import by registry id and by workspace id
 
 scenario!(terraform_import, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&by_registry("acre2eone", true));
-    ws.init();
-    emu.clear_journal();
-    let out = ws.import(ADDR, &emu::registry("acre2eone"));
-    assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET registry acre2eone"]),
-        "import: one GET"
+    let (ws, emu) = setup_init(tf, &by_registry("acre2eone", true));
+    import_reading(
+        &ws,
+        &emu,
+        (ADDR, &emu::registry("acre2eone")),
+        BY_NAME,
+        &["GET registry acre2eone"],
     );
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
@@ -255,16 +228,15 @@ scenario!(terraform_import, |tf| {
 
 // `import` blocks exist from Terraform 1.5.
 scenario!(import_block, only(V1_15), |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&with_import_block(
-        ADDR,
-        &emu::registry("acre2eone"),
-        &by_registry("acre2eone", true),
-    ));
-    ws.init();
-    emu.clear_journal();
-    ws.assert_plan_imports_one();
-    assert_eq!(calls(&emu, BY_NAME), strs(&["GET registry acre2eone"]));
+    let (ws, emu) = setup_init(
+        tf,
+        &with_import_block(
+            ADDR,
+            &emu::registry("acre2eone"),
+            &by_registry("acre2eone", true),
+        ),
+    );
+    assert_plan_imports_one_reading(&ws, &emu, BY_NAME, &["GET registry acre2eone"]);
     ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "acre2eone");
     ws.assert_no_changes();
@@ -274,9 +246,10 @@ scenario!(import_block, only(V1_15), |tf| {
 // invalid configurations
 
 scenario!(invalid_configurations, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&format!(
-        r#"
+    let (ws, emu) = setup_init(
+        tf,
+        &format!(
+            r#"
 resource "amlauth_acr_admin" "both" {{
   registry_id  = "{reg}"
   workspace_id = "{ws}"
@@ -297,33 +270,38 @@ resource "amlauth_acr_admin" "neither" {{
   enabled = false
 }}
 "#,
-        reg = emu::registry("acre2eone"),
-        ws = emu::workspace("ws-one"),
-        sub = emu::SUB,
-    ));
-    ws.init();
+            reg = emu::registry("acre2eone"),
+            ws = emu::workspace("ws-one"),
+            sub = emu::SUB,
+        ),
+    );
     emu.clear_journal();
     let text = ws.validate_errors();
-    let expect = |name: &str, attribute: &str, words: &[&str]| {
-        assert_diagnostic(
-            &text,
-            &format!("amlauth_acr_admin.{name}"),
-            attribute,
-            words,
-        )
-    };
-    expect("both", "workspace_id", &["exactly one of"]);
-    expect(
-        "malformed",
-        "registry_id",
-        &["Microsoft.ContainerRegistry/registries"],
+    let registry_kind = ["Microsoft.ContainerRegistry/registries"];
+    assert_diagnostic(
+        &text,
+        "amlauth_acr_admin.both",
+        "workspace_id",
+        &["exactly one of"],
     );
-    expect(
-        "workspace_as_registry",
+    assert_diagnostic(
+        &text,
+        "amlauth_acr_admin.malformed",
         "registry_id",
-        &["Microsoft.ContainerRegistry/registries"],
+        &registry_kind,
     );
-    expect("neither", "registry_id", &["exactly one of"]);
+    assert_diagnostic(
+        &text,
+        "amlauth_acr_admin.workspace_as_registry",
+        "registry_id",
+        &registry_kind,
+    );
+    assert_diagnostic(
+        &text,
+        "amlauth_acr_admin.neither",
+        "registry_id",
+        &["exactly one of"],
+    );
 
     ws.assert_plan_fails(&["exactly one of"]);
     assert_no_arm_calls(&emu);
@@ -333,9 +311,7 @@ resource "amlauth_acr_admin" "neither" {{
 // faults during apply
 
 scenario!(faults_during_apply, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&by_workspace("ws-one", false));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &by_workspace("ws-one", false));
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
     apply_through_throttling(&ws, &emu, "PATCH", "*/registries/acre2eone");
@@ -346,11 +322,7 @@ scenario!(faults_during_apply, |tf| {
     // 503s on the status poll and on the read back: retried, the apply converges.
     ws.write_resources(&by_workspace("ws-one", true));
     emu.clear_journal();
-    emu.fault(status_fault("GET", "*/operationStatuses/*", 2, 503, None));
-    emu.fault(
-        json!({"method": "GET", "path": "*/registries/acre2eone", "skip": 1, "times": 1,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    fault_503s_on_polls_and_read_back(&emu, "*/operationStatuses/*", "*/registries/acre2eone");
     ws.apply_in_place();
     // Without a status poll (Azure's synchronous PATCH) only the read-back 503 happens.
     let expected_503 = if emu::spec_shapes() { 3 } else { 1 };
@@ -384,18 +356,13 @@ scenario!(faults_during_apply, |tf| {
 // a workspace without a registry
 
 scenario!(workspace_without_registry, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&by_workspace("ws-two", false));
-    ws.init();
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("Workspace has no container registry yet")
-            && text.contains("first image")
-            && text.contains("registry_id"),
-        "the error explains what to do:\n{out}"
-    );
+    let (ws, emu) = setup_init(tf, &by_workspace("ws-two", false));
+    // The error explains what to do.
+    ws.assert_apply_fails_saying(&[
+        "Workspace has no container registry yet",
+        "first image",
+        "registry_id",
+    ]);
     assert!(
         !calls(&emu, BY_NAME).iter().any(|c| c.starts_with("PATCH")),
         "{:?}",

@@ -10,11 +10,12 @@ use std::collections::BTreeSet;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, TfWorkspace, detail, diag_for, flat, setup, snippet, status_fault, statuses, strs,
-    validate_diagnostics, with_import_block,
+    Name, TfWorkspace, assert_diag_at, assert_no_changes_reading, detail, diag_for, import_reading,
+    setup_init, status_fault, statuses, strs, validate_error_diagnostics, with_import_block,
 };
 use serde_json::{Value, json};
 
+const KIND: &str = "amlauth_compute_identity";
 const ADDR: &str = "amlauth_compute_identity.this";
 
 fn cluster_a() -> String {
@@ -25,45 +26,43 @@ fn cluster_b() -> String {
     emu::compute("ws-one", "cluster-b")
 }
 
+/// A resource block `name`; `ids` empty leaves `user_assigned_identity_ids` out.
+fn resource(name: &str, compute: &str, type_: &str, ids: &[String]) -> String {
+    let mut body = format!(
+        "resource \"amlauth_compute_identity\" \"{name}\" {{\n  compute_id = \"{compute}\"\n  type       = \"{type_}\"\n"
+    );
+    if !ids.is_empty() {
+        let list: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+        body.push_str(&format!(
+            "  user_assigned_identity_ids = [{}]\n",
+            list.join(", ")
+        ));
+    }
+    body.push_str("}\n");
+    body
+}
+
 fn system_config(compute: &str) -> String {
-    format!(
-        r#"
-resource "amlauth_compute_identity" "this" {{
-  compute_id = "{compute}"
-  type       = "SystemAssigned"
-}}
-"#
-    )
+    resource("this", compute, "SystemAssigned", &[])
 }
 
 fn user_config(compute: &str, ids: &[String]) -> String {
-    let list = ids
-        .iter()
-        .map(|i| format!("\"{i}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        r#"
-resource "amlauth_compute_identity" "this" {{
-  compute_id                 = "{compute}"
-  type                       = "UserAssigned"
-  user_assigned_identity_ids = [{list}]
-}}
-"#
-    )
+    resource("this", compute, "UserAssigned", ids)
 }
 
-/// The ARM calls in the journal, with the compute's id shortened to `compute` (or
-/// `other-compute`) and status polls to `status`.
+/// How ARM calls are named: the compute's id `compute` (another one `other-compute`), status
+/// polls `status`.
+fn names(compute: &str) -> [Name<'_>; 3] {
+    [
+        Name::Id(compute, "compute"),
+        Name::Under("/computes/", "other-compute"),
+        Name::Under("/operationstatuses/", "status"),
+    ]
+}
+
+/// The ARM calls in the journal, named by [`names`].
 fn calls(emu: &Emu, compute: &str) -> Vec<String> {
-    common::calls(
-        emu,
-        &[
-            Name::Id(compute, "compute"),
-            Name::Under("/computes/", "other-compute"),
-            Name::Under("/operationstatuses/", "status"),
-        ],
-    )
+    common::calls(emu, &names(compute))
 }
 
 /// What a create or update costs: read, full PUT, one status poll (the emulator's operation
@@ -126,6 +125,18 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, compute: &str) -> Value {
         other => panic!("unexpected identity type {other:?} in {stored}"),
     }
     v
+}
+
+/// Applies, then asserts the emulator's compute holds identity `type_`, the state records it
+/// and the next plan is empty.
+fn apply_converges(ws: &TfWorkspace, emu: &Emu, compute: &str, type_: &str) {
+    ws.apply();
+    assert_eq!(
+        emu.resource(compute).expect("compute exists")["identity"]["type"],
+        type_
+    );
+    assert_state_matches(ws, emu, compute);
+    ws.assert_no_changes();
 }
 
 /// Fields of a compute that ARM (not the caller) maintains, so they may differ after any PUT.
@@ -205,12 +216,10 @@ fn enrich(emu: &Emu, compute: &str) {
 }
 
 scenario!(lifecycle, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
+    let (ws, emu) = setup_init(tf, &system_config(&a));
     enrich(&emu, &a);
     let before = emu.resource(&a).expect("cluster-a");
-    ws.write_resources(&system_config(&a));
-    ws.init();
 
     // Create.
     emu.clear_journal();
@@ -221,9 +230,7 @@ scenario!(lifecycle, |tf| {
         emu.resource(&a).unwrap()["identity"]["type"],
         "SystemAssigned"
     );
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(calls(&emu, &a), strs(&["GET compute"]), "plan");
+    assert_no_changes_reading(&ws, &emu, &names(&a), &["GET compute"]);
     assert_same_except_identity(&before, &emu.resource(&a).unwrap());
 
     // SystemAssigned -> UserAssigned.
@@ -271,15 +278,7 @@ scenario!(lifecycle, |tf| {
     let b = cluster_b();
     ws.write_resources(&system_config(&b));
     emu.clear_journal();
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
-        "{out}"
-    );
-    assert!(
-        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
-        "{out}"
-    );
+    ws.apply_replaces();
     assert_eq!(
         calls(&emu, &b),
         strs(&[
@@ -301,10 +300,8 @@ scenario!(lifecycle, |tf| {
 });
 
 scenario!(drift_and_out_of_band_delete, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
-    ws.write_resources(&system_config(&a));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &system_config(&a));
     ws.apply();
 
     // Someone removes the identity in the portal.
@@ -314,13 +311,7 @@ scenario!(drift_and_out_of_band_delete, |tf| {
         "\"SystemAssigned\"",
         "0 to add, 1 to change, 0 to destroy",
     ]);
-    ws.apply();
-    assert_eq!(
-        emu.resource(&a).unwrap()["identity"]["type"],
-        "SystemAssigned"
-    );
-    assert_state_matches(&ws, &emu, &a);
-    ws.assert_no_changes();
+    apply_converges(&ws, &emu, &a, "SystemAssigned");
 
     // The compute is deleted out of band: the plan proposes to create the resource again,
     // and applying it fails clearly until the compute exists.
@@ -332,30 +323,23 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 // `terraform import` of a compute whose identity another tool set: Terraform forgets the
 // resource, imports it from the id alone and then plans nothing.
 scenario!(import_command, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
-    ws.write_resources(&user_config(
-        &a,
-        &[emu::uai("uai-one"), emu::uai("uai-two")],
-    ));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &user_config(&a, &[emu::uai("uai-one"), emu::uai("uai-two")]),
+    );
     ws.apply();
     ws.ok(&["state", "rm", ADDR]);
 
-    emu.clear_journal();
-    let out = ws.import(ADDR, &a);
-    assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(&emu, &a), strs(&["GET compute"]), "import");
+    import_reading(&ws, &emu, (ADDR, &a), &names(&a), &["GET compute"]);
     assert_state_matches(&ws, &emu, &a);
     ws.assert_no_changes();
 });
 
 scenario!(import_block, only(V1_15), |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
     // Give the compute an identity out of band (as the studio would).
-    ws.write_resources(&system_config(&a));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &system_config(&a));
     ws.apply();
     ws.ok(&["state", "rm", ADDR]);
 
@@ -373,69 +357,58 @@ scenario!(import_block, only(V1_15), |tf| {
 });
 
 scenario!(invalid_configurations, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
-    let one = emu::uai("uai-one");
-    ws.write_resources(&format!(
-        r#"
-resource "amlauth_compute_identity" "both" {{
-  compute_id = "{a}"
-  type       = "SystemAssigned,UserAssigned"
-  user_assigned_identity_ids = ["{one}"]
-}}
-
-resource "amlauth_compute_identity" "user_without_ids" {{
-  compute_id = "{a}"
-  type       = "UserAssigned"
-}}
-
-resource "amlauth_compute_identity" "ids_with_system" {{
-  compute_id = "{a}"
-  type       = "SystemAssigned"
-  user_assigned_identity_ids = ["{one}"]
-}}
-
-resource "amlauth_compute_identity" "malformed_id" {{
-  compute_id = "/subscriptions/{sub}/resourceGroups/rg-e2e/providers/Microsoft.MachineLearningServices/workspaces/ws-one"
-  type       = "SystemAssigned"
-}}
-
-resource "amlauth_compute_identity" "malformed_identity" {{
-  compute_id = "{a}"
-  type       = "UserAssigned"
-  user_assigned_identity_ids = ["not-an-arm-id"]
-}}
-"#,
-        sub = emu::SUB
-    ));
-    ws.init();
-    let diags = validate_diagnostics(&ws);
+    let one = [emu::uai("uai-one")];
+    let (ws, emu) = setup_init(
+        tf,
+        &[
+            resource("both", &a, "SystemAssigned,UserAssigned", &one),
+            resource("user_without_ids", &a, "UserAssigned", &[]),
+            resource("ids_with_system", &a, "SystemAssigned", &one),
+            resource(
+                "malformed_id",
+                &emu::workspace("ws-one"),
+                "SystemAssigned",
+                &[],
+            ),
+            resource(
+                "malformed_identity",
+                &a,
+                "UserAssigned",
+                &["not-an-arm-id".to_string()],
+            ),
+        ]
+        .join("\n"),
+    );
+    let diags = validate_error_diagnostics(&ws);
     assert_eq!(diags.len(), 5, "{diags:#?}");
-    for d in &diags {
-        assert_eq!(d["severity"], "error", "{d}");
-    }
+    let at = |name| (KIND, name);
 
-    let d = diag_for(&diags, "amlauth_compute_identity", "both");
-    assert!(snippet(d).contains("type"), "{d}");
-    assert!(detail(d).contains("never both"), "{d}");
-    assert!(detail(d).contains("Azure ML rule"), "{d}");
+    assert_diag_at(&diags, at("both"), "type", &["never both", "Azure ML rule"]);
 
     // The attribute is absent: the error points at the block and names it.
-    let d = diag_for(&diags, "amlauth_compute_identity", "user_without_ids");
+    let d = diag_for(&diags, KIND, "user_without_ids");
     assert_eq!(d["summary"], "Missing user-assigned identities", "{d}");
     assert!(detail(d).contains("user_assigned_identity_ids"), "{d}");
 
-    let d = diag_for(&diags, "amlauth_compute_identity", "ids_with_system");
-    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
-    assert!(detail(d).contains("UserAssigned"), "{d}");
-
-    let d = diag_for(&diags, "amlauth_compute_identity", "malformed_id");
-    assert!(snippet(d).contains("compute_id"), "{d}");
-    assert!(detail(d).contains("computes/{compute}"), "{d}");
-
-    let d = diag_for(&diags, "amlauth_compute_identity", "malformed_identity");
-    assert!(snippet(d).contains("user_assigned_identity_ids"), "{d}");
-    assert!(detail(d).contains("userAssignedIdentities/{name}"), "{d}");
+    assert_diag_at(
+        &diags,
+        at("ids_with_system"),
+        "user_assigned_identity_ids",
+        &["UserAssigned"],
+    );
+    assert_diag_at(
+        &diags,
+        at("malformed_id"),
+        "compute_id",
+        &["computes/{compute}"],
+    );
+    assert_diag_at(
+        &diags,
+        at("malformed_identity"),
+        "user_assigned_identity_ids",
+        &["userAssignedIdentities/{name}"],
+    );
 
     // A compute type without managed identities (an attached VM): refused at apply, on
     // `compute_id`, before anything is written.
@@ -444,23 +417,18 @@ resource "amlauth_compute_identity" "malformed_identity" {{
     let before = emu.resource(&b).unwrap();
     ws.write_resources(&system_config(&b));
     emu.clear_journal();
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Compute type has no managed identity")
-            && out.stderr.contains("VirtualMachine")
-            && out.stderr.contains(&format!("compute_id = \"{b}\"")),
-        "{out}"
-    );
+    ws.assert_apply_fails(&[
+        "Compute type has no managed identity",
+        "VirtualMachine",
+        &format!("compute_id = \"{b}\""),
+    ]);
     assert_eq!(calls(&emu, &b), strs(&["GET compute"]), "no write");
     assert_eq!(emu.resource(&b).unwrap(), before);
 });
 
 scenario!(faults_during_apply, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
-    ws.write_resources(&system_config(&a));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &system_config(&a));
 
     // A 429 storm on the PUT, each answer asking for a 1 s wait: the apply converges.
     emu.fault(status_fault("PUT", "*/computes/cluster-a", 3, 429, Some(1)));
@@ -488,36 +456,23 @@ scenario!(faults_during_apply, |tf| {
     emu.fault(json!({"method": "PUT", "path": "*/computes/cluster-a", "times": 1,
         "action": {"kind": "failAsync", "code": "InternalServerError", "message": "the cluster update failed"}}));
     ws.write_resources(&system_config(&a));
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("Failed to update the compute identity")
-            && out.stderr.contains("the cluster update failed"),
-        "{out}"
-    );
+    ws.assert_apply_fails(&[
+        "Failed to update the compute identity",
+        "the cluster update failed",
+    ]);
     assert_state_matches(&ws, &emu, &a);
     emu.clear_faults();
 
     // Without faults the next apply converges to the configuration.
-    ws.apply();
-    assert_eq!(
-        emu.resource(&a).unwrap()["identity"]["type"],
-        "SystemAssigned"
-    );
-    assert_state_matches(&ws, &emu, &a);
-    ws.assert_no_changes();
+    apply_converges(&ws, &emu, &a, "SystemAssigned");
 });
 
 // `type = "None"`: a compute without an identity imports and plans no change; setting it
 // removes the identity with a warning about role assignments; ids with it are refused.
 scenario!(no_identity, |tf| {
-    let (ws, emu) = setup(tf);
     let a = cluster_a();
-    let none = format!(
-        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{a}\"\n  type       = \"None\"\n}}\n"
-    );
-    ws.write_resources(&none);
-    ws.init();
+    let none = resource("this", &a, "None", &[]);
+    let (ws, emu) = setup_init(tf, &none);
     ws.import(ADDR, &a);
     assert_eq!(ws.resource_values(ADDR)["type"], "None");
     ws.assert_no_changes();
@@ -526,14 +481,10 @@ scenario!(no_identity, |tf| {
     ws.write_resources(&system_config(&a));
     ws.apply();
     ws.write_resources(&none);
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("The compute will have no managed identity")
-            && text.contains("role assignments to its principal stop working"),
-        "{out}"
-    );
+    ws.assert_plan_changes_saying(&[
+        "The compute will have no managed identity",
+        "role assignments to its principal stop working",
+    ]);
     ws.apply();
     let stored = emu.resource(&a).expect("compute");
     let remote_type = stored["identity"]["type"].as_str().unwrap_or("None");
@@ -543,10 +494,7 @@ scenario!(no_identity, |tf| {
     assert!(v["principal_id"].is_null(), "{v}");
     ws.assert_no_changes();
 
-    ws.write_resources(&format!(
-        "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{a}\"\n  type = \"None\"\n  user_assigned_identity_ids = [\"{}\"]\n}}\n",
-        emu::uai("uai-one")
-    ));
+    ws.write_resources(&resource("this", &a, "None", &[emu::uai("uai-one")]));
     let out = ws.run(&["validate", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     assert!(out.stderr.contains("removes every identity"), "{out}");

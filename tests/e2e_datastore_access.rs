@@ -8,11 +8,13 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, Tf, TfWorkspace, assert_fields, assert_secret_hidden, detail, diag_for, flat, setup,
-    snippet, status_fault, statuses, strs, validate_diagnostics,
+    Name, Tf, TfWorkspace, assert_diag_at, assert_fields, assert_no_changes_reading,
+    assert_secret_hidden, detail, diag_for, flat, import_reading, setup_init, snippet,
+    status_fault, statuses, strs, validate_error_diagnostics,
 };
 use serde_json::{Value, json};
 
+const KIND: &str = "amlauth_datastore_access";
 const ADDR: &str = "amlauth_datastore_access.this";
 
 fn blob() -> String {
@@ -51,15 +53,17 @@ fn account_key_config(datastore: &str, key: &str, sdai: Option<&str>) -> String 
     )
 }
 
-/// ARM calls with the datastore's id shortened to `datastore` (another one: `other-datastore`).
+/// How ARM calls are named: the datastore's id `datastore` (another one: `other-datastore`).
+fn names(datastore: &str) -> [Name<'_>; 2] {
+    [
+        Name::Id(datastore, "datastore"),
+        Name::Under("/datastores/", "other-datastore"),
+    ]
+}
+
+/// ARM calls named by [`names`].
 fn calls(emu: &Emu, datastore: &str) -> Vec<String> {
-    common::calls(
-        emu,
-        &[
-            Name::Id(datastore, "datastore"),
-            Name::Under("/datastores/", "other-datastore"),
-        ],
-    )
+    common::calls(emu, &names(datastore))
 }
 
 /// The emulator's record of a datastore: its credentials type, its
@@ -109,13 +113,20 @@ fn assert_state_matches(ws: &TfWorkspace, emu: &Emu, id: &str) -> Value {
     v
 }
 
+/// Plans a change (its output holds every one of `words`, never `secret`), then applies it
+/// (the output again without `secret`).
+fn plan_and_apply_hiding(ws: &TfWorkspace, secret: &str, words: &[&str]) {
+    let out = ws.assert_plan_changes(words);
+    assert_secret_hidden(&out, secret);
+    let out = ws.apply();
+    assert_secret_hidden(&out, secret);
+}
+
 scenario!(lifecycle, |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
     const K1: &str = "a2V5LW9uZS1mb3ItdGhlLWUyZS10ZXN0";
     const K2: &str = "a2V5LXR3by1mb3ItdGhlLWUyZS10ZXN0";
-    ws.write_resources(&account_key_config(&b, K1, None));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &account_key_config(&b, K1, None));
 
     // Create with the sensitive account key: shown as sensitive, never in clear.
     emu.clear_journal();
@@ -131,9 +142,7 @@ scenario!(lifecycle, |tf| {
     assert_eq!((ctype.as_str(), sdai.as_str()), ("AccountKey", "None"));
     assert_eq!(private["key"], K1, "{private}");
     assert_state_matches(&ws, &emu, &b);
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(calls(&emu, &b), strs(&["GET datastore"]), "plan");
+    assert_no_changes_reading(&ws, &emu, &names(&b), &["GET datastore"]);
 
     // account_key -> identity, with the workspace identity for service data access.
     ws.write_resources(&identity_config(
@@ -170,12 +179,7 @@ scenario!(lifecycle, |tf| {
 
     // identity -> account_key (a new key), identity setting back to its default.
     ws.write_resources(&account_key_config(&b, K2, None));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(out.stdout.contains("(sensitive value)"), "{out}");
-    assert_secret_hidden(&out, K2);
-    let out = ws.apply();
-    assert_secret_hidden(&out, K2);
+    plan_and_apply_hiding(&ws, K2, &["(sensitive value)"]);
     let (ctype, sdai, private) = stored(&emu, &b);
     assert_eq!((ctype.as_str(), sdai.as_str()), ("AccountKey", "None"));
     assert_eq!(private["key"], K2, "{private}");
@@ -206,15 +210,7 @@ scenario!(lifecycle, |tf| {
         Some("WorkspaceSystemAssignedIdentity"),
     ));
     emu.clear_journal();
-    let out = ws.apply();
-    assert!(
-        out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
-        "{out}"
-    );
-    assert!(
-        out.stdout.contains("1 added, 0 changed, 1 destroyed"),
-        "{out}"
-    );
+    ws.apply_replaces();
     assert_eq!(
         calls(&emu, &l),
         strs(&["GET other-datastore", "GET datastore", "PUT datastore"]),
@@ -234,13 +230,11 @@ scenario!(lifecycle, |tf| {
 });
 
 scenario!(drift_and_out_of_band_delete, |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
-    ws.write_resources(&identity_config(
-        &b,
-        Some("WorkspaceSystemAssignedIdentity"),
-    ));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &identity_config(&b, Some("WorkspaceSystemAssignedIdentity")),
+    );
     ws.apply();
 
     // Someone stores an account key again and turns the service identity off.
@@ -279,19 +273,20 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 // A service principal without `authority_url` / `resource_url`: Azure answers with its
 // defaults, which must not show as a diff against the unset attributes.
 scenario!(service_principal_defaults_from_azure, |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
     const SECRET: &str = "sp-secret-value-for-e2e";
-    ws.write_resources(&resource(
-        "this",
-        &b,
-        &format!(
-            "  mode          = \"service_principal\"\n  client_secret = \"{SECRET}\"\n  service_principal {{\n    tenant_id = \"{}\"\n    client_id = \"{}\"\n  }}",
-            emu::TENANT,
-            emu::CLIENT_ID
+    let (ws, emu) = setup_init(
+        tf,
+        &resource(
+            "this",
+            &b,
+            &format!(
+                "  mode          = \"service_principal\"\n  client_secret = \"{SECRET}\"\n  service_principal {{\n    tenant_id = \"{}\"\n    client_id = \"{}\"\n  }}",
+                emu::TENANT,
+                emu::CLIENT_ID
+            ),
         ),
-    ));
-    ws.init();
+    );
     let out = ws.apply();
     assert_secret_hidden(&out, SECRET);
     let (ctype, _, private) = stored(&emu, &b);
@@ -325,24 +320,22 @@ scenario!(service_principal_defaults_from_azure, |tf| {
 // mode imports without its secret (Azure never returns it), so the next plan adds the
 // configured sensitive secret, shown only as sensitive.
 scenario!(import_command, |tf| {
-    let (ws, emu) = setup(tf);
     let (l, b) = (lake(), blob());
     const KEY: &str = "a2V5LWZyb20tY29uZmlnLWFmdGVyLWltcG9ydA";
-    ws.write_resources(&format!(
-        "{}\n{}",
-        identity_config(&l, None),
-        resource(
-            "keyed",
-            &b,
-            &format!("  mode        = \"account_key\"\n  account_key = \"{KEY}\"")
-        )
-    ));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &format!(
+            "{}\n{}",
+            identity_config(&l, None),
+            resource(
+                "keyed",
+                &b,
+                &format!("  mode        = \"account_key\"\n  account_key = \"{KEY}\"")
+            )
+        ),
+    );
 
-    emu.clear_journal();
-    let out = ws.import(ADDR, &l);
-    assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(&emu, &l), strs(&["GET datastore"]), "import");
+    let out = import_reading(&ws, &emu, (ADDR, &l), &names(&l), &["GET datastore"]);
     let v = assert_state_matches(&ws, &emu, &l);
     assert_eq!(v["mode"], "identity");
     assert_eq!(v["container_name"], "lake");
@@ -389,19 +382,20 @@ scenario!(import_command, |tf| {
 // Import blocks: identity mode, and a write-only account key without `secret_wo_version`,
 // both plan no changes afterwards, and the stored key is left alone.
 scenario!(import_block, only(V1_15), |tf| {
-    let (ws, emu) = setup(tf);
     let (l, b) = (lake(), blob());
     let keyed = "amlauth_datastore_access.keyed";
-    ws.write_resources(&format!(
-        "import {{\n  to = {ADDR}\n  id = \"{l}\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}\n{}",
-        identity_config(&l, None),
-        resource(
-            "keyed",
-            &b,
-            "  mode           = \"account_key\"\n  account_key_wo = \"a2V5LXdyaXRlLW9ubHk\""
-        )
-    ));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &format!(
+            "import {{\n  to = {ADDR}\n  id = \"{l}\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}\n{}",
+            identity_config(&l, None),
+            resource(
+                "keyed",
+                &b,
+                "  mode           = \"account_key\"\n  account_key_wo = \"a2V5LXdyaXRlLW9ubHk\""
+            )
+        ),
+    );
     emu.clear_journal();
     let out = ws.apply();
     assert!(
@@ -420,7 +414,6 @@ scenario!(import_block, only(V1_15), |tf| {
 });
 
 scenario!(invalid_configurations, |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
     let mut hcl = [
         resource("no_secret", &b, "  mode = \"account_key\""),
@@ -450,43 +443,41 @@ scenario!(invalid_configurations, |tf| {
             "  mode           = \"account_key\"\n  account_key_wo = \"a2V5\"",
         ));
     }
-    ws.write_resources(&hcl);
-    ws.init();
-    let diags = validate_diagnostics(&ws);
-    for d in &diags {
-        assert_eq!(d["severity"], "error", "{d}");
-    }
+    let (ws, emu) = setup_init(tf, &hcl);
+    let diags = validate_error_diagnostics(&ws);
+    let at = |name| (KIND, name);
 
     // The secret is absent: the error points at the block and names the attribute.
-    let d = diag_for(&diags, "amlauth_datastore_access", "no_secret");
+    let d = diag_for(&diags, KIND, "no_secret");
     assert_eq!(d["summary"], "Missing secret", "{d}");
     assert!(detail(d).contains("`account_key`"), "{d}");
 
-    let d = diag_for(&diags, "amlauth_datastore_access", "other_mode_secret");
+    let d = diag_for(&diags, KIND, "other_mode_secret");
     assert_eq!(d["summary"], "Secret for another mode", "{d}");
     assert!(snippet(d).contains("sas_token"), "{d}");
 
-    let d = diag_for(&diags, "amlauth_datastore_access", "identity_with_key");
-    assert!(snippet(d).contains("account_key"), "{d}");
-    assert!(detail(d).contains("mode = \"account_key\""), "{d}");
-
-    let d = diag_for(&diags, "amlauth_datastore_access", "bad_mode");
-    assert!(snippet(d).contains("mode"), "{d}");
-    assert!(detail(d).contains("account_key"), "{d}");
-
-    let d = diag_for(&diags, "amlauth_datastore_access", "malformed_id");
-    assert!(snippet(d).contains("datastore_id"), "{d}");
-    assert!(detail(d).contains("datastores/{datastore}"), "{d}");
+    assert_diag_at(
+        &diags,
+        at("identity_with_key"),
+        "account_key",
+        &["mode = \"account_key\""],
+    );
+    assert_diag_at(&diags, at("bad_mode"), "mode", &["account_key"]);
+    assert_diag_at(
+        &diags,
+        at("malformed_id"),
+        "datastore_id",
+        &["datastores/{datastore}"],
+    );
 
     let mut expected = 5;
     if tf == Tf::V1_0_3 {
-        let d = diag_for(
+        assert_diag_at(
             &diags,
-            "amlauth_datastore_access",
-            "write_only_on_old_terraform",
+            at("write_only_on_old_terraform"),
+            "account_key_wo",
+            &["Terraform 1.11"],
         );
-        assert!(snippet(d).contains("account_key_wo"), "{d}");
-        assert!(detail(d).contains("Terraform 1.11"), "{d}");
         expected += 1;
     }
     assert_eq!(diags.len(), expected, "{diags:#?}");
@@ -496,15 +487,11 @@ scenario!(invalid_configurations, |tf| {
     let f = files();
     let before = emu.stored(&f).unwrap();
     ws.write_resources(&identity_config(&f, None));
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr
-            .contains("Identity-based access not supported for this datastore")
-            && out.stderr.contains("AzureFile")
-            && out.stderr.contains("mode = \"identity\""),
-        "{out}"
-    );
+    ws.assert_apply_fails(&[
+        "Identity-based access not supported for this datastore",
+        "AzureFile",
+        "mode = \"identity\"",
+    ]);
     assert_eq!(
         emu.stored(&f).unwrap(),
         before,
@@ -517,10 +504,8 @@ scenario!(invalid_configurations, |tf| {
 });
 
 scenario!(faults_during_apply, |tf| {
-    let (mut ws, emu) = setup(tf);
     let b = blob();
-    ws.write_resources(&identity_config(&b, None));
-    ws.init();
+    let (mut ws, emu) = setup_init(tf, &identity_config(&b, None));
 
     // A 429 storm on the read, each answer asking for a 1 s wait, then 503s on the PUT:
     // both retried, the apply converges.
@@ -546,13 +531,7 @@ scenario!(faults_during_apply, |tf| {
     emu.fault(json!({"method": "PUT", "path": "*/datastores/blob_data",
         "action": {"kind": "status", "status": 503, "message": "storage front end unavailable"}}));
     ws.write_resources(&account_key_config(&b, "a2V5LWFmdGVyLWZhdWx0cw", None));
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr
-            .contains("Failed to update the datastore credentials"),
-        "{out}"
-    );
+    let out = ws.assert_apply_fails(&["Failed to update the datastore credentials"]);
     assert_secret_hidden(&out, "a2V5LWFmdGVyLWZhdWx0cw");
     assert_eq!(stored(&emu, &b).0, "None");
     assert_state_matches(&ws, &emu, &b);
@@ -570,7 +549,6 @@ scenario!(faults_during_apply, |tf| {
 // Terraform 1.15, write-only account key: the value reaches the datastore but never the
 // state file, the plan or the apply output; bumping `secret_wo_version` sends a new one.
 scenario!(write_only_secret_never_stored, only(V1_15), |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
     const S1: &str = "d3JpdGUtb25seS1zZWNyZXQtb25l";
     const S2: &str = "d3JpdGUtb25seS1zZWNyZXQtdHdv";
@@ -583,6 +561,7 @@ scenario!(write_only_secret_never_stored, only(V1_15), |tf| {
             ),
         )
     };
+    let (ws, emu) = setup_init(tf, &config(S1, 1));
     let state_file = ws.work_dir().join("terraform.tfstate");
     let assert_state_clean = |secret: &str| {
         let raw = std::fs::read_to_string(&state_file).expect("state file");
@@ -590,14 +569,7 @@ scenario!(write_only_secret_never_stored, only(V1_15), |tf| {
         assert!(raw.contains("\"account_key_wo\": null"), "{raw}");
     };
 
-    ws.write_resources(&config(S1, 1));
-    ws.init();
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(out.stdout.contains("(write-only attribute)"), "{out}");
-    assert_secret_hidden(&out, S1);
-    let out = ws.apply();
-    assert_secret_hidden(&out, S1);
+    plan_and_apply_hiding(&ws, S1, &["(write-only attribute)"]);
     assert_eq!(stored(&emu, &b).2["key"], S1);
     assert_state_clean(S1);
     let out = ws.ok(&["show", "-no-color"]);
@@ -630,19 +602,11 @@ scenario!(write_only_secret_never_stored, only(V1_15), |tf| {
 // Terraform 1.0.3 has no write-only attributes: the sensitive `account_key` is used, and
 // plans and applies show it only as `(sensitive value)`.
 scenario!(sensitive_secret_never_shown, only(V1_0_3), |tf| {
-    let (ws, emu) = setup(tf);
     let b = blob();
     const S1: &str = "c2Vuc2l0aXZlLXNlY3JldC1vbmU";
     const S2: &str = "c2Vuc2l0aXZlLXNlY3JldC10d28";
-    ws.write_resources(&account_key_config(&b, S1, None));
-    ws.init();
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(out.stdout.contains("+ account_key "), "{out}");
-    assert!(out.stdout.contains("(sensitive value)"), "{out}");
-    assert_secret_hidden(&out, S1);
-    let out = ws.apply();
-    assert_secret_hidden(&out, S1);
+    let (ws, emu) = setup_init(tf, &account_key_config(&b, S1, None));
+    plan_and_apply_hiding(&ws, S1, &["+ account_key ", "(sensitive value)"]);
     assert_eq!(stored(&emu, &b).2["key"], S1);
 
     // Rotating the key is a visible change of a sensitive value.
@@ -669,18 +633,19 @@ scenario!(
     import_write_only_from_sensitive_variable,
     only(V1_15),
     |tf| {
-        let (ws, emu) = setup(tf);
         let b = blob();
         let keyed = "amlauth_datastore_access.keyed";
-        ws.write_resources(&format!(
-        "variable \"key\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = \"a2V5LWZyb20tdmFyaWFibGU\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}",
-        resource(
-            "keyed",
-            &b,
-            "  mode           = \"account_key\"\n  account_key_wo = var.key"
-        )
-    ));
-        ws.init();
+        let (ws, emu) = setup_init(
+            tf,
+            &format!(
+                "variable \"key\" {{\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = \"a2V5LWZyb20tdmFyaWFibGU\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}",
+                resource(
+                    "keyed",
+                    &b,
+                    "  mode           = \"account_key\"\n  account_key_wo = var.key"
+                )
+            ),
+        );
         let out = ws.ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
         assert!(
             out.stdout

@@ -9,7 +9,7 @@
 mod common;
 
 use common::emu;
-use common::{Tf, TfWorkspace, flat, setup, setup_with, with_import_block};
+use common::{Tf, TfWorkspace, flat, setup, setup_init, setup_with, with_import_block};
 use serde_json::{Value, json};
 
 /// The id spelled as a user might: resource group and names upper-cased.
@@ -180,21 +180,16 @@ fn unkept_write(
     attribute: &str,
     state_value: Value,
 ) {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(first);
-    ws.init();
+    let (ws, emu) = setup_init(tf, first);
     ws.apply();
     ws.write_resources(second);
     emu.fault(json!({"method": method, "path": path, "action": {"kind": "keepOld", "answerOld": answer_old}}));
-    let out = apply_run(&ws);
-    assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("Azure did not keep the change")
-            && text.contains(&format!("Azure accepted the change of `{attribute}`"))
-            && text.contains("a policy may be enforcing it"),
-        "{out}"
-    );
+    let out = ws.assert_apply_fails_saying(&[
+        "Azure did not keep the change",
+        &format!("Azure accepted the change of `{attribute}`"),
+        "a policy may be enforcing it",
+    ]);
+    assert_no_inconsistency(&out);
     let v = ws.resource_values(addr);
     assert_eq!(
         v[attribute], state_value,
@@ -205,6 +200,14 @@ fn unkept_write(
     emu.clear_faults();
     ws.apply();
     ws.assert_no_changes();
+}
+
+/// ws-one with a system-assigned identity and datastore auth `mode`.
+fn system_identity_config(mode: &str) -> String {
+    format!(
+        "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
+        emu::workspace("ws-one")
+    )
 }
 
 scenario!(unkept_registry_admin, |tf| {
@@ -226,17 +229,11 @@ scenario!(unkept_registry_admin, |tf| {
 });
 
 scenario!(unkept_workspace_identity, |tf| {
-    let cfg = |mode: &str| {
-        format!(
-            "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
-            emu::workspace("ws-one")
-        )
-    };
     unkept_write(
         tf,
         WS_ADDR,
-        &cfg("AccessKey"),
-        &cfg("Identity"),
+        &system_identity_config("AccessKey"),
+        &system_identity_config("Identity"),
         ("PATCH", "*/workspaces/ws-one", false),
         "system_datastores_auth_mode",
         json!("AccessKey"),
@@ -289,9 +286,7 @@ scenario!(unkept_datastore_access, |tf| {
 /// An update whose operation ends `Failed` while Azure keeps the new values: the next plan
 /// proposes to apply again and says why; that apply clears the failure.
 fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &str, path: &str) {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(first);
-    ws.init();
+    let (ws, emu) = setup_init(tf, first);
     ws.apply();
     ws.write_resources(second);
     emu.fault(
@@ -305,15 +300,12 @@ fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &s
         emu.resource(id).expect("exists")["properties"]["provisioningState"],
         "Failed"
     );
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "a failed object is applied again:\n{out}");
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("Applying again: Azure reports the last operation failed")
-            && text.contains("provisioningState as Failed")
-            && text.contains(&format!("{addr} will be updated in-place")),
-        "{out}"
-    );
+    // A failed object is applied again.
+    ws.assert_plan_changes_saying(&[
+        "Applying again: Azure reports the last operation failed",
+        "provisioningState as Failed",
+        &format!("{addr} will be updated in-place"),
+    ]);
     let out = apply_run(&ws);
     assert_eq!(out.code, 0, "{out}");
     assert_eq!(
@@ -324,18 +316,12 @@ fn failed_update_reapplied(tf: Tf, addr: &str, id: &str, first: &str, second: &s
 }
 
 scenario!(failed_workspace_update_reapplied, |tf| {
-    let cfg = |mode: &str| {
-        format!(
-            "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned\"\n  system_datastores_auth_mode = \"{mode}\"\n}}\n",
-            emu::workspace("ws-one")
-        )
-    };
     failed_update_reapplied(
         tf,
         WS_ADDR,
         &emu::workspace("ws-one"),
-        &cfg("AccessKey"),
-        &cfg("Identity"),
+        &system_identity_config("AccessKey"),
+        &system_identity_config("Identity"),
         "*/workspaces/ws-one",
     );
 });

@@ -8,7 +8,7 @@
 mod common;
 
 use common::emu::{self, Emu, SUB};
-use common::{PROVIDER_HEADER, TfWorkspace, flat, repo_root, setup_with};
+use common::{PROVIDER_HEADER, TfWorkspace, repo_root, setup_with};
 use serde_json::{Value, json};
 
 const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
@@ -115,14 +115,7 @@ scenario!(
 
         // The insecure seed: the plan warns through the check block, and the data source reads
         // exactly the documented findings.
-        let (code, out) = ws.plan_code();
-        assert_eq!(code, 2, "{out}");
-        let text = flat(&out.combined());
-        assert!(
-            text.contains("Check block assertion failed")
-                && text.contains("high acr_admin_enabled"),
-            "{out}"
-        );
+        ws.assert_plan_changes_saying(&["Check block assertion failed", "high acr_admin_enabled"]);
         ws.apply();
         let v = posture(&ws);
         assert_eq!(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::emu;
-use common::{TfWorkspace, assert_fields, flat, setup_with};
+use common::{TfWorkspace, assert_fields, setup_with};
 use serde_json::{Value, json};
 
 fn linked(kind: &str, name: &str) -> String {
@@ -153,27 +153,19 @@ scenario!(missing_and_malformed, |tf| {
         emu::workspace("ws-missing")
     ));
     ws.init();
-    let out = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        flat(&out.combined()).contains("Workspace not found")
-            && flat(&out.combined()).contains("ws-missing"),
-        "{out}"
-    );
+    ws.assert_plan_fails(&["Workspace not found", "ws-missing"]);
 
     ws.write_resources(&format!(
         "data \"amlauth_workspace\" \"bad\" {{\n  id = \"{}\"\n}}\n",
         emu::registry("acre2eone")
     ));
     emu.clear_journal();
-    let out = ws.run(&["validate", "-no-color"]);
-    assert_ne!(out.code, 0, "{out}");
-    let text = flat(&out.combined());
+    let text = ws.validate_errors();
     assert!(
         text.contains("with data.amlauth_workspace.bad,")
             && text.contains("id =")
             && text.contains("Microsoft.MachineLearningServices/workspaces"),
-        "the error names the attribute and what was expected:\n{out}"
+        "the error names the attribute and what was expected:\n{text}"
     );
     assert!(emu.arm_calls().is_empty());
 });

@@ -8,24 +8,26 @@ mod common;
 use common::emu::{self, Emu};
 use common::{
     BY_NAME, Fields, TfWorkspace, apply_through_throttling, apply_with_failed_operation,
-    assert_diagnostic, assert_fields, assert_no_arm_calls, calls, flat, lower_set, setup,
-    setup_with, status_count, status_fault, strs, with_import_block,
+    assert_diagnostic, assert_fields, assert_no_arm_calls, assert_no_changes_reading,
+    assert_plan_imports_one_reading, calls, destroy_reading, fault_503s_on_polls_and_read_back,
+    import_reading, lower_set, setup_init, setup_with, status_count, strs, with_import_block,
 };
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_identity.this";
 
-/// A resource block; `ids` and `primary` are identity names, `None` leaves the argument out.
-fn config(
-    workspace: &str,
+/// The block of resource `name` (`this` in most scenarios) on `workspace_id`; `ids` and
+/// `primary` are identity names, `None` leaves the argument out.
+fn block(
+    name: &str,
+    workspace_id: &str,
     type_: &str,
     ids: &[&str],
     primary: Option<&str>,
     mode: Option<&str>,
 ) -> String {
     let mut body = format!(
-        "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"{type_}\"\n",
-        emu::workspace(workspace)
+        "resource \"amlauth_workspace_identity\" \"{name}\" {{\n  workspace_id = \"{workspace_id}\"\n  type = \"{type_}\"\n"
     );
     if !ids.is_empty() {
         let list: Vec<String> = ids.iter().map(|i| format!("\"{}\"", emu::uai(i))).collect();
@@ -47,14 +49,32 @@ fn config(
     body
 }
 
-fn both_identities_config() -> String {
-    config(
-        "ws-one",
+/// Both identity kinds with uai-one and uai-two attached on `workspace`.
+fn both_kinds(workspace: &str, primary: &str, mode: &str) -> String {
+    block(
+        "this",
+        &emu::workspace(workspace),
         "SystemAssigned,UserAssigned",
         &["uai-one", "uai-two"],
-        Some("uai-one"),
-        Some("Identity"),
+        Some(primary),
+        Some(mode),
     )
+}
+
+/// Both identity kinds on ws-one with only uai-one attached, and `AccessKey` datastores.
+fn only_uai_one_config() -> String {
+    block(
+        "this",
+        &emu::workspace("ws-one"),
+        "SystemAssigned,UserAssigned",
+        &["uai-one"],
+        Some("uai-one"),
+        Some("AccessKey"),
+    )
+}
+
+fn both_identities_config() -> String {
+    both_kinds("ws-one", "uai-one", "Identity")
 }
 
 /// The poll of a workspace write: Azure's `202` carries `Azure-AsyncOperation` (followed in
@@ -109,6 +129,13 @@ fn assert_state_matches_emulator(ws: &TfWorkspace, emu: &Emu, name: &str) {
     assert_eq!(state_primary, remote_primary, "{ctx}");
 }
 
+/// Whether the emulator's workspace `name` has `uai` as its primary identity.
+fn primary_is(emu: &Emu, name: &str, uai: &str) -> bool {
+    stored_ws(emu, name)["properties"]["primaryUserAssignedIdentity"]
+        .as_str()
+        .is_some_and(|p| p.eq_ignore_ascii_case(&emu::uai(uai)))
+}
+
 fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
     let r = emu.resource(&emu::uai(name)).expect("identity exists");
     (
@@ -121,9 +148,7 @@ fn uai_principal(emu: &Emu, name: &str) -> (Value, Value) {
 // create, then no changes; ARM calls for create and read
 
 scenario!(create_then_no_changes, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&both_identities_config());
-    ws.init();
+    let (ws, emu) = setup_init(tf, &both_identities_config());
     emu.clear_journal();
     ws.apply();
     assert_eq!(
@@ -132,13 +157,7 @@ scenario!(create_then_no_changes, |tf| {
         "create: PATCH, one poll, one read"
     );
 
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET workspace ws-one"]),
-        "plan: one refresh GET"
-    );
+    assert_no_changes_reading(&ws, &emu, BY_NAME, &["GET workspace ws-one"]);
 
     let stored = stored_ws(&emu, "ws-one");
     assert_eq!(stored["identity"]["type"], "SystemAssigned,UserAssigned");
@@ -185,13 +204,7 @@ scenario!(create_then_no_changes, |tf| {
 
     // Destroy only stops managing: the identity stays as it is, and no write reaches Azure.
     let before = stored_ws(&emu, "ws-one");
-    emu.clear_journal();
-    ws.destroy();
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET workspace ws-one"]),
-        "destroy: refresh only"
-    );
+    destroy_reading(&ws, &emu, BY_NAME, &["GET workspace ws-one"]);
     let after = stored_ws(&emu, "ws-one");
     assert_eq!(after["identity"], before["identity"]);
     assert_eq!(after["properties"], before["properties"]);
@@ -202,27 +215,23 @@ scenario!(create_then_no_changes, |tf| {
 // every attribute updated in place; a new workspace_id replaces
 
 scenario!(updates_in_place, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned",
-        &[],
-        None,
-        Some("AccessKey"),
-    ));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &block(
+            "this",
+            &emu::workspace("ws-one"),
+            "SystemAssigned",
+            &[],
+            None,
+            Some("AccessKey"),
+        ),
+    );
     ws.apply();
     let principal = stored_ws(&emu, "ws-one")["identity"]["principalId"].clone();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     // type SA -> SA+UA (and the ids set appears).
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one"],
-        Some("uai-one"),
-        Some("AccessKey"),
-    ));
+    ws.write_resources(&only_uai_one_config());
     emu.clear_journal();
     ws.apply_in_place();
     assert_eq!(
@@ -244,13 +253,7 @@ scenario!(updates_in_place, |tf| {
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     // the ids set changes (one -> one, two).
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-one"),
-        Some("AccessKey"),
-    ));
+    ws.write_resources(&both_kinds("ws-one", "uai-one", "AccessKey"));
     ws.apply_in_place();
     let stored = stored_ws(&emu, "ws-one");
     assert_eq!(
@@ -263,31 +266,17 @@ scenario!(updates_in_place, |tf| {
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     // the primary changes.
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-two"),
-        Some("AccessKey"),
-    ));
+    ws.write_resources(&both_kinds("ws-one", "uai-two", "AccessKey"));
     ws.apply_in_place();
-    let stored = stored_ws(&emu, "ws-one");
     assert!(
-        stored["properties"]["primaryUserAssignedIdentity"]
-            .as_str()
-            .is_some_and(|p| p.eq_ignore_ascii_case(&emu::uai("uai-two"))),
-        "{stored}"
+        primary_is(&emu, "ws-one", "uai-two"),
+        "{}",
+        stored_ws(&emu, "ws-one")
     );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     // the datastore auth mode changes.
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-two"),
-        Some("UserDelegationSAS"),
-    ));
+    ws.write_resources(&both_kinds("ws-one", "uai-two", "UserDelegationSAS"));
     ws.apply_in_place();
     assert_eq!(
         stored_ws(&emu, "ws-one")["properties"]["systemDatastoresAuthMode"],
@@ -296,13 +285,7 @@ scenario!(updates_in_place, |tf| {
     assert_state_matches_emulator(&ws, &emu, "ws-one");
 
     // another workspace: replacement, not an update.
-    ws.write_resources(&config(
-        "ws-two",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-two"),
-        Some("UserDelegationSAS"),
-    ));
+    ws.write_resources(&both_kinds("ws-two", "uai-two", "UserDelegationSAS"));
     ws.assert_plan_replaces();
 });
 
@@ -310,9 +293,7 @@ scenario!(updates_in_place, |tf| {
 // out-of-band change and out-of-band delete
 
 scenario!(drift_and_out_of_band_delete, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&both_identities_config());
-    ws.init();
+    let (ws, emu) = setup_init(tf, &both_identities_config());
     ws.apply();
 
     emu.patch(
@@ -342,26 +323,19 @@ scenario!(drift_and_out_of_band_delete, |tf| {
 // import
 
 fn import_config() -> String {
-    config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-two"),
-        Some("Identity"),
-    )
+    both_kinds("ws-one", "uai-two", "Identity")
 }
 
 scenario!(terraform_import, |tf| {
     let (ws, emu) = setup_with(tf, common::seed_workspace_with_identities());
     ws.write_resources(&import_config());
     ws.init();
-    emu.clear_journal();
-    let out = ws.import(ADDR, &emu::workspace("ws-one"));
-    assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(
-        calls(&emu, BY_NAME),
-        strs(&["GET workspace ws-one"]),
-        "import: one GET"
+    import_reading(
+        &ws,
+        &emu,
+        (ADDR, &emu::workspace("ws-one")),
+        BY_NAME,
+        &["GET workspace ws-one"],
     );
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
@@ -376,9 +350,7 @@ scenario!(import_block, only(V1_15), |tf| {
         &import_config(),
     ));
     ws.init();
-    emu.clear_journal();
-    ws.assert_plan_imports_one();
-    assert_eq!(calls(&emu, BY_NAME), strs(&["GET workspace ws-one"]));
+    assert_plan_imports_one_reading(&ws, &emu, BY_NAME, &["GET workspace ws-one"]);
     ws.apply_imports_one();
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
@@ -412,64 +384,73 @@ scenario!(import_block_by_identity, only(V1_15), |tf| {
 // invalid configurations
 
 scenario!(invalid_configurations, |tf| {
-    let (ws, emu) = setup(tf);
     let ws_one = emu::workspace("ws-one");
-    let one = emu::uai("uai-one");
-    ws.write_resources(&format!(
-        r#"
-resource "amlauth_workspace_identity" "ua_without_primary" {{
-  workspace_id               = "{ws_one}"
-  type                       = "UserAssigned"
-  user_assigned_identity_ids = ["{one}"]
-}}
-
-resource "amlauth_workspace_identity" "ids_with_system" {{
-  workspace_id               = "{ws_one}"
-  type                       = "SystemAssigned"
-  user_assigned_identity_ids = ["{one}"]
-}}
-
-resource "amlauth_workspace_identity" "malformed_id" {{
-  workspace_id = "/subscriptions/{sub}/resourceGroups/rg-e2e/providers/Microsoft.Storage/storageAccounts/st"
-  type         = "SystemAssigned"
-}}
-
-resource "amlauth_workspace_identity" "spaced_type" {{
-  workspace_id               = "{ws_one}"
-  type                       = "SystemAssigned, UserAssigned"
-  user_assigned_identity_ids = ["{one}"]
-}}
-"#,
-        sub = emu::SUB,
-    ));
-    ws.init();
+    let storage_account = format!(
+        "{}/providers/Microsoft.Storage/storageAccounts/st",
+        emu::rg()
+    );
+    let one = &["uai-one"];
+    let (ws, emu) = setup_init(
+        tf,
+        &[
+            block(
+                "ua_without_primary",
+                &ws_one,
+                "UserAssigned",
+                one,
+                None,
+                None,
+            ),
+            block(
+                "ids_with_system",
+                &ws_one,
+                "SystemAssigned",
+                one,
+                None,
+                None,
+            ),
+            block(
+                "malformed_id",
+                &storage_account,
+                "SystemAssigned",
+                &[],
+                None,
+                None,
+            ),
+            block(
+                "spaced_type",
+                &ws_one,
+                "SystemAssigned, UserAssigned",
+                one,
+                None,
+                None,
+            ),
+        ]
+        .join("\n"),
+    );
     emu.clear_journal();
     let text = ws.validate_errors();
-    let expect = |name: &str, attribute: &str, words: &[&str]| {
-        assert_diagnostic(
-            &text,
-            &format!("amlauth_workspace_identity.{name}"),
-            attribute,
-            words,
-        )
-    };
-    expect(
-        "ua_without_primary",
+    assert_diagnostic(
+        &text,
+        "amlauth_workspace_identity.ua_without_primary",
         "primary_user_assigned_identity_id",
         &["Missing primary"],
     );
-    expect(
-        "ids_with_system",
+    assert_diagnostic(
+        &text,
+        "amlauth_workspace_identity.ids_with_system",
         "user_assigned_identity_ids",
         &["need a UserAssigned type"],
     );
-    expect(
-        "malformed_id",
+    assert_diagnostic(
+        &text,
+        "amlauth_workspace_identity.malformed_id",
         "workspace_id",
         &["Microsoft.MachineLearningServices/workspaces"],
     );
-    expect(
-        "spaced_type",
+    assert_diagnostic(
+        &text,
+        "amlauth_workspace_identity.spaced_type",
         "type",
         &["\"SystemAssigned,UserAssigned\"", "not accepted as written"],
     );
@@ -483,9 +464,7 @@ resource "amlauth_workspace_identity" "spaced_type" {{
 // faults during apply
 
 scenario!(faults_during_apply, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&both_identities_config());
-    ws.init();
+    let (ws, emu) = setup_init(tf, &both_identities_config());
 
     // A 429 storm on the PATCH, each answer asking to come back in a second.
     apply_through_throttling(&ws, &emu, "PATCH", "*/workspaces/ws-one");
@@ -493,39 +472,19 @@ scenario!(faults_during_apply, |tf| {
     emu.clear_faults();
 
     // 503s while polling and reading back: retried, the apply converges.
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one", "uai-two"],
-        Some("uai-two"),
-        Some("Identity"),
-    ));
+    ws.write_resources(&both_kinds("ws-one", "uai-two", "Identity"));
     emu.clear_journal();
-    emu.fault(status_fault("GET", "*/operation*/*", 2, 503, None));
-    emu.fault(
-        json!({"method": "GET", "path": "*/workspaces/ws-one", "skip": 1, "times": 1,
-                     "action": {"kind": "status", "status": 503}}),
-    );
+    fault_503s_on_polls_and_read_back(&emu, "*/operation*/*", "*/workspaces/ws-one");
     ws.apply_in_place();
     assert_eq!(status_count(&emu, 503), 3, "{:?}", calls(&emu, BY_NAME));
-    assert!(
-        stored_ws(&emu, "ws-one")["properties"]["primaryUserAssignedIdentity"]
-            .as_str()
-            .is_some_and(|p| p.eq_ignore_ascii_case(&emu::uai("uai-two")))
-    );
+    assert!(primary_is(&emu, "ws-one", "uai-two"));
     assert_state_matches_emulator(&ws, &emu, "ws-one");
     ws.assert_no_changes();
     emu.clear_faults();
 
     // The operation is accepted but ends Failed: the apply fails with Azure's message and the
     // state records what the workspace holds.
-    ws.write_resources(&config(
-        "ws-one",
-        "SystemAssigned,UserAssigned",
-        &["uai-one"],
-        Some("uai-one"),
-        Some("AccessKey"),
-    ));
+    ws.write_resources(&only_uai_one_config());
     apply_with_failed_operation(
         &ws,
         &emu,
@@ -547,31 +506,22 @@ scenario!(faults_during_apply, |tf| {
 // SA+UA -> SA: warned at plan, refused by Azure at apply
 
 scenario!(refused_downgrade, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&both_identities_config());
-    ws.init();
+    let (ws, emu) = setup_init(tf, &both_identities_config());
     ws.apply();
 
-    ws.write_resources(&config(
-        "ws-one",
+    ws.write_resources(&block(
+        "this",
+        &emu::workspace("ws-one"),
         "SystemAssigned",
         &[],
         None,
         Some("Identity"),
     ));
-    let (code, out) = ws.plan_code();
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        flat(&out.combined()).contains("Warning: Azure may refuse this identity change"),
-        "plan warns:\n{out}"
-    );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        flat(&out.combined())
-            .contains("from 'SystemAssigned,UserAssigned' to 'SystemAssigned' is not supported"),
-        "the apply fails with Azure's message:\n{out}"
-    );
+    // The plan warns; the apply fails with Azure's message.
+    ws.assert_plan_changes_saying(&["Warning: Azure may refuse this identity change"]);
+    ws.assert_apply_fails_saying(&[
+        "from 'SystemAssigned,UserAssigned' to 'SystemAssigned' is not supported",
+    ]);
     assert_eq!(
         stored_ws(&emu, "ws-one")["identity"]["type"],
         "SystemAssigned,UserAssigned"

@@ -5,7 +5,10 @@
 mod common;
 
 use common::emu::{self, Emu};
-use common::{Name, assert_diagnostic, calls, flat, setup, strs, with_import_block};
+use common::{
+    Name, assert_diagnostic, assert_no_changes_reading, calls, destroy_reading, flat,
+    import_reading, setup, setup_init, strs, with_import_block,
+};
 use serde_json::{Value, json};
 
 const ADDR: &str = "amlauth_workspace_image_build.this";
@@ -31,9 +34,7 @@ fn image_build_compute(emu: &Emu) -> Value {
 }
 
 scenario!(apply_drift_destroy, |tf| {
-    let (ws, emu) = setup(tf);
-    ws.write_resources(&config(&emu::workspace("ws-one"), "cluster-a"));
-    ws.init();
+    let (ws, emu) = setup_init(tf, &config(&emu::workspace("ws-one"), "cluster-a"));
     emu.clear_journal();
     ws.apply();
     assert_eq!(
@@ -46,13 +47,7 @@ scenario!(apply_drift_destroy, |tf| {
     assert_eq!(v["id"], emu::workspace("ws-one"));
     assert_eq!(v["compute_name"], "cluster-a");
 
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(
-        calls(&emu, NAMES),
-        strs(&["GET workspace ws-one"]),
-        "plan: one GET"
-    );
+    assert_no_changes_reading(&ws, &emu, NAMES, &["GET workspace ws-one"]);
 
     // Drift: changed out of band, the plan shows it and apply repairs it.
     emu.patch(
@@ -83,13 +78,7 @@ scenario!(apply_drift_destroy, |tf| {
     ws.assert_no_changes();
 
     // Destroy only stops managing: the setting stays, and no write reaches Azure.
-    emu.clear_journal();
-    ws.destroy();
-    assert_eq!(
-        calls(&emu, NAMES),
-        strs(&["GET workspace ws-one"]),
-        "destroy: refresh only"
-    );
+    destroy_reading(&ws, &emu, NAMES, &["GET workspace ws-one"]);
     assert_eq!(image_build_compute(&emu), "cluster-a");
     assert_eq!(ws.resource_values(ADDR), Value::Null);
 });
@@ -102,13 +91,12 @@ scenario!(terraform_import, |tf| {
     );
     ws.write_resources(&config(&emu::workspace("ws-one"), "cluster-b"));
     ws.init();
-    emu.clear_journal();
-    let out = ws.import(ADDR, &emu::workspace("ws-one"));
-    assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(
-        calls(&emu, NAMES),
-        strs(&["GET workspace ws-one"]),
-        "import: one GET"
+    import_reading(
+        &ws,
+        &emu,
+        (ADDR, &emu::workspace("ws-one")),
+        NAMES,
+        &["GET workspace ws-one"],
     );
     assert_eq!(ws.resource_values(ADDR)["compute_name"], "cluster-b");
     ws.assert_no_changes();
@@ -119,11 +107,12 @@ scenario!(terraform_import, |tf| {
 });
 
 scenario!(import_blocks, only(V1_15), |tf| {
-    let (ws, emu) = setup(tf);
     let body = config(&emu::workspace("ws-one"), "cluster-a");
     // By id: Azure holds no image build compute yet, so the apply after the import sets it.
-    ws.write_resources(&with_import_block(ADDR, &emu::workspace("ws-one"), &body));
-    ws.init();
+    let (ws, emu) = setup_init(
+        tf,
+        &with_import_block(ADDR, &emu::workspace("ws-one"), &body),
+    );
     let out = ws.apply();
     assert!(
         out.stdout.contains("1 imported, 0 added, 1 changed"),
@@ -142,9 +131,7 @@ scenario!(import_blocks, only(V1_15), |tf| {
 });
 
 scenario!(missing_workspace, |tf| {
-    let (ws, _emu) = setup(tf);
-    ws.write_resources(&config(&emu::workspace("nope"), "cluster-a"));
-    ws.init();
+    let (ws, _emu) = setup_init(tf, &config(&emu::workspace("nope"), "cluster-a"));
     let out = ws.try_apply();
     assert_ne!(out.code, 0, "{out}");
     assert_diagnostic(

@@ -163,12 +163,25 @@ impl Emu {
         body: Option<&Value>,
     ) -> (u16, Value) {
         let url = format!("{}/_emulator{path_and_query}", self.base_url());
+        self.send(
+            self.http.request(method, &url),
+            body,
+            "control API reachable",
+        )
+    }
+
+    /// Sends `req` with `body` as JSON (if any): the status and the JSON answer (null if none).
+    fn send(
+        &self,
+        mut req: reqwest::RequestBuilder,
+        body: Option<&Value>,
+        reachable: &str,
+    ) -> (u16, Value) {
+        if let Some(b) = body {
+            req = req.json(b);
+        }
         self.rt.block_on(async {
-            let mut req = self.http.request(method, &url);
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let resp = req.send().await.expect("control API reachable");
+            let resp = req.send().await.expect(reachable);
             let status = resp.status().as_u16();
             let v = resp.json::<Value>().await.unwrap_or(Value::Null);
             (status, v)
@@ -275,16 +288,11 @@ impl Emu {
     ) -> (u16, Value) {
         let token = self.arm_token();
         let url = format!("{}{path_and_query}", self.base_url().trim_end_matches('/'));
-        self.rt.block_on(async {
-            let mut req = self.http.request(method, &url).bearer_auth(token);
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let resp = req.send().await.expect("ARM reachable");
-            let status = resp.status().as_u16();
-            let v = resp.json::<Value>().await.unwrap_or(Value::Null);
-            (status, v)
-        })
+        self.send(
+            self.http.request(method, &url).bearer_auth(token),
+            body,
+            "ARM reachable",
+        )
     }
 
     /// ARM calls (not token requests) in the journal, as "METHOD path" lines.

@@ -16,6 +16,14 @@ pub fn setup(tf: Tf) -> (TfWorkspace, Emu) {
     setup_with(tf, emu::standard_seed())
 }
 
+/// Like [`setup`], with `body` (resources after the provider header) written and `init` run.
+pub fn setup_init(tf: Tf, body: &str) -> (TfWorkspace, Emu) {
+    let (ws, emu) = setup(tf);
+    ws.write_resources(body);
+    ws.init();
+    (ws, emu)
+}
+
 /// Like [`setup`], with the emulator seeded with `seed`.
 pub fn setup_with(tf: Tf, seed: Value) -> (TfWorkspace, Emu) {
     let mut ws = TfWorkspace::new(tf, Install::Plain);
@@ -104,12 +112,17 @@ pub fn diagnostics_for(output: &str, address: &str) -> Vec<String> {
         .collect()
 }
 
-/// The diagnostics of `terraform validate -json`, which must fail.
-pub fn validate_diagnostics(ws: &TfWorkspace) -> Vec<Value> {
+/// The diagnostics of `terraform validate -json`, which must fail; asserts every one is an
+/// error.
+pub fn validate_error_diagnostics(ws: &TfWorkspace) -> Vec<Value> {
     let out = ws.run(&["validate", "-json", "-no-color"]);
     assert_ne!(out.code, 0, "{out}");
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-    v["diagnostics"].as_array().cloned().unwrap_or_default()
+    let diags = v["diagnostics"].as_array().cloned().unwrap_or_default();
+    for d in &diags {
+        assert_eq!(d["severity"], "error", "{d}");
+    }
+    diags
 }
 
 /// The one diagnostic raised for resource `kind.name`: its snippet names the resource block.
@@ -121,6 +134,16 @@ pub fn diag_for<'d>(diags: &'d [Value], kind: &str, name: &str) -> &'d Value {
         .collect();
     assert_eq!(found.len(), 1, "one diagnostic for {name}: {diags:#?}");
     found[0]
+}
+
+/// Asserts the one diagnostic for resource `kind.name` points at a line holding `code` and
+/// its detail mentions every one of `words`.
+pub fn assert_diag_at(diags: &[Value], (kind, name): (&str, &str), code: &str, words: &[&str]) {
+    let d = diag_for(diags, kind, name);
+    assert!(snippet(d).contains(code), "{d}");
+    for word in words {
+        assert!(detail(d).contains(word), "{d}");
+    }
 }
 
 /// Every string of 8 characters or more in `v`: the secrets an emulator record keeps.
@@ -175,6 +198,38 @@ pub fn assert_diagnostic(text: &str, address: &str, attribute: &str, words: &[&s
             .any(|d| d.contains(attribute) && words.iter().all(|w| d.contains(w))),
         "{address}: expected an error at {attribute} mentioning {words:?}:\n{text}"
     );
+}
+
+/// `terraform import addr id` from a cleared journal, asserting Terraform reports success and
+/// that the import made exactly the ARM calls `reads` (named by `names`, see [`calls`]).
+pub fn import_reading(
+    ws: &TfWorkspace,
+    emu: &Emu,
+    (addr, id): (&str, &str),
+    names: &[Name],
+    reads: &[&str],
+) -> TfOutput {
+    emu.clear_journal();
+    let out = ws.import(addr, id);
+    assert!(out.stdout.contains("Import successful"), "{out}");
+    assert_eq!(calls(emu, names), strs(reads), "import of {id}");
+    out
+}
+
+/// Asserts the next plan proposes no change, making exactly the ARM calls `reads` (named by
+/// `names`, see [`calls`]).
+pub fn assert_no_changes_reading(ws: &TfWorkspace, emu: &Emu, names: &[Name], reads: &[&str]) {
+    emu.clear_journal();
+    ws.assert_no_changes();
+    assert_eq!(calls(emu, names), strs(reads), "plan");
+}
+
+/// `destroy`, asserting it makes exactly the ARM calls `reads` (named by `names`, see
+/// [`calls`]): a refresh, no write, as destroying only stops managing the setting.
+pub fn destroy_reading(ws: &TfWorkspace, emu: &Emu, names: &[Name], reads: &[&str]) {
+    emu.clear_journal();
+    ws.destroy();
+    assert_eq!(calls(emu, names), strs(reads), "destroy: refresh only");
 }
 
 /// Asserts the emulator's journal holds no ARM call (token requests aside).
@@ -251,13 +306,33 @@ pub fn apply_with_failed_operation(
         serde_json::json!({"method": method, "path": path, "times": 1,
         "action": {"kind": "failAsync", "code": code, "message": message}}),
     );
-    let out = ws.try_apply();
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        super::flat(&out.combined()).contains(message),
-        "Azure's message reaches the user:\n{out}"
-    );
+    let out = ws.assert_apply_fails_saying(&[message]);
     emu.clear_faults();
+    out
+}
+
+/// Faults for an in-place update of the object at `path` (a glob): the first two operation
+/// polls matching `polls` and the read back after the write (not the refresh before it) are
+/// answered `503`.
+pub fn fault_503s_on_polls_and_read_back(emu: &Emu, polls: &str, path: &str) {
+    emu.fault(status_fault("GET", polls, 2, 503, None));
+    emu.fault(
+        serde_json::json!({"method": "GET", "path": path, "skip": 1, "times": 1,
+        "action": {"kind": "status", "status": 503}}),
+    );
+}
+
+/// Asserts the next plan of a configuration with one `import` block imports it, changing
+/// nothing, with exactly the ARM calls `reads` (named by `names`, see [`calls`]).
+pub fn assert_plan_imports_one_reading(
+    ws: &TfWorkspace,
+    emu: &Emu,
+    names: &[Name],
+    reads: &[&str],
+) -> TfOutput {
+    emu.clear_journal();
+    let out = ws.assert_plan_imports_one();
+    assert_eq!(calls(emu, names), strs(reads), "import plan");
     out
 }
 
@@ -274,6 +349,20 @@ impl TfWorkspace {
         assert!(
             out.stdout.contains("updated in-place") && out.stdout.contains("0 added, 1 changed"),
             "expected an in-place update:\n{out}"
+        );
+        out
+    }
+
+    /// `apply`, asserting it replaced one object (and changed nothing else).
+    pub fn apply_replaces(&self) -> TfOutput {
+        let out = self.apply();
+        assert!(
+            out.stdout.contains("must be replaced") && out.stdout.contains("forces replacement"),
+            "{out}"
+        );
+        assert!(
+            out.stdout.contains("1 added, 0 changed, 1 destroyed"),
+            "{out}"
         );
         out
     }
@@ -341,10 +430,30 @@ impl TfWorkspace {
         out
     }
 
+    /// `apply`, asserting it fails with every one of `words` in its output, line wrapping
+    /// undone (see `flat`).
+    pub fn assert_apply_fails_saying(&self, words: &[&str]) -> TfOutput {
+        let out = self.try_apply();
+        assert_ne!(out.code, 0, "{out}");
+        let text = super::flat(&out.combined());
+        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        out
+    }
+
     /// Asserts `plan` fails with every one of `words` in its (flattened) output.
     pub fn assert_plan_fails(&self, words: &[&str]) -> TfOutput {
         let out = self.run(&["plan", "-input=false", "-no-color"]);
         assert_ne!(out.code, 0, "{out}");
+        let text = super::flat(&out.combined());
+        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        out
+    }
+
+    /// Asserts the next plan proposes changes and its output, line wrapping undone (see `flat`),
+    /// holds every one of `words`: for warnings, which Terraform wraps.
+    pub fn assert_plan_changes_saying(&self, words: &[&str]) -> TfOutput {
+        let (code, out) = self.plan_code();
+        assert_eq!(code, 2, "{out}");
         let text = super::flat(&out.combined());
         assert!(words.iter().all(|w| text.contains(w)), "{out}");
         out
