@@ -8,9 +8,9 @@ mod common;
 
 use common::emu::{self, Emu};
 use common::{
-    Name, Tf, TfWorkspace, assert_diag_at, assert_fields, assert_no_changes_reading,
-    assert_secret_hidden, detail, diag_for, flat, import_reading, setup_init, snippet,
-    status_fault, statuses, strs, validate_error_diagnostics,
+    Name, Tf, TfWorkspace, assert_diag_at, assert_fields, assert_no_changes_reading, assert_says,
+    assert_secret_hidden, detail, diag_for, import_reading, setup_init, snippet, status_fault,
+    statuses, strs, validate_error_diagnostics,
 };
 use serde_json::{Value, json};
 
@@ -347,12 +347,13 @@ scenario!(import_command, |tf| {
 
     let keyed = "amlauth_datastore_access.keyed";
     let out = ws.import(keyed, &b);
-    let text = flat(&out.combined());
-    assert!(
-        text.contains("Datastore secret unknown after import")
-            && text.contains("Set `account_key_wo`")
-            && text.contains("or `account_key`"),
-        "{out}"
+    assert_says(
+        &out,
+        &[
+            "Datastore secret unknown after import",
+            "Set `account_key_wo`",
+            "or `account_key`",
+        ],
     );
     let (code, out) = ws.plan_code();
     assert_eq!(code, 2, "{out}");
@@ -652,11 +653,8 @@ scenario!(
                 .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
             "{out}"
         );
-        let text = flat(&out.combined());
-        assert!(
-            text.contains("secret is unknown after import") && text.contains("account_key_wo"),
-            "the import says which attribute carries the secret:\n{out}"
-        );
+        // The import says which attribute carries the secret.
+        assert_says(&out, &["secret is unknown after import", "account_key_wo"]);
         let shown = ws.ok(&["show", "-json", "tfplan"]);
         let plan: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
         let change = &plan["resource_changes"][0]["change"];

@@ -42,15 +42,20 @@ fn apply_run(ws: &TfWorkspace) -> common::TfOutput {
 // ---------------------------------------------------------------------------------------
 // ARM ids compared ignoring case
 
-fn workspace_config(ids: &[&str], primary: &str) -> String {
+/// The identities `ids` (names) as an HCL list's items, spelled [`shouty`].
+fn shouty_uais(ids: &[&str]) -> String {
     let list: Vec<String> = ids
         .iter()
         .map(|i| format!("\"{}\"", shouty(&emu::uai(i))))
         .collect();
+    list.join(", ")
+}
+
+fn workspace_config(ids: &[&str], primary: &str) -> String {
     format!(
         "resource \"amlauth_workspace_identity\" \"this\" {{\n  workspace_id = \"{}\"\n  type = \"SystemAssigned,UserAssigned\"\n  user_assigned_identity_ids = [{}]\n  primary_user_assigned_identity_id = \"{}\"\n  system_datastores_auth_mode = \"Identity\"\n}}\n",
         shouty(&emu::workspace("ws-one")),
-        list.join(", "),
+        shouty_uais(ids),
         shouty(&emu::uai(primary)),
     )
 }
@@ -111,14 +116,10 @@ scenario!(workspace_import_block_any_casing, only(V1_15), |tf| {
 const COMPUTE_ADDR: &str = "amlauth_compute_identity.this";
 
 fn compute_config(ids: &[&str]) -> String {
-    let list: Vec<String> = ids
-        .iter()
-        .map(|i| format!("\"{}\"", shouty(&emu::uai(i))))
-        .collect();
     format!(
         "resource \"amlauth_compute_identity\" \"this\" {{\n  compute_id = \"{}\"\n  type = \"UserAssigned\"\n  user_assigned_identity_ids = [{}]\n}}\n",
         shouty(&emu::compute("ws-one", "cluster-a")),
-        list.join(", ")
+        shouty_uais(ids)
     )
 }
 

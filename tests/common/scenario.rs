@@ -209,27 +209,36 @@ pub fn import_reading(
     names: &[Name],
     reads: &[&str],
 ) -> TfOutput {
-    emu.clear_journal();
-    let out = ws.import(addr, id);
+    let out = assert_reads(emu, names, reads, "import", || ws.import(addr, id));
     assert!(out.stdout.contains("Import successful"), "{out}");
-    assert_eq!(calls(emu, names), strs(reads), "import of {id}");
     out
+}
+
+/// Runs `step` from a cleared journal and asserts it made exactly the ARM calls `reads`
+/// (named by `names`, see [`calls`]); `what` names the step in the failure message.
+pub fn assert_reads<T>(
+    emu: &Emu,
+    names: &[Name],
+    reads: &[&str],
+    what: &str,
+    step: impl FnOnce() -> T,
+) -> T {
+    emu.clear_journal();
+    let result = step();
+    assert_eq!(calls(emu, names), strs(reads), "{what}");
+    result
 }
 
 /// Asserts the next plan proposes no change, making exactly the ARM calls `reads` (named by
 /// `names`, see [`calls`]).
 pub fn assert_no_changes_reading(ws: &TfWorkspace, emu: &Emu, names: &[Name], reads: &[&str]) {
-    emu.clear_journal();
-    ws.assert_no_changes();
-    assert_eq!(calls(emu, names), strs(reads), "plan");
+    assert_reads(emu, names, reads, "plan", || ws.assert_no_changes());
 }
 
 /// `destroy`, asserting it makes exactly the ARM calls `reads` (named by `names`, see
 /// [`calls`]): a refresh, no write, as destroying only stops managing the setting.
 pub fn destroy_reading(ws: &TfWorkspace, emu: &Emu, names: &[Name], reads: &[&str]) {
-    emu.clear_journal();
-    ws.destroy();
-    assert_eq!(calls(emu, names), strs(reads), "destroy: refresh only");
+    assert_reads(emu, names, reads, "destroy: refresh only", || ws.destroy());
 }
 
 /// Asserts the emulator's journal holds no ARM call (token requests aside).
@@ -330,10 +339,16 @@ pub fn assert_plan_imports_one_reading(
     names: &[Name],
     reads: &[&str],
 ) -> TfOutput {
-    emu.clear_journal();
-    let out = ws.assert_plan_imports_one();
-    assert_eq!(calls(emu, names), strs(reads), "import plan");
-    out
+    assert_reads(emu, names, reads, "import plan", || {
+        ws.assert_plan_imports_one()
+    })
+}
+
+/// Asserts the output of a command, line wrapping undone (see [`flat`](super::flat)), holds
+/// every one of `words`.
+pub fn assert_says(out: &TfOutput, words: &[&str]) {
+    let text = super::flat(&out.combined());
+    assert!(words.iter().all(|w| text.contains(w)), "{out}");
 }
 
 /// Terraform steps with the checks scenarios repeat.
@@ -435,8 +450,7 @@ impl TfWorkspace {
     pub fn assert_apply_fails_saying(&self, words: &[&str]) -> TfOutput {
         let out = self.try_apply();
         assert_ne!(out.code, 0, "{out}");
-        let text = super::flat(&out.combined());
-        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        assert_says(&out, words);
         out
     }
 
@@ -444,8 +458,7 @@ impl TfWorkspace {
     pub fn assert_plan_fails(&self, words: &[&str]) -> TfOutput {
         let out = self.run(&["plan", "-input=false", "-no-color"]);
         assert_ne!(out.code, 0, "{out}");
-        let text = super::flat(&out.combined());
-        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        assert_says(&out, words);
         out
     }
 
@@ -454,8 +467,7 @@ impl TfWorkspace {
     pub fn assert_plan_changes_saying(&self, words: &[&str]) -> TfOutput {
         let (code, out) = self.plan_code();
         assert_eq!(code, 2, "{out}");
-        let text = super::flat(&out.combined());
-        assert!(words.iter().all(|w| text.contains(w)), "{out}");
+        assert_says(&out, words);
         out
     }
 
