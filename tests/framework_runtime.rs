@@ -30,6 +30,17 @@ struct Remote {
     things: Mutex<BTreeMap<String, (String, BTreeSet<String>)>>,
 }
 
+impl Remote {
+    /// Stores the thing `id` with its mode and tags.
+    fn put(&self, id: &str, mode: &str, tags: &[&str]) {
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        self.things
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), (mode.to_string(), tags));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 struct ThingModel {
     id: Field<String>,
@@ -43,6 +54,24 @@ struct ThingModel {
 
 struct Thing {
     remote: Arc<Remote>,
+}
+
+impl Thing {
+    /// Writes the planned mode (Fast by default) and tags under `id`; returns the mode.
+    fn store(&self, id: &str, planned: &ThingModel) -> String {
+        let mode = planned
+            .mode
+            .known()
+            .cloned()
+            .unwrap_or_else(|| "Fast".into());
+        let tags = planned.tags.known().cloned().unwrap_or_default();
+        self.remote
+            .things
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), (mode.clone(), tags));
+        mode
+    }
 }
 
 #[async_trait]
@@ -118,18 +147,8 @@ impl Resource for Thing {
         }
         // The write-only value arrives through config only.
         assert_eq!(planned.secret_wo, Field::Null);
-        let mode = planned
-            .mode
-            .known()
-            .cloned()
-            .unwrap_or_else(|| "Fast".into());
-        let tags = planned.tags.known().cloned().unwrap_or_default();
         let id = format!("/things/{name}");
-        self.remote
-            .things
-            .lock()
-            .unwrap()
-            .insert(id.clone(), (mode.clone(), tags));
+        let mode = self.store(&id, &planned);
         Ok(ThingModel {
             id: Field::Known(id),
             mode: Field::Known(mode),
@@ -184,17 +203,7 @@ impl Resource for Thing {
     ) -> Result<ApplyResponse<ThingModel>, ApplyError<ThingModel>> {
         let planned = req.planned;
         let id = planned.id.known().cloned().unwrap_or_default();
-        let mode = planned
-            .mode
-            .known()
-            .cloned()
-            .unwrap_or_else(|| "Fast".into());
-        let tags = planned.tags.known().cloned().unwrap_or_default();
-        self.remote
-            .things
-            .lock()
-            .unwrap()
-            .insert(id, (mode.clone(), tags));
+        let mode = self.store(&id, &planned);
         Ok(ThingModel {
             mode: Field::Known(mode),
             serial: Field::Known("updated".into()),
@@ -506,11 +515,7 @@ async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
 #[tokio::test]
 async fn delete_and_gone_objects() {
     let (rt, remote, ty) = setup();
-    remote
-        .things
-        .lock()
-        .unwrap()
-        .insert("/things/z".into(), ("Slow".into(), BTreeSet::new()));
+    remote.put("/things/z", "Slow", &[]);
     let state = thing_state("/things/z", "z", "Slow", "1");
     // Destroy plan (plan_destroy): proposed and config null.
     let plan = plan_of(&rt, &ty, Some(&state), &Value::Null).await;
@@ -528,10 +533,7 @@ async fn delete_and_gone_objects() {
 #[tokio::test]
 async fn import_builds_a_stub_that_read_completes() {
     let (rt, remote, ty) = setup();
-    remote.things.lock().unwrap().insert(
-        "/things/q".into(),
-        ("Slow".into(), BTreeSet::from(["k".to_string()])),
-    );
+    remote.put("/things/q", "Slow", &["k"]);
     let (imported, diags) = rt
         .import_resource_state("test_thing", "/things/q", None, WO)
         .await;
@@ -553,11 +555,7 @@ async fn import_builds_a_stub_that_read_completes() {
 #[tokio::test]
 async fn private_state_and_provider_meta_reach_the_resource() {
     let (rt, remote, ty) = setup();
-    remote
-        .things
-        .lock()
-        .unwrap()
-        .insert("/things/p".into(), ("Fast".into(), BTreeSet::new()));
+    remote.put("/things/p", "Fast", &[]);
     let (imported, _) = rt
         .import_resource_state("test_thing", "/things/p", None, WO)
         .await;
