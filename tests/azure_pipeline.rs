@@ -56,20 +56,19 @@ fn fast_poll() -> PollPolicy {
     }
 }
 
-/// A client on the mock server with the usual scope and a 10 s attempt timeout.
-fn client(
-    server: &MockServer,
-    retry: RetryPolicy,
-    poll: PollPolicy,
-) -> (ArmClient, Arc<CountingTokens>) {
-    client_at(
+/// A fresh mock ARM server and a client on it with the usual scope, polling fast, and a 10 s
+/// attempt timeout.
+async fn mock_arm(retry: RetryPolicy) -> (MockServer, ArmClient, Arc<CountingTokens>) {
+    let server = MockServer::start().await;
+    let (c, tokens) = client_at(
         &server.uri(),
         MGMT_SCOPE,
         retry,
-        poll,
+        fast_poll(),
         Duration::from_secs(10),
     )
-    .unwrap()
+    .unwrap();
+    (server, c, tokens)
 }
 
 /// A client on `base_url`, with fresh counting tokens.
@@ -137,6 +136,11 @@ fn provisioning(status: u16, state: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({"properties": {"provisioningState": state}}))
 }
 
+/// GET the workspace.
+async fn get_ws(c: &ArmClient) -> Result<Option<serde_json::Value>, AzureError> {
+    c.get_json(&ws_id(), API, &CallContext::default()).await
+}
+
 /// PUT `{}` on the workspace and wait for the operation.
 async fn put_empty(c: &ArmClient) -> Result<serde_json::Value, AzureError> {
     c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
@@ -179,7 +183,7 @@ async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
 
 #[tokio::test]
 async fn throttled_then_ok_waits_for_retry_after() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub_first(
         &server,
         1,
@@ -197,12 +201,8 @@ async fn throttled_then_ok_waits_for_retry_after() {
         ok_json(json!({"name": "ws"})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let t = std::time::Instant::now();
-    let v = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap();
+    let v = get_ws(&c).await.unwrap();
     assert_eq!(v.unwrap()["name"], "ws");
     assert!(
         t.elapsed() >= Duration::from_secs(1),
@@ -215,7 +215,7 @@ async fn throttled_then_ok_waits_for_retry_after() {
 
 #[tokio::test]
 async fn retry_after_ms_headers_take_precedence() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub_first(
         &server,
         1,
@@ -226,11 +226,8 @@ async fn retry_after_ms_headers_take_precedence() {
     )
     .await;
     stub(&server, on("GET"), ok_json(json!({}))).await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let t = std::time::Instant::now();
-    c.get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap();
+    get_ws(&c).await.unwrap();
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "Retry-After: 30 was used instead of 50 ms"
@@ -240,22 +237,15 @@ async fn retry_after_ms_headers_take_precedence() {
 
 #[tokio::test]
 async fn persistent_503_fails_after_max_retries_with_request_id() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub(
         &server,
         on("GET"),
-        ResponseTemplate::new(503)
-            .insert_header("x-ms-request-id", "req-503-abc")
-            .set_body_json(
-                json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}),
-            ),
+        arm_error(503, "ServiceUnavailable", "try later")
+            .insert_header("x-ms-request-id", "req-503-abc"),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = get_ws(&c).await.unwrap_err();
     assert_eq!(received(&server).await, 4, "1 attempt + 3 retries");
     assert_eq!(e.request_id(), Some("req-503-abc"));
     assert_eq!(e.code(), Some("ServiceUnavailable"));
@@ -269,7 +259,7 @@ async fn persistent_503_fails_after_max_retries_with_request_id() {
 
 #[tokio::test]
 async fn unauthorized_refreshes_the_token_once() {
-    let server = MockServer::start().await;
+    let (server, c, tokens) = mock_arm(fast_retry(3)).await;
     stub(
         &server,
         on("GET").and(header("authorization", "Bearer token-0")),
@@ -282,28 +272,18 @@ async fn unauthorized_refreshes_the_token_once() {
         ok_json(json!({"ok": true})),
     )
     .await;
-    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    assert!(
-        c.get_json(&ws_id(), API, &CallContext::default())
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(get_ws(&c).await.unwrap().is_some());
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
 
     // A second 401 is final (no refresh loop).
-    let server = MockServer::start().await;
+    let (server, c, tokens) = mock_arm(fast_retry(3)).await;
     stub(
         &server,
         on("GET"),
         arm_error(401, "InvalidAuthenticationToken", "bad"),
     )
     .await;
-    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = get_ws(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("InvalidAuthenticationToken"));
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(received(&server).await, 2);
@@ -311,21 +291,17 @@ async fn unauthorized_refreshes_the_token_once() {
 
 #[tokio::test]
 async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_not() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub_first(
         &server,
         2,
         on("PUT"),
-        ResponseTemplate::new(409)
-            .insert_header("x-ms-error-code", "Conflict")
-            .set_body_json(
-                json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}),
-            ),
+        arm_error(409, "AnotherOperationInProgress", "busy")
+            .insert_header("x-ms-error-code", "Conflict"),
     )
     .await;
     stub(&server, on("PUT"), provisioning(200, "Succeeded")).await;
     stub(&server, on("GET"), ok_json(json!({"name": "final"}))).await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let v = put_empty(&c).await.unwrap();
     assert_eq!(v["name"], "final");
     assert_eq!(
@@ -334,9 +310,8 @@ async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_n
         "3 PUTs + final GET"
     );
 
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub(&server, on("PUT"), arm_error(409, "Conflict", "name taken")).await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let e = put_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("Conflict"));
     assert_eq!(received(&server).await, 1);
@@ -345,14 +320,13 @@ async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_n
 #[tokio::test]
 async fn post_retries_only_when_safe() {
     let action = format!("{}/listKeys", ws_path());
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub(
         &server,
         on_path("POST", action.clone()),
         ResponseTemplate::new(500),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let ctx = CallContext::default();
     c.post_json(&ws_id(), "listKeys", API, None, false, &ctx)
         .await
@@ -368,7 +342,7 @@ async fn post_retries_only_when_safe() {
     assert_eq!(received(&server).await, 5, "safe POST: 1 + 3 retries");
 
     // 429 means the request was not processed, so even an unsafe POST is resent.
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
     stub_first(
         &server,
         1,
@@ -377,7 +351,6 @@ async fn post_retries_only_when_safe() {
     )
     .await;
     stub(&server, on("POST"), ok_json(json!({"userStorageKey": "k"}))).await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
     let v = c
         .post_json(&ws_id(), "listKeys", API, Some(&json!({})), false, &ctx)
         .await
@@ -388,7 +361,7 @@ async fn post_retries_only_when_safe() {
 
 #[tokio::test]
 async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     stub_first(
         &server,
         3,
@@ -397,13 +370,7 @@ async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
     )
     .await;
     stub(&server, on("GET"), ok_json(json!({"name": "ws"}))).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    assert!(
-        c.get_json(&ws_id(), API, &CallContext::default())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(get_ws(&c).await.unwrap().is_none());
     assert_eq!(received(&server).await, 1);
     let ctx = CallContext::default().tolerate_404_for(Duration::from_secs(5));
     assert!(c.get_json(&ws_id(), API, &ctx).await.unwrap().is_some());
@@ -412,7 +379,7 @@ async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
 
 #[tokio::test]
 async fn lro_azure_async_operation_in_progress_then_succeeded() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op1", server.uri());
     stub(
         &server,
@@ -442,7 +409,6 @@ async fn lro_azure_async_operation_in_progress_then_succeeded() {
         ok_json(json!({"name": "ws"})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let v = c
         .put_and_wait(
             &ws_id(),
@@ -478,7 +444,7 @@ async fn lro_azure_async_operation_in_progress_then_succeeded() {
 
 #[tokio::test]
 async fn lro_failed_operation_carries_arm_code_and_message() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op2", server.uri());
     stub(
         &server,
@@ -489,7 +455,6 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
     stub(&server, on_path("GET", "/operations/op2"), ResponseTemplate::new(200)
                 .insert_header("x-ms-request-id", "req-failed-op")
                 .set_body_json(json!({"status": "Failed", "error": {"code": "InternalServerError", "message": "identity update rejected"}})),).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let e = patch_empty(&c).await.unwrap_err();
     assert!(matches!(e, AzureError::OperationFailed { .. }), "{e}");
     assert_eq!(e.code(), Some("InternalServerError"));
@@ -501,11 +466,10 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
     );
 
     // Canceled (either spelling) is terminal too.
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op3", server.uri());
     stub(&server, on("PATCH"), async_op(202, &op)).await;
     stub(&server, on("GET"), ok_json(json!({"status": "Cancelled"}))).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let e = patch_empty(&c).await.unwrap_err();
     assert!(
         matches!(&e, AzureError::OperationFailed { state, .. } if state == "Cancelled"),
@@ -515,7 +479,7 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
 
 #[tokio::test]
 async fn lro_location_header() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let status = "/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc";
     let loc = format!("{}{status}", server.uri());
     stub(
@@ -538,7 +502,6 @@ async fn lro_location_header() {
         ok_json(json!({"name": "patched"})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let v = c
         .patch_and_wait(&ws_id(), API, &json!({"tags": {}}), &CallContext::default())
         .await
@@ -547,7 +510,7 @@ async fn lro_location_header() {
     assert_eq!(received(&server).await, 5, "PATCH + 3 polls + final GET");
 
     // A failing Location poll is an error with ARM's code.
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let loc = format!("{}/op", server.uri());
     stub(&server, on("PATCH"), location_op(&loc)).await;
     stub(
@@ -556,14 +519,13 @@ async fn lro_location_header() {
         arm_error(400, "BadRequest", "nope"),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let e = patch_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("BadRequest"));
 }
 
 #[tokio::test]
 async fn lro_provisioning_state_without_headers() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     stub(&server, on("PUT"), provisioning(201, "Creating")).await;
     stub_first(&server, 2, on("GET"), provisioning(200, "Updating")).await;
     stub(
@@ -572,7 +534,6 @@ async fn lro_provisioning_state_without_headers() {
         ok_json(json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let v = put_empty(&c).await.unwrap();
     assert_eq!(v["name"], "ws");
     assert_eq!(
@@ -581,17 +542,16 @@ async fn lro_provisioning_state_without_headers() {
         "PUT + 3 state polls + final GET"
     );
 
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     stub(&server, on("PUT"), provisioning(201, "Creating")).await;
     stub(&server, on("GET"), ok_json(json!({"properties": {"provisioningState": "Failed", "error": {"code": "QuotaExceeded", "message": "no cores"}}}))).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let e = put_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("QuotaExceeded"));
 }
 
 #[tokio::test]
 async fn delete_waits_for_location_and_tolerates_absence() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let loc = format!("{}/op-del", server.uri());
     stub(
         &server,
@@ -612,7 +572,6 @@ async fn delete_waits_for_location_and_tolerates_absence() {
         ResponseTemplate::new(204),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     c.delete(
         &ws_id(),
         API,
@@ -623,9 +582,8 @@ async fn delete_waits_for_location_and_tolerates_absence() {
     .unwrap();
     assert_eq!(received(&server).await, 3);
 
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     stub(&server, on("DELETE"), ResponseTemplate::new(404)).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     c.delete(&ws_id(), API, &[], &CallContext::default())
         .await
         .unwrap();
@@ -739,11 +697,10 @@ async fn cancellation_mid_poll_returns_within_a_second() {
 
 #[tokio::test]
 async fn deadline_bounds_polling() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/never", server.uri());
     stub(&server, on("PUT"), async_op(201, &op)).await;
     stub(&server, on("GET"), ok_json(json!({"status": "Running"}))).await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let ctx = CallContext::with_timeout(Duration::from_millis(400), CancellationToken::new());
     let t = std::time::Instant::now();
     let e = c
@@ -757,14 +714,13 @@ async fn deadline_bounds_polling() {
 
 #[tokio::test]
 async fn poll_urls_on_other_hosts_are_refused() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     stub(
         &server,
         on("PUT"),
         ResponseTemplate::new(201).insert_header("azure-asyncoperation", "https://evil.example/op"),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
     let e = put_empty(&c).await.unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
     assert_eq!(received(&server).await, 1);
@@ -783,10 +739,7 @@ async fn connection_errors_are_retried_then_reported() {
         Duration::from_secs(5),
     )
     .unwrap();
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = get_ws(&c).await.unwrap_err();
     assert!(
         matches!(e, AzureError::Transport { attempts: 3, .. }),
         "{e}"
@@ -809,7 +762,7 @@ fn plain_http_is_refused_off_loopback() {
 
 #[tokio::test]
 async fn list_all_follows_next_link_on_the_arm_host_only() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     let coll = format!("{}/datastores", ws_path());
     let next = format!("{}{}?api-version={API}&$skip=abc", server.uri(), coll);
     stub(
@@ -824,7 +777,6 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
         ok_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
     let items = c
         .list_all(&coll, API, &[("count", "2")], &CallContext::default())
         .await
@@ -832,14 +784,13 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
     let names: Vec<_> = items.iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["a", "b", "c"]);
 
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     stub(
         &server,
         on("GET"),
         ok_json(json!({"value": [], "nextLink": "https://elsewhere.example/page2"})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
     let e = c
         .list_all(&coll, API, &[], &CallContext::default())
         .await
@@ -852,7 +803,7 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
 /// collection (404) from an empty one.
 #[tokio::test]
 async fn pager_follows_signed_next_links_page_by_page() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     let coll = format!("{}/computes", ws_path());
     let next = format!(
         "{}{}?api-version={API}&$skiptoken=eyJvIjoyfQ&sig=0a1b2c",
@@ -874,7 +825,6 @@ async fn pager_follows_signed_next_links_page_by_page() {
         ok_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
     let ctx = CallContext::default();
 
     let mut pager = c.pages(&coll, API, &[]).unwrap();
@@ -906,14 +856,13 @@ async fn pager_follows_signed_next_links_page_by_page() {
         "the nextLink is used as given: {last}"
     );
 
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     stub(
         &server,
         on("GET"),
         arm_error(404, "ResourceNotFound", "gone"),
     )
     .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
     let mut pager = c.pages(&coll, API, &[]).unwrap();
     assert!(pager.next_page(&ctx).await.unwrap().is_none());
     assert!(pager.missing(), "404 on the collection itself");
@@ -971,11 +920,7 @@ async fn tls_failures_are_not_retried() {
         Duration::from_secs(10),
     )
     .unwrap();
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = get_ws(&c).await.unwrap_err().to_string();
     assert_eq!(accepts.load(Ordering::SeqCst), 1, "{e}");
     assert!(
         e.contains("TLS connection to localhost failed")
