@@ -100,7 +100,12 @@ async fn stub(server: &MockServer, given: MockBuilder, response: impl Respond + 
 }
 
 /// Answers the first `n` requests `given` matches with `response`.
-async fn stub_first(server: &MockServer, n: u64, given: MockBuilder, response: ResponseTemplate) {
+async fn stub_first(
+    server: &MockServer,
+    n: u64,
+    given: MockBuilder,
+    response: impl Respond + 'static,
+) {
     given
         .respond_with(response)
         .up_to_n_times(n)
