@@ -728,6 +728,7 @@ async fn poll_urls_on_other_hosts_are_refused() {
     .await;
     let e = put_empty(&c).await.unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+    assert!(e.to_string().contains("Azure-AsyncOperation URL"), "{e}");
     assert_eq!(received(&server).await, 1);
 }
 
@@ -801,6 +802,9 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
         .await
         .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+    // Named as what it is: a page link, not a long-running operation.
+    assert!(e.to_string().contains("nextLink"), "{e}");
+    assert!(!e.to_string().contains("long-running"), "{e}");
 }
 
 /// The pager reads one page per call, follows a signed absolute `nextLink` exactly as given
