@@ -5,6 +5,7 @@ mod azure_support;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
+use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use azure_support::{TlsServer, env, start_http, start_tls, start_tls_with, token_reply};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -174,6 +176,11 @@ fn chain(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> Cr
     )
 }
 
+/// The chain's token for the ARM scope (the request must succeed).
+async fn arm_token(c: &CredentialChain) -> String {
+    c.token(SCOPE, false).await.unwrap().secret().to_string()
+}
+
 /// The chain's error for one token request (the request must fail).
 async fn token_error(cfg: &AuthConfig, vars: &[(&str, &str)], az: Option<Arc<FakeAz>>) -> String {
     chain(cfg, vars, az)
@@ -192,14 +199,8 @@ async fn client_secret_over_tls_and_cached() {
     };
     let c = chain(&cfg, &[], None);
     assert_eq!(c.methods(), vec![AuthMethod::ClientSecret]);
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-secret"
-    );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-secret"
-    );
+    assert_eq!(arm_token(&c).await, "token-from-secret");
+    assert_eq!(arm_token(&c).await, "token-from-secret");
     assert_eq!(
         sts.requests.lock().unwrap().len(),
         1,
@@ -233,10 +234,7 @@ async fn client_secret_from_environment_variables() {
         c.methods(),
         vec![AuthMethod::ClientSecret, AuthMethod::AzureCli]
     );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-secret"
-    );
+    assert_eq!(arm_token(&c).await, "token-from-secret");
     assert_eq!(az.calls.load(Ordering::SeqCst), 0);
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
@@ -272,10 +270,7 @@ async fn oidc_static_token() {
         ..base_config(&server)
     };
     let c = chain(&cfg, &[], None);
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-for-static-jwt"
-    );
+    assert_eq!(arm_token(&c).await, "token-for-static-jwt");
     assert_eq!(c.chosen_method(), Some(AuthMethod::OidcToken));
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
@@ -295,10 +290,7 @@ async fn oidc_token_file_is_reread() {
         ],
         None,
     );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-for-file-jwt-1"
-    );
+    assert_eq!(arm_token(&c).await, "token-for-file-jwt-1");
     std::fs::write(&file, "file-jwt-2").unwrap();
     assert_eq!(
         c.token(SCOPE, true).await.unwrap().secret(),
@@ -329,10 +321,7 @@ async fn oidc_github_actions_request_url() {
         None,
     );
     assert_eq!(c.methods(), vec![AuthMethod::OidcGitHubActions]);
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-for-github-jwt"
-    );
+    assert_eq!(arm_token(&c).await, "token-for-github-jwt");
     assert_eq!(sts.requests.lock().unwrap().len(), 1);
 }
 
@@ -383,15 +372,21 @@ async fn mi_endpoint(
     )
 }
 
-#[tokio::test]
-async fn managed_identity_via_identity_endpoint() {
+/// A managed identity endpoint at `route` on a local port, logging what it is sent.
+async fn mi_server(route: &str) -> (MiLog, SocketAddr, JoinHandle<()>) {
     let log = MiLog::default();
     let (addr, task) = start_http(
         Router::new()
-            .route("/msi/token", get(mi_endpoint))
+            .route(route, get(mi_endpoint))
             .with_state(log.clone()),
     )
     .await;
+    (log, addr, task)
+}
+
+#[tokio::test]
+async fn managed_identity_via_identity_endpoint() {
+    let (log, addr, task) = mi_server("/msi/token").await;
     let endpoint = format!("http://127.0.0.1:{}/msi/token", addr.port());
     let cfg = AuthConfig {
         use_msi: Some(true),
@@ -407,14 +402,8 @@ async fn managed_identity_via_identity_endpoint() {
         ],
         None,
     );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "mi-token-2019-08-01"
-    );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "mi-token-2019-08-01"
-    );
+    assert_eq!(arm_token(&c).await, "mi-token-2019-08-01");
+    assert_eq!(arm_token(&c).await, "mi-token-2019-08-01");
     let seen = log.0.lock().unwrap();
     assert_eq!(seen.len(), 1, "cached");
     let (q, h) = &seen[0];
@@ -429,13 +418,7 @@ async fn managed_identity_via_identity_endpoint() {
 
 #[tokio::test]
 async fn managed_identity_via_msi_endpoint() {
-    let log = MiLog::default();
-    let (addr, task) = start_http(
-        Router::new()
-            .route("/imds", get(mi_endpoint))
-            .with_state(log.clone()),
-    )
-    .await;
+    let (log, addr, task) = mi_server("/imds").await;
     let cfg = AuthConfig {
         use_msi: Some(true),
         use_cli: Some(false),
@@ -443,10 +426,7 @@ async fn managed_identity_via_msi_endpoint() {
         ..Default::default()
     };
     let c = chain(&cfg, &[], None);
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "mi-token-2018-02-01"
-    );
+    assert_eq!(arm_token(&c).await, "mi-token-2018-02-01");
     assert!(
         log.0.lock().unwrap()[0]
             .1
@@ -465,14 +445,8 @@ async fn azure_cli_through_executor_is_cached_by_us() {
     };
     let c = chain(&cfg, &[], Some(az.clone()));
     assert_eq!(c.methods(), vec![AuthMethod::AzureCli]);
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-cli"
-    );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-cli"
-    );
+    assert_eq!(arm_token(&c).await, "token-from-cli");
+    assert_eq!(arm_token(&c).await, "token-from-cli");
     assert_eq!(
         az.calls.load(Ordering::SeqCst),
         1,
@@ -507,10 +481,7 @@ async fn managed_identity_failure_falls_through_to_cli() {
         c.methods(),
         vec![AuthMethod::ManagedIdentity, AuthMethod::AzureCli]
     );
-    assert_eq!(
-        c.token(SCOPE, false).await.unwrap().secret(),
-        "token-from-cli"
-    );
+    assert_eq!(arm_token(&c).await, "token-from-cli");
     assert_eq!(c.chosen_method(), Some(AuthMethod::AzureCli));
 }
 

@@ -13,9 +13,10 @@ use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{header, header_exists, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 const API: &str = "2025-06-01";
+const MGMT_SCOPE: &str = "https://management.azure.com/.default";
 
 /// Hands out "token-N", N counting forced refreshes.
 #[derive(Debug, Default)]
@@ -55,25 +56,111 @@ fn fast_poll() -> PollPolicy {
     }
 }
 
-fn client(
-    server: &MockServer,
+/// A fresh mock ARM server and a client on it with the usual scope, polling fast, and a 10 s
+/// attempt timeout.
+async fn mock_arm(retry: RetryPolicy) -> (MockServer, ArmClient, Arc<CountingTokens>) {
+    let server = MockServer::start().await;
+    let (c, tokens) = client_at(
+        &server.uri(),
+        MGMT_SCOPE,
+        retry,
+        fast_poll(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    (server, c, tokens)
+}
+
+/// A client on `base_url`, with fresh counting tokens.
+fn client_at(
+    base_url: &str,
+    scope: &str,
     retry: RetryPolicy,
     poll: PollPolicy,
-) -> (ArmClient, Arc<CountingTokens>) {
+    attempt_timeout: Duration,
+) -> Result<(ArmClient, Arc<CountingTokens>), AzureError> {
     let tokens = Arc::new(CountingTokens::default());
     let c = ArmClient::new(
         tokens.clone(),
         ArmClientOptions {
-            base_url: server.uri().parse().unwrap(),
-            scope: "https://management.azure.com/.default".into(),
+            base_url: base_url.parse().unwrap(),
+            scope: scope.into(),
             retry,
             poll,
             http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(10),
+            attempt_timeout,
         },
-    )
-    .unwrap();
-    (c, tokens)
+    )?;
+    Ok((c, tokens))
+}
+
+/// Answers the requests `given` matches with `response`, every time.
+async fn stub(server: &MockServer, given: MockBuilder, response: impl Respond + 'static) {
+    given.respond_with(response).mount(server).await;
+}
+
+/// Answers the first `n` requests `given` matches with `response`.
+async fn stub_first(
+    server: &MockServer,
+    n: u64,
+    given: MockBuilder,
+    response: impl Respond + 'static,
+) {
+    given
+        .respond_with(response)
+        .up_to_n_times(n)
+        .mount(server)
+        .await;
+}
+
+fn on(verb: &str) -> MockBuilder {
+    Mock::given(method(verb))
+}
+
+fn on_path(verb: &str, p: impl Into<String>) -> MockBuilder {
+    Mock::given(method(verb)).and(path(p))
+}
+
+fn ok_json(body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// An ARM error response: `{"error": {"code", "message"}}`.
+fn arm_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .set_body_json(json!({"error": {"code": code, "message": message}}))
+}
+
+/// A long-running operation's first answer, pointing at `loc` through Location.
+fn location_op(loc: &str) -> ResponseTemplate {
+    ResponseTemplate::new(202).insert_header("location", loc)
+}
+
+/// A body carrying only `properties.provisioningState`.
+fn provisioning(status: u16, state: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({"properties": {"provisioningState": state}}))
+}
+
+/// GET the workspace.
+async fn get_ws(c: &ArmClient) -> Result<Option<serde_json::Value>, AzureError> {
+    c.get_json(&ws_id(), API, &CallContext::default()).await
+}
+
+/// PUT `{}` on the workspace and wait for the operation.
+async fn put_empty(c: &ArmClient) -> Result<serde_json::Value, AzureError> {
+    c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+}
+
+/// PATCH `{}` on the workspace and wait for the operation.
+async fn patch_empty(c: &ArmClient) -> Result<serde_json::Value, AzureError> {
+    c.patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
+        .await
+}
+
+/// A long-running operation's first answer, pointing at `op` through Azure-AsyncOperation.
+fn async_op(status: u16, op: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("azure-asyncoperation", op)
 }
 
 fn ws_id() -> ResourceId {
@@ -82,6 +169,11 @@ fn ws_id() -> ResourceId {
 
 fn ws_path() -> String {
     ws_id().to_string()
+}
+
+/// How many requests the server has seen.
+async fn received(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
 }
 
 async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
@@ -96,28 +188,26 @@ async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
 
 #[tokio::test]
 async fn throttled_then_ok_waits_for_retry_after() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ws_path()))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ws_path()))
-        .and(query_param("api-version", API))
-        .and(header("authorization", "Bearer token-0"))
-        .and(header_exists("x-ms-client-request-id"))
-        .and(header_exists("x-ms-correlation-request-id"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub_first(
+        &server,
+        1,
+        on_path("GET", ws_path()),
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", ws_path())
+            .and(query_param("api-version", API))
+            .and(header("authorization", "Bearer token-0"))
+            .and(header_exists("x-ms-client-request-id"))
+            .and(header_exists("x-ms-correlation-request-id")),
+        ok_json(json!({"name": "ws"})),
+    )
+    .await;
     let t = std::time::Instant::now();
-    let v = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap();
+    let v = get_ws(&c).await.unwrap();
     assert_eq!(v.unwrap()["name"], "ws");
     assert!(
         t.elapsed() >= Duration::from_secs(1),
@@ -125,30 +215,24 @@ async fn throttled_then_ok_waits_for_retry_after() {
         t.elapsed()
     );
     assert_eq!(c.request_count(), 2);
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(received(&server).await, 2);
 }
 
 #[tokio::test]
 async fn retry_after_ms_headers_take_precedence() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .insert_header("x-ms-retry-after-ms", "50")
-                .insert_header("retry-after", "30"),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub_first(
+        &server,
+        1,
+        on("GET"),
+        ResponseTemplate::new(503)
+            .insert_header("x-ms-retry-after-ms", "50")
+            .insert_header("retry-after", "30"),
+    )
+    .await;
+    stub(&server, on("GET"), ok_json(json!({}))).await;
     let t = std::time::Instant::now();
-    c.get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap();
+    get_ws(&c).await.unwrap();
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "Retry-After: 30 was used instead of 50 ms"
@@ -158,27 +242,16 @@ async fn retry_after_ms_headers_take_precedence() {
 
 #[tokio::test]
 async fn persistent_503_fails_after_max_retries_with_request_id() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .insert_header("x-ms-request-id", "req-503-abc")
-                .set_body_json(
-                    json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}),
-                ),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        4,
-        "1 attempt + 3 retries"
-    );
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub(
+        &server,
+        on("GET"),
+        arm_error(503, "ServiceUnavailable", "try later")
+            .insert_header("x-ms-request-id", "req-503-abc"),
+    )
+    .await;
+    let e = get_ws(&c).await.unwrap_err();
+    assert_eq!(received(&server).await, 4, "1 attempt + 3 retries");
     assert_eq!(e.request_id(), Some("req-503-abc"));
     assert_eq!(e.code(), Some("ServiceUnavailable"));
     assert_eq!(e.status(), Some(503));
@@ -191,74 +264,50 @@ async fn persistent_503_fails_after_max_retries_with_request_id() {
 
 #[tokio::test]
 async fn unauthorized_refreshes_the_token_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(header("authorization", "Bearer token-0"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(header("authorization", "Bearer token-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
-        .mount(&server)
-        .await;
-    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    assert!(
-        c.get_json(&ws_id(), API, &CallContext::default())
-            .await
-            .unwrap()
-            .is_some()
-    );
+    let (server, c, tokens) = mock_arm(fast_retry(3)).await;
+    stub(
+        &server,
+        on("GET").and(header("authorization", "Bearer token-0")),
+        ResponseTemplate::new(401),
+    )
+    .await;
+    stub(
+        &server,
+        on("GET").and(header("authorization", "Bearer token-1")),
+        ok_json(json!({"ok": true})),
+    )
+    .await;
+    assert!(get_ws(&c).await.unwrap().is_some());
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
 
     // A second 401 is final (no refresh loop).
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"error": {"code": "InvalidAuthenticationToken", "message": "bad"}}),
-        ))
-        .mount(&server)
-        .await;
-    let (c, tokens) = client(&server, fast_retry(3), fast_poll());
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
+    let (server, c, tokens) = mock_arm(fast_retry(3)).await;
+    stub(
+        &server,
+        on("GET"),
+        arm_error(401, "InvalidAuthenticationToken", "bad"),
+    )
+    .await;
+    let e = get_ws(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("InvalidAuthenticationToken"));
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(received(&server).await, 2);
 }
 
 #[tokio::test]
 async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_not() {
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(409)
-                .insert_header("x-ms-error-code", "Conflict")
-                .set_body_json(
-                    json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}),
-                ),
-        )
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"properties": {"provisioningState": "Succeeded"}})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "final"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let v = c
-        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap();
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub_first(
+        &server,
+        2,
+        on("PUT"),
+        arm_error(409, "AnotherOperationInProgress", "busy")
+            .insert_header("x-ms-error-code", "Conflict"),
+    )
+    .await;
+    stub(&server, on("PUT"), provisioning(200, "Succeeded")).await;
+    stub(&server, on("GET"), ok_json(json!({"name": "final"}))).await;
+    let v = put_empty(&c).await.unwrap();
     assert_eq!(v["name"], "final");
     assert_eq!(
         requests_to(&server, &ws_path()).await.len(),
@@ -266,134 +315,105 @@ async fn conflict_another_operation_in_progress_is_retried_other_conflicts_are_n
         "3 PUTs + final GET"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(409)
-                .set_body_json(json!({"error": {"code": "Conflict", "message": "name taken"}})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
-    let e = c
-        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub(&server, on("PUT"), arm_error(409, "Conflict", "name taken")).await;
+    let e = put_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("Conflict"));
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(received(&server).await, 1);
 }
 
 #[tokio::test]
 async fn post_retries_only_when_safe() {
     let action = format!("{}/listKeys", ws_path());
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(action.clone()))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub(
+        &server,
+        on_path("POST", action.clone()),
+        ResponseTemplate::new(500),
+    )
+    .await;
     let ctx = CallContext::default();
     c.post_json(&ws_id(), "listKeys", API, None, false, &ctx)
         .await
         .unwrap_err();
     assert_eq!(
-        server.received_requests().await.unwrap().len(),
+        received(&server).await,
         1,
         "unsafe POST must not be resent after a 500"
     );
     c.post_json(&ws_id(), "listKeys", API, None, true, &ctx)
         .await
         .unwrap_err();
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        5,
-        "safe POST: 1 + 3 retries"
-    );
+    assert_eq!(received(&server).await, 5, "safe POST: 1 + 3 retries");
 
     // 429 means the request was not processed, so even an unsafe POST is resent.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after-ms", "10"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"userStorageKey": "k"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(3), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(3)).await;
+    stub_first(
+        &server,
+        1,
+        on("POST"),
+        ResponseTemplate::new(429).insert_header("retry-after-ms", "10"),
+    )
+    .await;
+    stub(&server, on("POST"), ok_json(json!({"userStorageKey": "k"}))).await;
     let v = c
         .post_json(&ws_id(), "listKeys", API, Some(&json!({})), false, &ctx)
         .await
         .unwrap();
     assert_eq!(v["userStorageKey"], "k");
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(received(&server).await, 2);
 }
 
 #[tokio::test]
 async fn not_found_is_none_and_read_after_create_404_is_tolerated_when_asked() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "no"}})),
-        )
-        .up_to_n_times(3)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    assert!(
-        c.get_json(&ws_id(), API, &CallContext::default())
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    stub_first(
+        &server,
+        3,
+        on("GET"),
+        arm_error(404, "ResourceNotFound", "no"),
+    )
+    .await;
+    stub(&server, on("GET"), ok_json(json!({"name": "ws"}))).await;
+    assert!(get_ws(&c).await.unwrap().is_none());
+    assert_eq!(received(&server).await, 1);
     let ctx = CallContext::default().tolerate_404_for(Duration::from_secs(5));
     assert!(c.get_json(&ws_id(), API, &ctx).await.unwrap().is_some());
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        4,
-        "two more 404s, then 200"
-    );
+    assert_eq!(received(&server).await, 4, "two more 404s, then 200");
 }
 
 #[tokio::test]
 async fn lro_azure_async_operation_in_progress_then_succeeded() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op1", server.uri());
-    Mock::given(method("PUT"))
-        .and(path(ws_path()))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("azure-asyncoperation", op.as_str())
-                .insert_header("retry-after", "10")
-                .set_body_json(json!({"name": "from-201-body-not-trusted"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/operations/op1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "InProgress"})))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/operations/op1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ws_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    stub(
+        &server,
+        on_path("PUT", ws_path()),
+        ResponseTemplate::new(201)
+            .insert_header("azure-asyncoperation", op.as_str())
+            .insert_header("retry-after", "10")
+            .set_body_json(json!({"name": "from-201-body-not-trusted"})),
+    )
+    .await;
+    stub_first(
+        &server,
+        2,
+        on_path("GET", "/operations/op1"),
+        ok_json(json!({"status": "InProgress"})),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", "/operations/op1"),
+        ok_json(json!({"status": "succeeded"})),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", ws_path()),
+        ok_json(json!({"name": "ws"})),
+    )
+    .await;
     let v = c
         .put_and_wait(
             &ws_id(),
@@ -429,26 +449,18 @@ async fn lro_azure_async_operation_in_progress_then_succeeded() {
 
 #[tokio::test]
 async fn lro_failed_operation_carries_arm_code_and_message() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op2", server.uri());
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(201).insert_header("Azure-AsyncOperation", op.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/operations/op2"))
-        .respond_with(
-            ResponseTemplate::new(200)
+    stub(
+        &server,
+        on("PATCH"),
+        ResponseTemplate::new(201).insert_header("Azure-AsyncOperation", op.as_str()),
+    )
+    .await;
+    stub(&server, on_path("GET", "/operations/op2"), ResponseTemplate::new(200)
                 .insert_header("x-ms-request-id", "req-failed-op")
-                .set_body_json(json!({"status": "Failed", "error": {"code": "InternalServerError", "message": "identity update rejected"}})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c
-        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+                .set_body_json(json!({"status": "Failed", "error": {"code": "InternalServerError", "message": "identity update rejected"}})),).await;
+    let e = patch_empty(&c).await.unwrap_err();
     assert!(matches!(e, AzureError::OperationFailed { .. }), "{e}");
     assert_eq!(e.code(), Some("InternalServerError"));
     assert_eq!(e.request_id(), Some("req-failed-op"));
@@ -459,21 +471,11 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
     );
 
     // Canceled (either spelling) is terminal too.
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/op3", server.uri());
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(202).insert_header("azure-asyncoperation", op.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "Cancelled"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c
-        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+    stub(&server, on("PATCH"), async_op(202, &op)).await;
+    stub(&server, on("GET"), ok_json(json!({"status": "Cancelled"}))).await;
+    let e = patch_empty(&c).await.unwrap_err();
     assert!(
         matches!(&e, AzureError::OperationFailed { state, .. } if state == "Cancelled"),
         "{e}"
@@ -482,149 +484,99 @@ async fn lro_failed_operation_carries_arm_code_and_message() {
 
 #[tokio::test]
 async fn lro_location_header() {
-    let server = MockServer::start().await;
-    let loc = format!(
-        "{}/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc",
-        server.uri()
-    );
-    Mock::given(method("PATCH"))
-        .respond_with(
-            ResponseTemplate::new(202)
-                .insert_header("location", loc.as_str())
-                .insert_header("retry-after", "30"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc"))
-        .respond_with(ResponseTemplate::new(202))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ws_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "patched"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    let status = "/subscriptions/s/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc";
+    let loc = format!("{}{status}", server.uri());
+    stub(
+        &server,
+        on("PATCH"),
+        location_op(&loc).insert_header("retry-after", "30"),
+    )
+    .await;
+    stub_first(
+        &server,
+        2,
+        on_path("GET", status),
+        ResponseTemplate::new(202),
+    )
+    .await;
+    stub(&server, on_path("GET", status), ResponseTemplate::new(200)).await;
+    stub(
+        &server,
+        on_path("GET", ws_path()),
+        ok_json(json!({"name": "patched"})),
+    )
+    .await;
     let v = c
         .patch_and_wait(&ws_id(), API, &json!({"tags": {}}), &CallContext::default())
         .await
         .unwrap();
     assert_eq!(v["name"], "patched");
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        5,
-        "PATCH + 3 polls + final GET"
-    );
+    assert_eq!(received(&server).await, 5, "PATCH + 3 polls + final GET");
 
     // A failing Location poll is an error with ARM's code.
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let loc = format!("{}/op", server.uri());
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(202).insert_header("location", loc.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/op"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": {"code": "BadRequest", "message": "nope"}})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c
-        .patch_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+    stub(&server, on("PATCH"), location_op(&loc)).await;
+    stub(
+        &server,
+        on_path("GET", "/op"),
+        arm_error(400, "BadRequest", "nope"),
+    )
+    .await;
+    let e = patch_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("BadRequest"));
 }
 
 #[tokio::test]
 async fn lro_provisioning_state_without_headers() {
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"properties": {"provisioningState": "Updating"}})),
-        )
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let v = c
-        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap();
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    stub(&server, on("PUT"), provisioning(201, "Creating")).await;
+    stub_first(&server, 2, on("GET"), provisioning(200, "Updating")).await;
+    stub(
+        &server,
+        on("GET"),
+        ok_json(json!({"name": "ws", "properties": {"provisioningState": "SUCCEEDED"}})),
+    )
+    .await;
+    let v = put_empty(&c).await.unwrap();
     assert_eq!(v["name"], "ws");
     assert_eq!(
-        server.received_requests().await.unwrap().len(),
+        received(&server).await,
         5,
         "PUT + 3 state polls + final GET"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"properties": {"provisioningState": "Creating"}})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"properties": {"provisioningState": "Failed", "error": {"code": "QuotaExceeded", "message": "no cores"}}})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c
-        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    stub(&server, on("PUT"), provisioning(201, "Creating")).await;
+    stub(&server, on("GET"), ok_json(json!({"properties": {"provisioningState": "Failed", "error": {"code": "QuotaExceeded", "message": "no cores"}}}))).await;
+    let e = put_empty(&c).await.unwrap_err();
     assert_eq!(e.code(), Some("QuotaExceeded"));
 }
 
 #[tokio::test]
 async fn delete_waits_for_location_and_tolerates_absence() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let loc = format!("{}/op-del", server.uri());
-    Mock::given(method("DELETE"))
-        .and(query_param("forceToPurge", "true"))
-        .respond_with(ResponseTemplate::new(202).insert_header("location", loc.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/op-del"))
-        .respond_with(ResponseTemplate::new(202))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/op-del"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    stub(
+        &server,
+        on("DELETE").and(query_param("forceToPurge", "true")),
+        location_op(&loc),
+    )
+    .await;
+    stub_first(
+        &server,
+        1,
+        on_path("GET", "/op-del"),
+        ResponseTemplate::new(202),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", "/op-del"),
+        ResponseTemplate::new(204),
+    )
+    .await;
     c.delete(
         &ws_id(),
         API,
@@ -633,14 +585,10 @@ async fn delete_waits_for_location_and_tolerates_absence() {
     )
     .await
     .unwrap();
-    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert_eq!(received(&server).await, 3);
 
-    let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    stub(&server, on("DELETE"), ResponseTemplate::new(404)).await;
     c.delete(&ws_id(), API, &[], &CallContext::default())
         .await
         .unwrap();
@@ -655,19 +603,18 @@ async fn fast_operation_completes_in_at_most_two_polls() {
     let started = Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
     let s1 = started.clone();
     let op_put = op.clone();
-    Mock::given(method("PUT"))
-        .respond_with(move |_: &Request| {
-            *s1.lock().unwrap() = Some(std::time::Instant::now());
-            ResponseTemplate::new(201)
-                .insert_header("azure-asyncoperation", op_put.as_str())
-                .insert_header("retry-after", "10")
-        })
-        .mount(&server)
-        .await;
+    stub(&server, on("PUT"), move |_: &Request| {
+        *s1.lock().unwrap() = Some(std::time::Instant::now());
+        ResponseTemplate::new(201)
+            .insert_header("azure-asyncoperation", op_put.as_str())
+            .insert_header("retry-after", "10")
+    })
+    .await;
     let s2 = started.clone();
-    Mock::given(method("GET"))
-        .and(path("/operations/fast"))
-        .respond_with(move |_: &Request| {
+    stub(
+        &server,
+        on_path("GET", "/operations/fast"),
+        move |_: &Request| {
             let done = s2
                 .lock()
                 .unwrap()
@@ -676,31 +623,25 @@ async fn fast_operation_completes_in_at_most_two_polls() {
             ResponseTemplate::new(200)
                 .insert_header("retry-after", "10")
                 .set_body_json(json!({"status": status}))
-        })
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ws_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": "ws"})))
-        .mount(&server)
-        .await;
-    let tokens = Arc::new(CountingTokens::default());
-    let c = ArmClient::new(
-        tokens,
-        ArmClientOptions {
-            base_url: server.uri().parse().unwrap(),
-            scope: "s".into(),
-            retry: RetryPolicy::default(),
-            poll: PollPolicy::default(),
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(10),
         },
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", ws_path()),
+        ok_json(json!({"name": "ws"})),
+    )
+    .await;
+    let (c, _) = client_at(
+        &server.uri(),
+        "s",
+        RetryPolicy::default(),
+        PollPolicy::default(),
+        Duration::from_secs(10),
     )
     .unwrap();
     let t = std::time::Instant::now();
-    c.put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap();
+    put_empty(&c).await.unwrap();
     let polls = requests_to(&server, "/operations/fast").await.len();
     // Normally two polls (InProgress at ~1 s, Succeeded at ~2.5 s); one if the machine is slow.
     assert!((1..=2).contains(&polls), "{polls} polls");
@@ -715,35 +656,26 @@ async fn fast_operation_completes_in_at_most_two_polls() {
 async fn cancellation_mid_poll_returns_within_a_second() {
     let server = MockServer::start().await;
     let op = format!("{}/operations/slow", server.uri());
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(201).insert_header("azure-asyncoperation", op.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/operations/slow"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("retry-after", "60")
-                .set_body_json(json!({"status": "InProgress"})),
-        )
-        .mount(&server)
-        .await;
-    let tokens = Arc::new(CountingTokens::default());
+    stub(&server, on("PUT"), async_op(201, &op)).await;
+    stub(
+        &server,
+        on_path("GET", "/operations/slow"),
+        ResponseTemplate::new(200)
+            .insert_header("retry-after", "60")
+            .set_body_json(json!({"status": "InProgress"})),
+    )
+    .await;
     let poll = PollPolicy {
         initial_interval: Duration::from_secs(30),
         max_interval: Duration::from_secs(60),
         ..Default::default()
     };
-    let c = ArmClient::new(
-        tokens,
-        ArmClientOptions {
-            base_url: server.uri().parse().unwrap(),
-            scope: "s".into(),
-            retry: RetryPolicy::default(),
-            poll,
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(10),
-        },
+    let (c, _) = client_at(
+        &server.uri(),
+        "s",
+        RetryPolicy::default(),
+        poll,
+        Duration::from_secs(10),
     )
     .unwrap();
     let cancel = CancellationToken::new();
@@ -770,17 +702,10 @@ async fn cancellation_mid_poll_returns_within_a_second() {
 
 #[tokio::test]
 async fn deadline_bounds_polling() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
     let op = format!("{}/operations/never", server.uri());
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(201).insert_header("azure-asyncoperation", op.as_str()))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "Running"})))
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
+    stub(&server, on("PUT"), async_op(201, &op)).await;
+    stub(&server, on("GET"), ok_json(json!({"status": "Running"}))).await;
     let ctx = CallContext::with_timeout(Duration::from_millis(400), CancellationToken::new());
     let t = std::time::Instant::now();
     let e = c
@@ -794,21 +719,17 @@ async fn deadline_bounds_polling() {
 
 #[tokio::test]
 async fn poll_urls_on_other_hosts_are_refused() {
-    let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("azure-asyncoperation", "https://evil.example/op"),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(2), fast_poll());
-    let e = c
-        .put_and_wait(&ws_id(), API, &json!({}), &CallContext::default())
-        .await
-        .unwrap_err();
+    let (server, c, _) = mock_arm(fast_retry(2)).await;
+    stub(
+        &server,
+        on("PUT"),
+        ResponseTemplate::new(201).insert_header("azure-asyncoperation", "https://evil.example/op"),
+    )
+    .await;
+    let e = put_empty(&c).await.unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert!(e.to_string().contains("Azure-AsyncOperation URL"), "{e}");
+    assert_eq!(received(&server).await, 1);
 }
 
 #[tokio::test]
@@ -816,22 +737,15 @@ async fn connection_errors_are_retried_then_reported() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let c = ArmClient::new(
-        Arc::new(CountingTokens::default()),
-        ArmClientOptions {
-            base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
-            scope: "s".into(),
-            retry: fast_retry(2),
-            poll: fast_poll(),
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(5),
-        },
+    let (c, _) = client_at(
+        &format!("http://127.0.0.1:{port}"),
+        "s",
+        fast_retry(2),
+        fast_poll(),
+        Duration::from_secs(5),
     )
     .unwrap();
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err();
+    let e = get_ws(&c).await.unwrap_err();
     assert!(
         matches!(e, AzureError::Transport { attempts: 3, .. }),
         "{e}"
@@ -841,16 +755,12 @@ async fn connection_errors_are_retried_then_reported() {
 
 #[test]
 fn plain_http_is_refused_off_loopback() {
-    let e = ArmClient::new(
-        Arc::new(CountingTokens::default()),
-        ArmClientOptions {
-            base_url: "http://management.example.com".parse().unwrap(),
-            scope: "s".into(),
-            retry: RetryPolicy::default(),
-            poll: PollPolicy::default(),
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(5),
-        },
+    let e = client_at(
+        "http://management.example.com",
+        "s",
+        RetryPolicy::default(),
+        PollPolicy::default(),
+        Duration::from_secs(5),
     )
     .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
@@ -858,25 +768,21 @@ fn plain_http_is_refused_off_loopback() {
 
 #[tokio::test]
 async fn list_all_follows_next_link_on_the_arm_host_only() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     let coll = format!("{}/datastores", ws_path());
     let next = format!("{}{}?api-version={API}&$skip=abc", server.uri(), coll);
-    Mock::given(method("GET"))
-        .and(path(coll.clone()))
-        .and(query_param("$skip", "abc"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"name": "c"}]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(coll.clone()))
-        .and(query_param("count", "2"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    stub(
+        &server,
+        on_path("GET", coll.clone()).and(query_param("$skip", "abc")),
+        ok_json(json!({"value": [{"name": "c"}]})),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", coll.clone()).and(query_param("count", "2")),
+        ok_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
+    )
+    .await;
     let items = c
         .list_all(&coll, API, &[("count", "2")], &CallContext::default())
         .await
@@ -884,20 +790,21 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
     let names: Vec<_> = items.iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["a", "b", "c"]);
 
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"value": [], "nextLink": "https://elsewhere.example/page2"})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
+    stub(
+        &server,
+        on("GET"),
+        ok_json(json!({"value": [], "nextLink": "https://elsewhere.example/page2"})),
+    )
+    .await;
     let e = c
         .list_all(&coll, API, &[], &CallContext::default())
         .await
         .unwrap_err();
     assert!(matches!(e, AzureError::InsecureEndpoint { .. }), "{e}");
+    // Named as what it is: a page link, not a long-running operation.
+    assert!(e.to_string().contains("nextLink"), "{e}");
+    assert!(!e.to_string().contains("long-running"), "{e}");
 }
 
 /// The pager reads one page per call, follows a signed absolute `nextLink` exactly as given
@@ -905,30 +812,28 @@ async fn list_all_follows_next_link_on_the_arm_host_only() {
 /// collection (404) from an empty one.
 #[tokio::test]
 async fn pager_follows_signed_next_links_page_by_page() {
-    let server = MockServer::start().await;
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
     let coll = format!("{}/computes", ws_path());
     let next = format!(
         "{}{}?api-version={API}&$skiptoken=eyJvIjoyfQ&sig=0a1b2c",
         server.uri(),
         coll
     );
-    Mock::given(method("GET"))
-        .and(path(coll.clone()))
-        .and(query_param("$skiptoken", "eyJvIjoyfQ"))
-        .and(query_param("sig", "0a1b2c"))
-        .and(header_exists("authorization"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"name": "c"}]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(coll.clone()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    stub(
+        &server,
+        on_path("GET", coll.clone())
+            .and(query_param("$skiptoken", "eyJvIjoyfQ"))
+            .and(query_param("sig", "0a1b2c"))
+            .and(header_exists("authorization")),
+        ok_json(json!({"value": [{"name": "c"}]})),
+    )
+    .await;
+    stub(
+        &server,
+        on_path("GET", coll.clone()),
+        ok_json(json!({"value": [{"name": "a"}, {"name": "b"}], "nextLink": next})),
+    )
+    .await;
     let ctx = CallContext::default();
 
     let mut pager = c.pages(&coll, API, &[]).unwrap();
@@ -960,15 +865,13 @@ async fn pager_follows_signed_next_links_page_by_page() {
         "the nextLink is used as given: {last}"
     );
 
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "gone"}})),
-        )
-        .mount(&server)
-        .await;
-    let (c, _) = client(&server, fast_retry(1), fast_poll());
+    let (server, c, _) = mock_arm(fast_retry(1)).await;
+    stub(
+        &server,
+        on("GET"),
+        arm_error(404, "ResourceNotFound", "gone"),
+    )
+    .await;
     let mut pager = c.pages(&coll, API, &[]).unwrap();
     assert!(pager.next_page(&ctx).await.unwrap().is_none());
     assert!(pager.missing(), "404 on the collection itself");
@@ -977,24 +880,15 @@ async fn pager_follows_signed_next_links_page_by_page() {
 #[tokio::test]
 async fn names_with_url_metacharacters_are_encoded_and_base_paths_kept() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(
+    stub(&server, on_path("GET", 
             "/arm/subscriptions/s/resourceGroups/rg%3Fx/providers/Microsoft.ContainerRegistry/registries/a%23b",
-        ))
-        .and(query_param("api-version", API))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": 1})))
-        .mount(&server)
-        .await;
-    let c = ArmClient::new(
-        Arc::new(CountingTokens::default()),
-        ArmClientOptions {
-            base_url: format!("{}/arm/", server.uri()).parse().unwrap(),
-            scope: "s".into(),
-            retry: fast_retry(0),
-            poll: fast_poll(),
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(5),
-        },
+        ).and(query_param("api-version", API)), ok_json(json!({"ok": 1}))).await;
+    let (c, _) = client_at(
+        &format!("{}/arm/", server.uri()),
+        "s",
+        fast_retry(0),
+        fast_poll(),
+        Duration::from_secs(5),
     )
     .unwrap();
     let id = ResourceId::new_container_registry("s", "rg?x", "a#b");
@@ -1027,23 +921,15 @@ async fn tls_failures_are_not_retried() {
             let _ = acceptor.accept(tcp).await;
         }
     });
-    let c = ArmClient::new(
-        Arc::new(CountingTokens::default()),
-        ArmClientOptions {
-            base_url: format!("https://localhost:{port}/").parse().unwrap(),
-            scope: "https://management.azure.com/.default".into(),
-            retry: fast_retry(5),
-            poll: fast_poll(),
-            http: reqwest::Client::new(),
-            attempt_timeout: Duration::from_secs(10),
-        },
+    let (c, _) = client_at(
+        &format!("https://localhost:{port}/"),
+        MGMT_SCOPE,
+        fast_retry(5),
+        fast_poll(),
+        Duration::from_secs(10),
     )
     .unwrap();
-    let e = c
-        .get_json(&ws_id(), API, &CallContext::default())
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = get_ws(&c).await.unwrap_err().to_string();
     assert_eq!(accepts.load(Ordering::SeqCst), 1, "{e}");
     assert!(
         e.contains("TLS connection to localhost failed")

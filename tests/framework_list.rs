@@ -2,26 +2,26 @@
 //! values, a stream read until `limit`): identity and state per result, `include_resource`,
 //! errors after partial results, and diagnostics pointing into the `config` block.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use amlauth::framework::erased::{DynDataSource, DynResource};
-use amlauth::framework::list::{
-    DynListResource, ListEvent, ListRequest, ListResource, ListSink, config_attr,
-};
+use amlauth::framework::list::{ListEvent, ListRequest, ListResource, ListSink, config_attr};
 use amlauth::framework::runtime::{RawValue, Runtime};
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
     ApplyError, ApplyResponse, Attribute, Block, ClientCapabilities, CreateRequest, Ctx,
     DeleteRequest, Diagnostic, Diagnostics, Field, FromValue, IdentityAttribute, IdentitySchema,
-    Model, ObjectBuilder, ObjectReader, Provider, ReadRequest, ReadResponse, Resource, Schema,
-    ToValue, UpdateRequest,
+    Model, ObjectBuilder, ObjectReader, ReadRequest, ReadResponse, Resource, Schema, ToValue,
+    UpdateRequest,
 };
 use amlauth::value::path::AttributePath;
 use amlauth::value::{Type, Value, msgpack};
+
+#[path = "common/toy_provider.rs"]
+mod toy_provider;
+use toy_provider::ToyProvider;
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
 struct ItemModel {
@@ -169,29 +169,13 @@ impl ListResource for ItemList {
     }
 }
 
-struct TestProvider;
-
-#[async_trait]
-impl Provider for TestProvider {
-    fn schema(&self) -> Schema {
-        Schema::new(0, Block::new())
-    }
-    async fn configure(
-        &self,
-        _config: &Value,
-        _caps: ClientCapabilities,
-    ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
-        Ok((Arc::new(()), Diagnostics::new()))
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Item)]
-    }
-    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        Vec::new()
-    }
-    fn list_resources(&self) -> Vec<Arc<dyn DynListResource>> {
-        vec![Arc::new(ItemList)]
-    }
+/// The provider with `Item` and its lister.
+fn provider() -> Arc<ToyProvider> {
+    Arc::new(ToyProvider {
+        resources: vec![Arc::new(Item)],
+        list_resources: vec![Arc::new(ItemList)],
+        ..ToyProvider::new()
+    })
 }
 
 fn config_type() -> Type {
@@ -240,7 +224,7 @@ fn paths(d: &Diagnostics) -> Vec<String> {
 
 #[tokio::test]
 async fn results_carry_identity_and_state_on_request() {
-    let rt = Runtime::new(Arc::new(TestProvider));
+    let rt = Runtime::new(provider());
     let schemas = rt.lists().schemas();
     assert_eq!(schemas.keys().collect::<Vec<_>>(), ["test_item"]);
 
@@ -270,7 +254,7 @@ async fn results_carry_identity_and_state_on_request() {
 
 #[tokio::test]
 async fn limit_stops_the_lister() {
-    let rt = Runtime::new(Arc::new(TestProvider));
+    let rt = Runtime::new(provider());
     assert_eq!(
         run(&rt, &config("large", 50, None), false, 7).await.len(),
         7
@@ -284,7 +268,7 @@ async fn limit_stops_the_lister() {
 
 #[tokio::test]
 async fn an_error_ends_the_stream_after_the_results_so_far() {
-    let rt = Runtime::new(Arc::new(TestProvider));
+    let rt = Runtime::new(provider());
     let events = run(&rt, &config("large", 10, Some(4)), false, 100).await;
     assert_eq!(events.len(), 5);
     let last = events.last().unwrap();
@@ -294,7 +278,7 @@ async fn an_error_ends_the_stream_after_the_results_so_far() {
 
 #[tokio::test]
 async fn validation_points_into_the_config_block() {
-    let rt = Runtime::new(Arc::new(TestProvider));
+    let rt = Runtime::new(provider());
     let d = rt
         .lists()
         .validate("test_item", Some(&config("medium", 2000, None)));

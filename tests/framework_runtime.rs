@@ -1,30 +1,44 @@
 //! The framework runtime driven the way Terraform drives it (values in msgpack), with a small
 //! in-memory resource, so plan / apply / read / import rules are checked without gRPC.
 
-use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
 use amlauth::framework::DeleteRequest;
-use amlauth::framework::erased::{DynDataSource, DynResource};
 use amlauth::framework::runtime::{
-    ApplyResourceChange, PlanOutcome, PlanResourceChange, RawValue, ReadResource, Runtime,
+    ApplyOutcome, ApplyResourceChange, PlanOutcome, PlanResourceChange, RawValue, ReadOutcome,
+    ReadResource, Runtime,
 };
 use amlauth::framework::validators::OneOf;
 use amlauth::framework::{
     ApplyError, ApplyResponse, Attribute, Block, ClientCapabilities, CreateRequest, Diagnostic,
-    Diagnostics, Field, ImportRequest, Model, PlanRequest, PlanResponse, Provider, ReadRequest,
-    ReadResponse, Resource, Schema, Severity, UpdateRequest, ValidateRequest, ValidateResponse,
+    Diagnostics, Field, ImportRequest, Model, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    Resource, Schema, Severity, UpdateRequest, ValidateRequest, ValidateResponse,
 };
 use amlauth::value::path::AttributePath;
 use amlauth::value::{Type, Value, msgpack};
+
+#[path = "common/toy_provider.rs"]
+mod toy_provider;
+use toy_provider::ToyProvider;
 
 /// A remote "thing" store the test resource talks to.
 #[derive(Default)]
 struct Remote {
     things: Mutex<BTreeMap<String, (String, BTreeSet<String>)>>,
+}
+
+impl Remote {
+    /// Stores the thing `id` with its mode and tags.
+    fn put(&self, id: &str, mode: &str, tags: &[&str]) {
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        self.things
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), (mode.to_string(), tags));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Model)]
@@ -40,6 +54,24 @@ struct ThingModel {
 
 struct Thing {
     remote: Arc<Remote>,
+}
+
+impl Thing {
+    /// Writes the planned mode (Fast by default) and tags under `id`; returns the mode.
+    fn store(&self, id: &str, planned: &ThingModel) -> String {
+        let mode = planned
+            .mode
+            .known()
+            .cloned()
+            .unwrap_or_else(|| "Fast".into());
+        let tags = planned.tags.known().cloned().unwrap_or_default();
+        self.remote
+            .things
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), (mode.clone(), tags));
+        mode
+    }
 }
 
 #[async_trait]
@@ -115,18 +147,8 @@ impl Resource for Thing {
         }
         // The write-only value arrives through config only.
         assert_eq!(planned.secret_wo, Field::Null);
-        let mode = planned
-            .mode
-            .known()
-            .cloned()
-            .unwrap_or_else(|| "Fast".into());
-        let tags = planned.tags.known().cloned().unwrap_or_default();
         let id = format!("/things/{name}");
-        self.remote
-            .things
-            .lock()
-            .unwrap()
-            .insert(id.clone(), (mode.clone(), tags));
+        let mode = self.store(&id, &planned);
         Ok(ThingModel {
             id: Field::Known(id),
             mode: Field::Known(mode),
@@ -181,17 +203,7 @@ impl Resource for Thing {
     ) -> Result<ApplyResponse<ThingModel>, ApplyError<ThingModel>> {
         let planned = req.planned;
         let id = planned.id.known().cloned().unwrap_or_default();
-        let mode = planned
-            .mode
-            .known()
-            .cloned()
-            .unwrap_or_else(|| "Fast".into());
-        let tags = planned.tags.known().cloned().unwrap_or_default();
-        self.remote
-            .things
-            .lock()
-            .unwrap()
-            .insert(id, (mode.clone(), tags));
+        let mode = self.store(&id, &planned);
         Ok(ThingModel {
             mode: Field::Known(mode),
             serial: Field::Known("updated".into()),
@@ -217,39 +229,17 @@ impl Resource for Thing {
     }
 }
 
-struct TestProvider {
-    remote: Arc<Remote>,
-}
-
-#[async_trait]
-impl Provider for TestProvider {
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new().attribute(Attribute::string("region").optional()),
-        )
-    }
-    async fn configure(
-        &self,
-        _config: &Value,
-        _caps: ClientCapabilities,
-    ) -> Result<(Arc<dyn Any + Send + Sync>, Diagnostics), Diagnostics> {
-        Ok((Arc::new(()), Diagnostics::new()))
-    }
-    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![Arc::new(Thing {
-            remote: self.remote.clone(),
-        })]
-    }
-    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        Vec::new()
-    }
-}
-
 fn setup() -> (Runtime, Arc<Remote>, Type) {
     let remote = Arc::new(Remote::default());
-    let rt = Runtime::new(Arc::new(TestProvider {
-        remote: remote.clone(),
+    let rt = Runtime::new(Arc::new(ToyProvider {
+        schema: Schema::new(
+            0,
+            Block::new().attribute(Attribute::string("region").optional()),
+        ),
+        resources: vec![Arc::new(Thing {
+            remote: remote.clone(),
+        })],
+        ..ToyProvider::new()
     }));
     let ty = rt.schemas().resources["test_thing"].implied_type();
     (rt, remote, ty)
@@ -297,6 +287,53 @@ async fn plan_of(rt: &Runtime, ty: &Type, prior: Option<&Value>, config: &Value)
     .await
 }
 
+/// ApplyResourceChange to `planned` from `prior` (none: a create).
+async fn apply_of(
+    rt: &Runtime,
+    ty: &Type,
+    prior: Option<&Value>,
+    planned: &Value,
+    config: &Value,
+) -> ApplyOutcome {
+    let prior = prior.map(|p| raw(p, ty));
+    rt.apply_resource_change(ApplyResourceChange {
+        type_name: "test_thing",
+        prior: prior.as_ref(),
+        planned: Some(&raw(planned, ty)),
+        config: Some(&raw(config, ty)),
+        ..Default::default()
+    })
+    .await
+}
+
+/// ReadResource of `current`, without private state or provider_meta.
+async fn read_of(rt: &Runtime, ty: &Type, current: &Value) -> ReadOutcome {
+    rt.read_resource(ReadResource {
+        type_name: "test_thing",
+        current: Some(&raw(current, ty)),
+        caps: WO,
+        ..Default::default()
+    })
+    .await
+}
+
+fn decode(bytes: &[u8], ty: &Type) -> Value {
+    msgpack::decode(bytes, ty).unwrap()
+}
+
+/// A stored thing without tags or secrets.
+fn thing_state(id: &str, name: &str, mode: &str, serial: &str) -> Value {
+    Value::object([
+        ("id", s(id)),
+        ("name", s(name)),
+        ("mode", s(mode)),
+        ("tags", Value::Null),
+        ("secret", Value::Null),
+        ("secret_wo", Value::Null),
+        ("serial", s(serial)),
+    ])
+}
+
 /// Terraform's proposed new state: config where set, prior elsewhere.
 fn proposed(prior: &Value, config: &Value) -> Value {
     let (Value::Object(p), Value::Object(c)) = (prior, config) else {
@@ -340,7 +377,7 @@ async fn create_plan_apply_read_cycle() {
 
     let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
-    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    let planned = decode(&plan.planned_state.unwrap(), &ty);
     assert_eq!(
         planned.get_attr("mode"),
         Some(&s("Fast")),
@@ -357,17 +394,9 @@ async fn create_plan_apply_read_cycle() {
         "write-only planned null"
     );
 
-    let applied = rt
-        .apply_resource_change(ApplyResourceChange {
-            type_name: "test_thing",
-            prior: None,
-            planned: Some(&raw(&planned, &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            ..Default::default()
-        })
-        .await;
+    let applied = apply_of(&rt, &ty, None, &planned, &cfg).await;
     assert!(errors(&applied.diags).is_empty(), "{}", applied.diags);
-    let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
+    let state = decode(&applied.new_state.unwrap(), &ty);
     assert_eq!(state.get_attr("id"), Some(&s("/things/a")));
     assert_eq!(
         state.get_attr("serial"),
@@ -378,18 +407,11 @@ async fn create_plan_apply_read_cycle() {
     assert!(remote.things.lock().unwrap().contains_key("/things/a"));
 
     // A refresh then a plan with the same config changes nothing.
-    let read = rt
-        .read_resource(ReadResource {
-            type_name: "test_thing",
-            current: Some(&raw(&state, &ty)),
-            caps: WO,
-            ..Default::default()
-        })
-        .await;
-    let refreshed = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
+    let read = read_of(&rt, &ty, &state).await;
+    let refreshed = decode(&read.new_state.unwrap(), &ty);
     assert_eq!(refreshed, state);
     let replan = plan_of(&rt, &ty, Some(&refreshed), &cfg).await;
-    let replanned = msgpack::decode(&replan.planned_state.unwrap(), &ty).unwrap();
+    let replanned = decode(&replan.planned_state.unwrap(), &ty);
     let mut expected = refreshed.clone();
     if let Value::Object(m) = &mut expected {
         m.insert("secret_wo".into(), Value::Null);
@@ -401,22 +423,14 @@ async fn create_plan_apply_read_cycle() {
 #[tokio::test]
 async fn changing_name_requires_replace_and_other_changes_do_not() {
     let (rt, _remote, ty) = setup();
-    let prior = Value::object([
-        ("id", s("/things/a")),
-        ("name", s("a")),
-        ("mode", s("Fast")),
-        ("tags", Value::Null),
-        ("secret", Value::Null),
-        ("secret_wo", Value::Null),
-        ("serial", s("1")),
-    ]);
+    let prior = thing_state("/things/a", "a", "Fast", "1");
     let cfg = config("b", Some("Fast"), None, None);
     let plan = plan_of(&rt, &ty, Some(&prior), &cfg).await;
     assert_eq!(
         plan.requires_replace,
         vec![AttributePath::root().attr("name")]
     );
-    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    let planned = decode(&plan.planned_state.unwrap(), &ty);
     assert_eq!(
         planned.get_attr("id"),
         Some(&s("/things/a")),
@@ -482,7 +496,7 @@ async fn partially_unknown_sets_are_planned_as_configured() {
     }
     let plan = plan_of(&rt, &ty, None, &cfg).await;
     assert!(errors(&plan.diags).is_empty(), "{}", plan.diags);
-    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
+    let planned = decode(&plan.planned_state.unwrap(), &ty);
     assert_eq!(planned.get_attr("tags"), cfg.get_attr("tags"));
 }
 
@@ -491,106 +505,43 @@ async fn failed_create_returns_partial_state_and_failed_read_keeps_prior() {
     let (rt, _remote, ty) = setup();
     let cfg = config("fail", Some("Fast"), None, None);
     let plan = plan_of(&rt, &ty, None, &cfg).await;
-    let planned = msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap();
-    let applied = rt
-        .apply_resource_change(ApplyResourceChange {
-            type_name: "test_thing",
-            prior: None,
-            planned: Some(&raw(&planned, &ty)),
-            config: Some(&raw(&cfg, &ty)),
-            ..Default::default()
-        })
-        .await;
+    let planned = decode(&plan.planned_state.unwrap(), &ty);
+    let applied = apply_of(&rt, &ty, None, &planned, &cfg).await;
     assert_eq!(errors(&applied.diags).len(), 1);
-    let state = msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap();
+    let state = decode(&applied.new_state.unwrap(), &ty);
     assert_eq!(state.get_attr("id"), Some(&s("partial")));
 }
 
 #[tokio::test]
 async fn delete_and_gone_objects() {
     let (rt, remote, ty) = setup();
-    remote
-        .things
-        .lock()
-        .unwrap()
-        .insert("/things/z".into(), ("Slow".into(), BTreeSet::new()));
-    let state = Value::object([
-        ("id", s("/things/z")),
-        ("name", s("z")),
-        ("mode", s("Slow")),
-        ("tags", Value::Null),
-        ("secret", Value::Null),
-        ("secret_wo", Value::Null),
-        ("serial", s("1")),
-    ]);
+    remote.put("/things/z", "Slow", &[]);
+    let state = thing_state("/things/z", "z", "Slow", "1");
     // Destroy plan (plan_destroy): proposed and config null.
-    let plan = rt
-        .plan_resource_change(PlanResourceChange {
-            type_name: "test_thing",
-            prior: Some(&raw(&state, &ty)),
-            proposed: Some(&raw(&Value::Null, &ty)),
-            config: Some(&raw(&Value::Null, &ty)),
-            caps: WO,
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        msgpack::decode(&plan.planned_state.unwrap(), &ty).unwrap(),
-        Value::Null
-    );
-    let applied = rt
-        .apply_resource_change(ApplyResourceChange {
-            type_name: "test_thing",
-            prior: Some(&raw(&state, &ty)),
-            planned: Some(&raw(&Value::Null, &ty)),
-            config: Some(&raw(&Value::Null, &ty)),
-            ..Default::default()
-        })
-        .await;
+    let plan = plan_of(&rt, &ty, Some(&state), &Value::Null).await;
+    assert_eq!(decode(&plan.planned_state.unwrap(), &ty), Value::Null);
+    let applied = apply_of(&rt, &ty, Some(&state), &Value::Null, &Value::Null).await;
     assert!(errors(&applied.diags).is_empty());
-    assert_eq!(
-        msgpack::decode(&applied.new_state.unwrap(), &ty).unwrap(),
-        Value::Null
-    );
+    assert_eq!(decode(&applied.new_state.unwrap(), &ty), Value::Null);
     assert!(remote.things.lock().unwrap().is_empty());
 
     // Reading it now reports it gone.
-    let read = rt
-        .read_resource(ReadResource {
-            type_name: "test_thing",
-            current: Some(&raw(&state, &ty)),
-            caps: WO,
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        msgpack::decode(&read.new_state.unwrap(), &ty).unwrap(),
-        Value::Null
-    );
+    let read = read_of(&rt, &ty, &state).await;
+    assert_eq!(decode(&read.new_state.unwrap(), &ty), Value::Null);
 }
 
 #[tokio::test]
 async fn import_builds_a_stub_that_read_completes() {
     let (rt, remote, ty) = setup();
-    remote.things.lock().unwrap().insert(
-        "/things/q".into(),
-        ("Slow".into(), BTreeSet::from(["k".to_string()])),
-    );
+    remote.put("/things/q", "Slow", &["k"]);
     let (imported, diags) = rt
         .import_resource_state("test_thing", "/things/q", None, WO)
         .await;
     assert!(errors(&diags).is_empty(), "{diags}");
     assert_eq!(imported.len(), 1);
-    let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
-    let read = rt
-        .read_resource(ReadResource {
-            type_name: "test_thing",
-            current: Some(&raw(&stub, &ty)),
-            caps: WO,
-            ..Default::default()
-        })
-        .await;
-    let state = msgpack::decode(&read.new_state.unwrap(), &ty).unwrap();
+    let stub = decode(&imported[0].state, &ty);
+    let read = read_of(&rt, &ty, &stub).await;
+    let state = decode(&read.new_state.unwrap(), &ty);
     assert_eq!(state.get_attr("name"), Some(&s("q")));
     assert_eq!(state.get_attr("mode"), Some(&s("Slow")));
 
@@ -604,15 +555,11 @@ async fn import_builds_a_stub_that_read_completes() {
 #[tokio::test]
 async fn private_state_and_provider_meta_reach_the_resource() {
     let (rt, remote, ty) = setup();
-    remote
-        .things
-        .lock()
-        .unwrap()
-        .insert("/things/p".into(), ("Fast".into(), BTreeSet::new()));
+    remote.put("/things/p", "Fast", &[]);
     let (imported, _) = rt
         .import_resource_state("test_thing", "/things/p", None, WO)
         .await;
-    let stub = msgpack::decode(&imported[0].state, &ty).unwrap();
+    let stub = decode(&imported[0].state, &ty);
     let meta_ty = Type::Object(BTreeMap::new());
     let meta = raw(&Value::Object(BTreeMap::new()), &meta_ty);
     let first = rt

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::{Install, PROVIDER_SOURCE, Tf, TfWorkspace};
 
 const CONFIG: &str = r#"
@@ -28,7 +30,9 @@ resource "amlauth_acr_admin" "example" {
 }
 "#;
 
-fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {
+/// A workspace with `CONFIG`, initialised, with Terraform's DEBUG log going to the returned
+/// file; plugin TLS (AutoMTLS) off unless `tls`.
+fn logged_workspace(tf: Tf, install: Install, tls: bool) -> (TfWorkspace, PathBuf) {
     let mut ws = TfWorkspace::new(tf, install);
     if !tls {
         ws.set_env("TF_DISABLE_PLUGIN_TLS", "1");
@@ -38,6 +42,11 @@ fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {
     ws.set_env("TF_LOG_PATH", &log.display().to_string());
     ws.write_config(CONFIG);
     ws.init();
+    (ws, log)
+}
+
+fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {
+    let (ws, log) = logged_workspace(tf, install, tls);
     let v = ws.ok(&["validate", "-no-color"]);
     assert!(v.stdout.contains("The configuration is valid"), "{v}");
 
@@ -68,56 +77,34 @@ fn schema_roundtrip(tf: Tf, tls: bool, install: Install) {
     );
 }
 
-#[test]
-fn tf_1_0_3_mtls_protocol6() {
-    schema_roundtrip(Tf::V1_0_3, true, Install::Plain);
+/// One `schema_roundtrip` test per Terraform version, AutoMTLS on / off and protocol.
+macro_rules! schema_roundtrip_tests {
+    ($($name:ident: $tf:expr, $tls:expr, $install:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                schema_roundtrip($tf, $tls, $install);
+            }
+        )*
+    };
 }
 
-#[test]
-fn tf_1_0_3_plaintext_protocol6() {
-    schema_roundtrip(Tf::V1_0_3, false, Install::Plain);
-}
-
-#[test]
-fn tf_1_0_3_mtls_protocol5() {
-    schema_roundtrip(Tf::V1_0_3, true, Install::OnlyProtocol5);
-}
-
-#[test]
-fn tf_1_0_3_plaintext_protocol5() {
-    schema_roundtrip(Tf::V1_0_3, false, Install::OnlyProtocol5);
-}
-
-#[test]
-fn tf_1_15_mtls_protocol6() {
-    schema_roundtrip(Tf::V1_15, true, Install::Plain);
-}
-
-#[test]
-fn tf_1_15_plaintext_protocol6() {
-    schema_roundtrip(Tf::V1_15, false, Install::Plain);
-}
-
-#[test]
-fn tf_1_15_mtls_protocol5() {
-    schema_roundtrip(Tf::V1_15, true, Install::OnlyProtocol5);
-}
-
-#[test]
-fn tf_1_15_plaintext_protocol5() {
-    schema_roundtrip(Tf::V1_15, false, Install::OnlyProtocol5);
+schema_roundtrip_tests! {
+    tf_1_0_3_mtls_protocol6: Tf::V1_0_3, true, Install::Plain;
+    tf_1_0_3_plaintext_protocol6: Tf::V1_0_3, false, Install::Plain;
+    tf_1_0_3_mtls_protocol5: Tf::V1_0_3, true, Install::OnlyProtocol5;
+    tf_1_0_3_plaintext_protocol5: Tf::V1_0_3, false, Install::OnlyProtocol5;
+    tf_1_15_mtls_protocol6: Tf::V1_15, true, Install::Plain;
+    tf_1_15_plaintext_protocol6: Tf::V1_15, false, Install::Plain;
+    tf_1_15_mtls_protocol5: Tf::V1_15, true, Install::OnlyProtocol5;
+    tf_1_15_plaintext_protocol5: Tf::V1_15, false, Install::OnlyProtocol5;
 }
 
 /// Provider log lines reach Terraform's log as structured hclog entries at their level.
 #[test]
 fn provider_logs_are_structured_in_tf_log() {
     for tf in Tf::ALL {
-        let mut ws = TfWorkspace::new(tf, Install::Plain);
-        let log = ws.dir.path().join("tf.log");
-        ws.set_env("TF_LOG", "DEBUG");
-        ws.set_env("TF_LOG_PATH", &log.display().to_string());
-        ws.write_config(CONFIG);
-        ws.init();
+        let (ws, log) = logged_workspace(tf, Install::Plain, true);
         ws.ok(&["validate", "-no-color"]);
         let log = std::fs::read_to_string(&log).expect("log");
         let provider_lines: Vec<&str> = log

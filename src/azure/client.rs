@@ -370,7 +370,12 @@ impl ArmPager<'_> {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
         {
-            self.next = Some(self.client.inner.endpoint.follow(next)?);
+            self.next = Some(
+                self.client
+                    .inner
+                    .endpoint
+                    .follow(next, "the collection's nextLink")?,
+            );
         }
         Ok(Some(
             page.get("value")

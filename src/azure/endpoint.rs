@@ -58,12 +58,13 @@ impl Endpoint {
         Ok(url)
     }
 
-    /// Resolves a polling or paging URL from a header and refuses any host but ARM's.
-    pub(crate) fn follow(&self, header: &str) -> Result<Url, AzureError> {
+    /// Resolves a polling or paging URL that ARM handed back (`what` names it in errors, e.g.
+    /// "the operation's polling URL") and refuses any host but ARM's.
+    pub(crate) fn follow(&self, header: &str, what: &str) -> Result<Url, AzureError> {
         let base = &self.base;
         let url = base.join(header).map_err(|e| AzureError::InvalidResponse {
             url: redact_url(base),
-            message: format!("polling URL is not a URL: {e}"),
+            message: format!("{what} is not a URL: {e}"),
         })?;
         check_endpoint_scheme(&url).map_err(|reason| AzureError::InsecureEndpoint {
             url: redact_url(&url),
@@ -76,7 +77,7 @@ impl Endpoint {
             return Err(AzureError::InsecureEndpoint {
                 url: redact_url(&url),
                 reason: format!(
-                    "a long-running operation pointed at a host other than {}; the ARM token is only sent to ARM",
+                    "{what} pointed at a host other than {}; the ARM token is only sent to ARM",
                     redact_url(base)
                 ),
             });

@@ -175,9 +175,15 @@ impl LroPolicy {
         let rid = call.resource_id.unwrap_or(req.url.path()).to_string();
         let is_delete = method == Method::DELETE;
         let signal = if let Some(h) = initial.header("azure-asyncoperation") {
-            Signal::AsyncOperation(self.endpoint.follow(h)?)
+            Signal::AsyncOperation(
+                self.endpoint
+                    .follow(h, "the long-running operation's Azure-AsyncOperation URL")?,
+            )
         } else if let Some(h) = initial.header("location") {
-            Signal::Location(self.endpoint.follow(h)?)
+            Signal::Location(
+                self.endpoint
+                    .follow(h, "the long-running operation's Location URL")?,
+            )
         } else if is_delete {
             if initial.status == StatusCode::ACCEPTED {
                 Signal::ProvisioningState
