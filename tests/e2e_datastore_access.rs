@@ -61,6 +61,16 @@ fn names(datastore: &str) -> [Name<'_>; 2] {
     ]
 }
 
+/// `this` on the lake datastore in identity mode, and `keyed` on the blob datastore with
+/// `key_lines` (its mode and secret).
+fn lake_and_keyed_blob(key_lines: &str) -> String {
+    format!(
+        "{}\n{}",
+        identity_config(&lake(), None),
+        resource("keyed", &blob(), key_lines)
+    )
+}
+
 /// ARM calls named by [`names`].
 fn calls(emu: &Emu, datastore: &str) -> Vec<String> {
     common::calls(emu, &names(datastore))
@@ -324,15 +334,9 @@ scenario!(import_command, |tf| {
     const KEY: &str = "a2V5LWZyb20tY29uZmlnLWFmdGVyLWltcG9ydA";
     let (ws, emu) = setup_init(
         tf,
-        &format!(
-            "{}\n{}",
-            identity_config(&l, None),
-            resource(
-                "keyed",
-                &b,
-                &format!("  mode        = \"account_key\"\n  account_key = \"{KEY}\"")
-            )
-        ),
+        &lake_and_keyed_blob(&format!(
+            "  mode        = \"account_key\"\n  account_key = \"{KEY}\""
+        )),
     );
 
     let out = import_reading(&ws, &emu, (ADDR, &l), &names(&l), &["GET datastore"]);
@@ -388,11 +392,8 @@ scenario!(import_block, only(V1_15), |tf| {
     let (ws, emu) = setup_init(
         tf,
         &format!(
-            "import {{\n  to = {ADDR}\n  id = \"{l}\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}\n{}",
-            identity_config(&l, None),
-            resource(
-                "keyed",
-                &b,
+            "import {{\n  to = {ADDR}\n  id = \"{l}\"\n}}\nimport {{\n  to = {keyed}\n  id = \"{b}\"\n}}\n{}",
+            lake_and_keyed_blob(
                 "  mode           = \"account_key\"\n  account_key_wo = \"a2V5LXdyaXRlLW9ubHk\""
             )
         ),
