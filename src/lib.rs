@@ -9,6 +9,10 @@
 //! - [`resources`]: the provider, its resources and data sources;
 //! - [`azure`]: the ARM client (credentials, retries, long-running operations).
 
+// These docs are for maintainers and link private items on purpose; read them with
+// `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+
 // So `#[derive(Model)]`'s `::amlauth::…` paths resolve inside this crate as in its tests.
 extern crate self as amlauth;
 

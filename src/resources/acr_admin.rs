@@ -1,7 +1,7 @@
 //! `amlauth_acr_admin`: the admin account of an Azure Container Registry, on or off. The
 //! secure Azure ML setup turns it off and pulls images with managed identities.
 //!
-//! ARM calls: `PATCH` registry (api-version [`ACR_API_VERSION`]), then one `GET` of the
+//! ARM calls: `PATCH` registry (api-version [`ACR_API_VERSION`](super::common::ACR_API_VERSION)), then one `GET` of the
 //! registry: 2 calls, as Azure answers the `PATCH` with a synchronous `200` (nothing polled). An
 //! asynchronous answer (`201`/`202` with `Azure-AsyncOperation` or `Location`, the REST spec's
 //! shape) is polled until done: 3 calls when the first poll finds it done. A create with

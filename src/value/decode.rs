@@ -10,7 +10,7 @@ use super::path::PathStep;
 use super::values::index_step;
 use super::{Type, Value, ValueError, ValueErrorKind};
 
-/// An input format whose containers [`array`] and [`members`] decode.
+/// An input format whose containers [`array()`] and [`members`] decode.
 pub(super) trait Source {
     /// One item not decoded yet: a parsed JSON node, or `()` for the next item of the msgpack
     /// stream.

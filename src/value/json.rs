@@ -24,7 +24,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     decode_with(bytes, ty, false)
 }
 
-/// Like [`decode`], but object attributes the type does not have are dropped instead of
+/// Like [`decode()`], but object attributes the type does not have are dropped instead of
 /// rejected. Meant for `UpgradeResourceState` when the stored schema version differs from the
 /// current one, where Terraform leaves attributes of the old schema in place.
 pub fn decode_ignoring_unknown_attributes(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {

@@ -11,7 +11,7 @@
 //! 5. [`request_id::RequestIds`]: a fresh `x-ms-client-request-id` per attempt and the
 //!    `x-ms-correlation-request-id` shared by every request of the call.
 //! 6. [`logging::Logging`]: one debug line per attempt (method, path, api-version, status,
-//!    duration, ids); bodies at trace level, redacted by [`crate::logging::redact`].
+//!    duration, ids); bodies at trace level, redacted by [`crate::logging::redact`](mod@crate::logging::redact).
 //! 7. [`transport::Transport`]: sends with reqwest, bounded by the attempt timeout, the caller's
 //!    deadline and cancellation.
 //!
