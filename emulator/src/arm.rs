@@ -546,14 +546,14 @@ fn operation(req: &Req<'_>, segment: &str, id: &str) -> Result<Response, ArmErro
         return Err(method_not_allowed(&req.method));
     }
     let state = req.app.state()?;
-    let Some(op) = state.operations.get(id).cloned() else {
+    let Some(op) = state.operation(id) else {
         return Err(ArmError::not_found(
             "OperationNotFound",
             format!("The operation '{id}' could not be found."),
         ));
     };
     if segment.eq_ignore_ascii_case(lro::STATUS_SEGMENT) {
-        return Ok(lro::status_document(req.app, &req.path, &op));
+        return Ok(lro::status_document(req.app, &req.path, op));
     }
     if segment.eq_ignore_ascii_case(lro::RESULT_SEGMENT) {
         let final_body = state
@@ -566,7 +566,7 @@ fn operation(req: &Req<'_>, segment: &str, id: &str) -> Result<Response, ArmErro
             req.path,
             req.api_version
         );
-        return Ok(lro::location_result(req.app, &url, &op, final_body));
+        return Ok(lro::location_result(req.app, &url, op, final_body));
     }
     Err(ArmError::not_found(
         "NotFound",

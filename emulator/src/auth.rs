@@ -97,7 +97,7 @@ fn issue_token(
     let sig = crate::util::random_secret(43);
     let token = format!("{header}.{payload}.{sig}");
     let mut state = app.state()?;
-    state.tokens.insert(
+    state.insert_token(
         token.clone(),
         IssuedToken {
             expires_on,
@@ -538,7 +538,7 @@ pub fn authenticate(app: &App, headers: &HeaderMap) -> Result<IssuedToken, ArmEr
     };
     let issued = {
         let state = app.state()?;
-        state.tokens.get(token).cloned()
+        state.token(token).cloned()
     };
     let Some(issued) = issued else {
         return Err(unauthorized(

@@ -185,10 +185,7 @@ fn handle_inner(
         ("POST", "/tokens/expire") => {
             let mut state = app.state()?;
             let past = crate::util::now_secs() - 1;
-            let n = state.tokens.len();
-            for t in state.tokens.values_mut() {
-                t.expires_on = past;
-            }
+            let n = state.expire_tokens(past);
             app.commit(&mut state)?;
             ok(json!({"expired": n}))
         }

@@ -51,7 +51,7 @@ pub fn start(
         failure,
         purge,
     };
-    state.operations.insert(op.id.clone(), op.clone());
+    state.insert_operation(op.clone());
     op
 }
 
@@ -192,7 +192,7 @@ pub fn location_result(
 /// The error a synchronously answered operation ends with, if it failed (a fault armed with
 /// `failAsync` makes a synchronous answer fail the same way the status document would).
 pub fn sync_failure(state: &State, op_id: &str) -> Option<ArmError> {
-    let op = state.operations.get(op_id)?;
+    let op = state.operation(op_id)?;
     match op.status {
         OpStatus::Failed | OpStatus::Canceled => {
             let (code, message) = op

@@ -1,6 +1,6 @@
 //! Everything the emulator remembers, and how long-running operations advance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -226,10 +226,11 @@ pub struct State {
     pub resources: BTreeMap<String, Resource>,
     /// Soft-deleted workspaces by lower-cased id.
     pub soft_deleted: BTreeMap<String, Resource>,
-    /// Operations by id.
-    pub operations: BTreeMap<String, Operation>,
-    /// Issued access tokens.
-    pub tokens: BTreeMap<String, IssuedToken>,
+    /// Operations by id: read with [`State::operation`], added with
+    /// [`State::insert_operation`] so that the schedule stays in step.
+    operations: BTreeMap<String, Operation>,
+    /// Issued access tokens: read with [`State::token`], added with [`State::insert_token`].
+    tokens: BTreeMap<String, IssuedToken>,
     /// Extra client-credential principals added by seeds.
     pub clients: Vec<ClientSecret>,
     /// Extra federated credentials added by seeds.
@@ -241,6 +242,57 @@ pub struct State {
     /// Workspace keys (`listKeys`) by lower-cased workspace id, generated on first use and
     /// replaced by `resyncKeys`; kept apart from the body so that updates do not rotate them.
     pub workspace_keys: BTreeMap<String, Value>,
+    /// Derived from `operations` and `tokens`, never persisted.
+    #[serde(skip)]
+    schedule: Schedule,
+}
+
+/// Finished operations are forgotten this long after they end.
+const OPERATION_RETENTION_MS: i64 = 3_600_000;
+/// Issued tokens are forgotten this long after they expire.
+const TOKEN_RETENTION_SECS: i64 = 3_600;
+
+/// What [`State::advance`] needs so that a request with nothing due costs no scan of every
+/// operation and token (every request advances the state, and finished operations are kept
+/// an hour): the running operations by due time, and the earliest moment at which a finished
+/// operation or a token is to be forgotten. Rebuilt from the maps after loading or replacing
+/// the state (`built` is false then).
+#[derive(Debug, Clone, Default)]
+struct Schedule {
+    built: bool,
+    /// `(due_ms, id)` of every operation in progress.
+    running: BTreeSet<(i64, String)>,
+    /// No operation or token is forgotten before this time (epoch ms).
+    purge_at: i64,
+}
+
+impl Schedule {
+    fn note_operation(&mut self, op: &Operation) {
+        if op.status == OpStatus::InProgress {
+            self.running.insert((op.due_ms, op.id.clone()));
+        }
+        if let Some(at) = operation_forget_ms(op) {
+            self.purge_at = self.purge_at.min(at);
+        }
+    }
+
+    fn note_token(&mut self, token: &IssuedToken) {
+        self.purge_at = self.purge_at.min(token_forget_ms(token));
+    }
+}
+
+/// When `advance` forgets a finished operation: its retention is over (`ended + 1 h <= now`).
+fn operation_forget_ms(op: &Operation) -> Option<i64> {
+    op.ended_ms
+        .map(|e| e.saturating_add(OPERATION_RETENTION_MS))
+}
+
+/// When `advance` forgets a token: `expires_on + 1 h <= now_ms / 1000`, i.e. from that second's
+/// first millisecond.
+fn token_forget_ms(t: &IssuedToken) -> i64 {
+    t.expires_on
+        .saturating_add(TOKEN_RETENTION_SECS)
+        .saturating_mul(1000)
 }
 
 impl State {
@@ -291,9 +343,57 @@ impl State {
 
     /// The running operation on a resource, if any.
     pub fn active_operation(&self, resource_key: &str) -> Option<&Operation> {
-        self.operations
-            .values()
-            .find(|op| op.resource_key == resource_key && op.status == OpStatus::InProgress)
+        let is_it =
+            |op: &&Operation| op.resource_key == resource_key && op.status == OpStatus::InProgress;
+        if self.schedule.built {
+            // Only running operations can match: no need to look at the finished ones.
+            self.schedule
+                .running
+                .iter()
+                .filter_map(|(_, id)| self.operations.get(id))
+                .find(is_it)
+        } else {
+            self.operations.values().find(is_it)
+        }
+    }
+
+    /// An operation by id.
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.get(id)
+    }
+
+    /// Adds (or replaces) an operation.
+    pub fn insert_operation(&mut self, op: Operation) {
+        self.build_schedule();
+        if let Some(old) = self.operations.get(&op.id)
+            && old.status == OpStatus::InProgress
+        {
+            self.schedule.running.remove(&(old.due_ms, old.id.clone()));
+        }
+        self.schedule.note_operation(&op);
+        self.operations.insert(op.id.clone(), op);
+    }
+
+    /// An issued token.
+    pub fn token(&self, token: &str) -> Option<&IssuedToken> {
+        self.tokens.get(token)
+    }
+
+    /// Records an issued token.
+    pub fn insert_token(&mut self, token: String, issued: IssuedToken) {
+        self.build_schedule();
+        self.schedule.note_token(&issued);
+        self.tokens.insert(token, issued);
+    }
+
+    /// Makes every issued token expire at `expires_on` (epoch seconds); returns how many.
+    pub fn expire_tokens(&mut self, expires_on: i64) -> usize {
+        self.build_schedule();
+        for t in self.tokens.values_mut() {
+            t.expires_on = expires_on;
+            self.schedule.note_token(t);
+        }
+        self.tokens.len()
     }
 
     /// Whether a subscription exists.
@@ -327,25 +427,75 @@ impl State {
             .try_for_each(Resource::check_shape)
     }
 
-    /// Completes every operation whose time has come. Returns whether anything changed.
+    /// Completes every operation whose time has come, and forgets finished operations an hour
+    /// after they ended and tokens an hour after they expired. Returns whether anything changed
+    /// that is worth persisting (an operation finished or a token was forgotten).
     pub fn advance(&mut self, now_ms: i64) -> bool {
-        let due: Vec<String> = self
-            .operations
-            .values()
-            .filter(|op| op.status == OpStatus::InProgress && op.due_ms <= now_ms)
-            .map(|op| op.id.clone())
-            .collect();
+        self.build_schedule();
+        let mut due = Vec::new();
+        while self
+            .schedule
+            .running
+            .first()
+            .is_some_and(|(due_ms, _)| *due_ms <= now_ms)
+        {
+            if let Some((_, id)) = self.schedule.running.pop_first()
+                && self
+                    .operations
+                    .get(&id)
+                    .is_some_and(|op| op.status == OpStatus::InProgress)
+            {
+                due.push(id);
+            }
+        }
+        // In id order, as when every operation was scanned.
+        due.sort_unstable();
         for op_id in &due {
             self.finish_operation(op_id, now_ms);
         }
-        // Forget finished operations after an hour and tokens after they expire.
-        let cutoff = now_ms - 3_600_000;
-        self.operations
-            .retain(|_, op| op.ended_ms.is_none_or(|e| e > cutoff));
+        let forgot_tokens = now_ms >= self.schedule.purge_at && self.purge(now_ms);
+        !due.is_empty() || forgot_tokens
+    }
+
+    /// Forgets what [`State::advance`] forgets; returns whether a token was forgotten.
+    fn purge(&mut self, now_ms: i64) -> bool {
+        let mut next = i64::MAX;
+        let cutoff = now_ms - OPERATION_RETENTION_MS;
+        self.operations.retain(|_, op| {
+            let keep = op.ended_ms.is_none_or(|e| e > cutoff);
+            if keep && let Some(at) = operation_forget_ms(op) {
+                next = next.min(at);
+            }
+            keep
+        });
         let now_s = now_ms / 1000;
         let before = self.tokens.len();
-        self.tokens.retain(|_, t| t.expires_on + 3600 > now_s);
-        !due.is_empty() || before != self.tokens.len()
+        self.tokens.retain(|_, t| {
+            let keep = t.expires_on + TOKEN_RETENTION_SECS > now_s;
+            if keep {
+                next = next.min(token_forget_ms(t));
+            }
+            keep
+        });
+        self.schedule.purge_at = next;
+        before != self.tokens.len()
+    }
+
+    /// Derives the schedule from the maps once after the state was loaded or replaced.
+    fn build_schedule(&mut self) {
+        if self.schedule.built {
+            return;
+        }
+        let mut schedule = Schedule {
+            built: true,
+            running: BTreeSet::new(),
+            purge_at: i64::MAX,
+        };
+        self.operations
+            .values()
+            .for_each(|op| schedule.note_operation(op));
+        self.tokens.values().for_each(|t| schedule.note_token(t));
+        self.schedule = schedule;
     }
 
     fn finish_operation(&mut self, op_id: &str, now_ms: i64) {
@@ -387,6 +537,7 @@ impl State {
         if let Some(op) = self.operations.get_mut(op_id) {
             op.status = status;
             op.ended_ms = Some(now_ms);
+            self.schedule.note_operation(op);
         }
     }
 }
@@ -416,20 +567,17 @@ mod tests {
     fn advance_finishes_due_operations_only() {
         let mut s = State::new();
         s.put(res("/a/W", Kind::Workspace));
-        s.operations.insert(
-            "op1".into(),
-            Operation {
-                id: "op1".into(),
-                resource_key: "/a/w".into(),
-                kind: OpKind::Create,
-                status: OpStatus::InProgress,
-                started_ms: 0,
-                due_ms: 100,
-                ended_ms: None,
-                failure: None,
-                purge: false,
-            },
-        );
+        s.insert_operation(Operation {
+            id: "op1".into(),
+            resource_key: "/a/w".into(),
+            kind: OpKind::Create,
+            status: OpStatus::InProgress,
+            started_ms: 0,
+            due_ms: 100,
+            ended_ms: None,
+            failure: None,
+            purge: false,
+        });
         assert!(!s.advance(50));
         assert_eq!(s.operations["op1"].status, OpStatus::InProgress);
         assert!(s.advance(100));
@@ -440,25 +588,128 @@ mod tests {
         );
     }
 
+    fn running(id: &str, key: &str, due_ms: i64) -> Operation {
+        Operation {
+            id: id.into(),
+            resource_key: key.into(),
+            kind: OpKind::Update,
+            status: OpStatus::InProgress,
+            started_ms: 0,
+            due_ms,
+            ended_ms: None,
+            failure: None,
+            purge: false,
+        }
+    }
+
+    fn token(expires_on: i64) -> IssuedToken {
+        IssuedToken {
+            expires_on,
+            audience: "https://management.azure.com/".into(),
+            object_id: "o".into(),
+            grant: "client_secret".into(),
+        }
+    }
+
+    #[test]
+    fn advance_keeps_due_times_and_reports_changes_with_the_schedule() {
+        let mut s = State::new();
+        s.put(res("/r/a", Kind::Compute));
+        s.put(res("/r/b", Kind::Compute));
+        // The schedule is built by the first advance; later operations join it.
+        assert!(!s.advance(1_000));
+        s.insert_operation(running("late", "/r/a", 5_000));
+        s.insert_operation(running("early", "/r/b", 2_000));
+        assert_eq!(
+            s.active_operation("/r/a").map(|o| o.id.as_str()),
+            Some("late")
+        );
+        assert!(!s.advance(1_999), "nothing is due yet");
+        assert!(s.advance(2_000), "a due operation is a change");
+        assert_eq!(s.operation("early").unwrap().status, OpStatus::Succeeded);
+        assert_eq!(s.operation("early").unwrap().ended_ms, Some(2_000));
+        assert_eq!(s.operation("late").unwrap().status, OpStatus::InProgress);
+        assert!(s.active_operation("/r/b").is_none());
+        assert!(!s.advance(4_999), "the later one is not finished early");
+        assert!(s.advance(10_000));
+        assert_eq!(s.operation("late").unwrap().status, OpStatus::Succeeded);
+        assert_eq!(s.operation("late").unwrap().ended_ms, Some(10_000));
+        assert_eq!(
+            s.get("/r/a").unwrap().body["properties"]["provisioningState"],
+            "Succeeded"
+        );
+        assert!(
+            !s.advance(10_001),
+            "finished operations are not finished again"
+        );
+        // Replacing a running operation moves its due time.
+        s.insert_operation(running("again", "/r/a", 20_000));
+        s.insert_operation(running("again", "/r/a", 30_000));
+        assert!(!s.advance(25_000));
+        assert!(s.advance(30_000));
+    }
+
+    #[test]
+    fn advance_forgets_finished_operations_and_tokens_after_an_hour() {
+        let mut s = State::new();
+        s.insert_operation(running("op", "/r/x", 1_000));
+        assert!(s.advance(1_000));
+        // Forgetting an operation is not worth a write; it happens an hour after it ended.
+        assert!(!s.advance(1_000 + OPERATION_RETENTION_MS - 1));
+        assert!(s.operation("op").is_some());
+        assert!(!s.advance(1_000 + OPERATION_RETENTION_MS));
+        assert!(s.operation("op").is_none());
+        // A token is forgotten from the second its expiry plus an hour is reached.
+        s.insert_token("t1".into(), token(100));
+        s.insert_token("t2".into(), token(200));
+        let t1_gone = (100 + TOKEN_RETENTION_SECS) * 1000;
+        assert!(!s.advance(t1_gone - 1));
+        assert!(s.token("t1").is_some());
+        assert!(s.advance(t1_gone), "forgetting a token is a change");
+        assert!(s.token("t1").is_none());
+        assert!(s.token("t2").is_some());
+        // Expiring tokens early brings their forgetting forward.
+        assert_eq!(s.expire_tokens(150), 1);
+        assert!(s.advance((150 + TOKEN_RETENTION_SECS) * 1000));
+        assert!(s.token("t2").is_none());
+    }
+
+    #[test]
+    fn a_loaded_state_rebuilds_its_schedule() {
+        let mut s = State::new();
+        s.put(res("/r/a", Kind::Compute));
+        s.insert_operation(running("op", "/r/a", 500));
+        s.insert_token("t".into(), token(0));
+        let json = serde_json::to_value(&s).unwrap();
+        assert!(
+            json.get("schedule").is_none(),
+            "the schedule is not persisted"
+        );
+        let mut loaded: State = serde_json::from_value(json).unwrap();
+        assert!(loaded.active_operation("/r/a").is_some());
+        assert!(!loaded.advance(499));
+        assert!(loaded.advance(500));
+        assert_eq!(loaded.operation("op").unwrap().status, OpStatus::Succeeded);
+        assert!(loaded.advance(TOKEN_RETENTION_SECS * 1000));
+        assert!(loaded.token("t").is_none());
+    }
+
     #[test]
     fn workspace_delete_soft_deletes_and_removes_children() {
         let mut s = State::new();
         s.put(res("/ws/W", Kind::Workspace));
         s.put(res("/ws/W/computes/c", Kind::Compute));
-        s.operations.insert(
-            "d".into(),
-            Operation {
-                id: "d".into(),
-                resource_key: "/ws/w".into(),
-                kind: OpKind::Delete,
-                status: OpStatus::InProgress,
-                started_ms: 0,
-                due_ms: 0,
-                ended_ms: None,
-                failure: None,
-                purge: false,
-            },
-        );
+        s.insert_operation(Operation {
+            id: "d".into(),
+            resource_key: "/ws/w".into(),
+            kind: OpKind::Delete,
+            status: OpStatus::InProgress,
+            started_ms: 0,
+            due_ms: 0,
+            ended_ms: None,
+            failure: None,
+            purge: false,
+        });
         s.advance(1);
         assert!(s.resources.is_empty());
         assert!(s.soft_deleted.contains_key("/ws/w"));
