@@ -84,10 +84,10 @@ pub fn add_header(resp: &mut Response, name: header::HeaderName, value: &str) {
 }
 
 /// An answer carrying `Azure-AsyncOperation` (+ `Retry-After`).
-pub fn async_answer(
+pub fn async_answer<B: serde::Serialize>(
     app: &App,
     status: StatusCode,
-    body: Option<Value>,
+    body: Option<B>,
     t: &PollTarget,
     op_id: &str,
 ) -> Response {

@@ -1,6 +1,8 @@
 //! `.../workspaces/{w}/computes/{c}`: PUT takes the full body (201 + `Azure-AsyncOperation`),
 //! PATCH takes scale settings only, DELETE needs `underlyingResourceAction`.
 
+use std::borrow::Cow;
+
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -48,7 +50,27 @@ pub fn id(scope: &ResourceScope, workspace: &str, name: &str) -> String {
 
 /// Renders a stored compute as GET returns it (secrets never included).
 pub fn render(r: &Resource, q: &Quirks) -> Value {
-    let mut body = r.body.clone();
+    rendered(r, q).into_owned()
+}
+
+/// [`render`] without copying the stored body when no response quirk changes it (every read
+/// and every write answer renders one).
+pub fn rendered<'a>(r: &'a Resource, q: &Quirks) -> Cow<'a, Value> {
+    let unchanged = !(q.recase_ids
+        && r.body
+            .get("identity")
+            .is_some_and(managed_identity::recase_keys_changes))
+        && !managed_identity::render_shape_changes(&r.body, q.shapes, Flavor::Compute)
+        && !super::response_quirks_change(q);
+    if unchanged {
+        Cow::Borrowed(&r.body)
+    } else {
+        Cow::Owned(reshape(r.body.clone(), q))
+    }
+}
+
+/// The response quirks' changes to a copy of a stored body.
+fn reshape(mut body: Value, q: &Quirks) -> Value {
     if q.recase_ids
         && let Some(identity) = body.get_mut("identity")
     {
@@ -206,14 +228,6 @@ fn json_eq_ci(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn workspace_of(state: &State, scope: &ResourceScope, w: &str) -> Result<Resource, ArmError> {
-    state
-        .get(&workspace::id(scope, w))
-        .filter(|r| r.kind == Kind::Workspace)
-        .cloned()
-        .ok_or_else(|| workspace::not_found(scope, w))
-}
-
 /// Dispatches `.../workspaces/{w}/computes[/{c}]`.
 pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Response, ArmError> {
     match rest {
@@ -222,10 +236,10 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 return Err(method_not_allowed(&req.method));
             }
             let state = req.app.state()?;
-            let ws = workspace_of(&state, scope, w)?;
+            let ws_id = workspace::existing(&state, scope, w)?.id.clone();
             let q = req.app.quirks();
             let items = state
-                .children(&ws.id, Kind::Compute)
+                .children(&ws_id, Kind::Compute)
                 .into_iter()
                 .map(|r| render(r, &q))
                 .collect();
@@ -251,13 +265,13 @@ fn not_found(scope: &ResourceScope, w: &str, c: &str) -> ArmError {
 
 fn get(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
     let state = req.app.state()?;
-    workspace_of(&state, scope, w)?;
+    workspace::existing(&state, scope, w)?;
     let rid = id(scope, w, c);
     if req.app.take_pending_not_found(&rid.to_ascii_lowercase()) {
         return Err(not_found(scope, w, c));
     }
     let r = state.get(&rid).ok_or_else(|| not_found(scope, w, c))?;
-    Ok(axum::Json(render(r, &req.app.quirks())).into_response())
+    Ok(axum::Json(rendered(r, &req.app.quirks())).into_response())
 }
 
 fn async_write(
@@ -297,7 +311,7 @@ fn async_write(
             state
                 .resources
                 .get(key)
-                .map(|r| render(r, &settings.quirks))
+                .map(|r| rendered(r, &settings.quirks))
         })
         .flatten();
     let mut resp = lro::async_answer(app, status, body, &target, &op.id);
@@ -367,12 +381,12 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
     let app = req.app;
     let body = req.json_object()?;
     let mut state = app.state()?;
-    let ws = workspace_of(&state, scope, w)?;
+    let ws_id = workspace::existing(&state, scope, w)?.id.clone();
     workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
     in_progress(&state, &key, c)?;
-    let previous = state.get(&rid).cloned();
+    let previous = state.get(&rid);
     let (kind, status, provisioning) = if previous.is_some() {
         if app.quirks().shapes.reality() {
             // Recorded: a full PUT of an existing compute (identity update) answers like a
@@ -385,11 +399,9 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
         (OpKind::Create, StatusCode::CREATED, "Creating")
     };
     let canonical = previous
-        .as_ref()
         .map(|p| p.id.clone())
-        .unwrap_or_else(|| format!("{}/computes/{c}", ws.id));
+        .unwrap_or_else(|| format!("{ws_id}/computes/{c}"));
     let name = previous
-        .as_ref()
         .and_then(|p| p.body["name"].as_str().map(str::to_string))
         .unwrap_or_else(|| c.to_string());
     let (new_body, private) = assemble(
@@ -398,7 +410,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
         &canonical,
         &name,
         &body,
-        previous.as_ref(),
+        previous,
         provisioning,
     )?;
     let location = new_body["location"]
@@ -455,7 +467,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respo
         ));
     };
     let mut state = app.state()?;
-    workspace_of(&state, scope, w)?;
+    workspace::existing(&state, scope, w)?;
     workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
@@ -505,7 +517,7 @@ fn delete(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Resp
         }
     }
     let mut state = app.state()?;
-    workspace_of(&state, scope, w)?;
+    workspace::existing(&state, scope, w)?;
     workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
@@ -547,4 +559,51 @@ pub fn seed(
         body: b,
         private,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Shapes;
+
+    #[test]
+    fn rendering_borrows_the_stored_body_only_when_no_quirk_changes_it() {
+        let uai = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/U";
+        let bodies = [
+            json!({"name": "c", "identity": {"type": "SystemAssigned", "principalId": "p"}}),
+            json!({"name": "c", "identity": {"type": "None"}}),
+            json!({"name": "c", "identity": null}),
+            json!({"name": "c", "identity": {"type": "UserAssigned",
+                   "userAssignedIdentities": {uai: {"principalId": "p"}}}}),
+            json!({"name": "c", "properties": {"createdOn": "2024-01-02T03:04:05Z"}}),
+        ];
+        let mut borrowed = 0;
+        for body in bodies {
+            let r = Resource {
+                id: "c".into(),
+                kind: Kind::Compute,
+                body: body.clone(),
+                private: Value::Null,
+            };
+            for shapes in [Shapes::Reality, Shapes::Spec] {
+                for (recase_ids, recase_enums, alternate_timestamps) in [
+                    (true, false, false),
+                    (false, false, false),
+                    (true, true, true),
+                ] {
+                    let q = Quirks {
+                        shapes,
+                        recase_ids,
+                        recase_enums,
+                        alternate_timestamps,
+                        ..Quirks::default()
+                    };
+                    let out = rendered(&r, &q);
+                    assert_eq!(*out, reshape(body.clone(), &q), "{body} {q:?}");
+                    borrowed += usize::from(matches!(out, Cow::Borrowed(_)));
+                }
+            }
+        }
+        assert!(borrowed > 0);
+    }
 }

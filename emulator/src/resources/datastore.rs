@@ -233,14 +233,6 @@ fn validate(
     Ok((props, private))
 }
 
-fn workspace_of(state: &State, scope: &ResourceScope, w: &str) -> Result<Resource, ArmError> {
-    state
-        .get(&workspace::id(scope, w))
-        .filter(|r| r.kind == Kind::Workspace)
-        .cloned()
-        .ok_or_else(|| workspace::not_found(scope, w))
-}
-
 fn not_found(scope: &ResourceScope, w: &str, d: &str) -> ArmError {
     ArmError::resource_not_found(&format!("{}/{w}/datastores", workspace::TYPE), d, &scope.rg)
 }
@@ -315,7 +307,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 return Err(method_not_allowed(&req.method));
             }
             let state = app.state()?;
-            let ws = workspace_of(&state, scope, w)?;
+            let ws_id = workspace::existing(&state, scope, w)?.id.clone();
             let only_default = req
                 .query
                 .get("isdefault")
@@ -332,7 +324,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(q.list_page_size);
             let items = state
-                .children(&ws.id, Kind::Datastore)
+                .children(&ws_id, Kind::Datastore)
                 .into_iter()
                 .filter(|r| {
                     only_default.is_none_or(|d| {
@@ -352,7 +344,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
             match req.method {
                 Method::GET => {
                     let state = app.state()?;
-                    workspace_of(&state, scope, w)?;
+                    workspace::existing(&state, scope, w)?;
                     if app.take_pending_not_found(&rid.to_ascii_lowercase()) {
                         return Err(not_found(scope, w, d));
                     }
@@ -371,7 +363,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                     let skip = req.bool_query("skipValidation")?;
                     let body = req.json_object()?;
                     let mut state = app.state()?;
-                    let ws = workspace_of(&state, scope, w)?;
+                    let ws_id = workspace::existing(&state, scope, w)?.id.clone();
                     workspace::check_parent_idle(req.app, &state, scope, w)?;
                     let previous = state.get(&rid).cloned();
                     if let Some(prev) = &previous {
@@ -391,11 +383,11 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                             )));
                         }
                     }
-                    let res = build(&ws.id, d, &body, skip, previous.as_ref())?;
+                    let res = build(&ws_id, d, &body, skip, previous.as_ref())?;
                     let out = render(&res, &q);
                     let key = res.id.to_ascii_lowercase();
                     let res_id = res.id.clone();
-                    store(&mut state, &ws.id, res);
+                    store(&mut state, &ws_id, res);
                     app.commit(&mut state)?;
                     let status = if previous.is_some() {
                         StatusCode::OK
@@ -426,7 +418,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 }
                 Method::DELETE => {
                     let mut state = app.state()?;
-                    workspace_of(&state, scope, w)?;
+                    workspace::existing(&state, scope, w)?;
                     workspace::check_parent_idle(req.app, &state, scope, w)?;
                     if state.remove_tree(&rid).is_none() {
                         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -442,7 +434,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 return Err(method_not_allowed(&req.method));
             }
             let state = app.state()?;
-            workspace_of(&state, scope, w)?;
+            workspace::existing(&state, scope, w)?;
             let r = state
                 .get(&id(scope, w, d))
                 .ok_or_else(|| not_found(scope, w, d))?;

@@ -232,15 +232,10 @@ pub fn render_shape(body: &mut Value, shapes: Shapes, flavor: Flavor) {
     let Some(map) = body.as_object_mut() else {
         return;
     };
-    let none = match map.get("identity") {
-        None => return,
-        Some(Value::Null) => true,
-        Some(v) => v
-            .get("type")
-            .and_then(Value::as_str)
-            .is_none_or(|t| t.trim().eq_ignore_ascii_case("none")),
+    let Some(identity) = map.get("identity") else {
+        return;
     };
-    if none {
+    if is_none_identity(identity) {
         map.remove("identity");
         return;
     }
@@ -259,6 +254,31 @@ pub fn render_shape(body: &mut Value, shapes: Shapes, flavor: Flavor) {
             .collect::<Vec<_>>()
             .join(", ");
     }
+}
+
+/// Whether [`render_shape`] may change `body` (when it may not, the stored body can be
+/// answered as it is).
+pub fn render_shape_changes(body: &Value, shapes: Shapes, flavor: Flavor) -> bool {
+    shapes.reality()
+        && body
+            .get("identity")
+            .is_some_and(|i| flavor == Flavor::Registry || is_none_identity(i))
+}
+
+/// An `identity` that says there is none (`null`, no `type`, or `type: "None"`).
+fn is_none_identity(identity: &Value) -> bool {
+    identity
+        .get("type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t.trim().eq_ignore_ascii_case("none"))
+}
+
+/// Whether [`recase_keys`] may change `identity`.
+pub fn recase_keys_changes(identity: &Value) -> bool {
+    identity
+        .get("userAssignedIdentities")
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty())
 }
 
 /// Lower-cases the user-assigned identity keys (ARM's response re-casing).

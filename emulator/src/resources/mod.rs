@@ -126,6 +126,11 @@ pub fn properties(
     }
 }
 
+/// Whether [`apply_response_quirks`] may change a body under these quirks.
+pub fn response_quirks_change(q: &crate::config::Quirks) -> bool {
+    q.recase_enums || q.alternate_timestamps
+}
+
 /// Applies the response-shape quirks shared by every provider resource.
 pub fn apply_response_quirks(body: &mut Value, q: &crate::config::Quirks) {
     if q.recase_enums {

@@ -312,6 +312,18 @@ pub fn check_parent_idle(
     Ok(())
 }
 
+/// The stored workspace a child resource's path names, or the workspace's 404.
+pub fn existing<'a>(
+    state: &'a State,
+    scope: &ResourceScope,
+    w: &str,
+) -> Result<&'a Resource, ArmError> {
+    state
+        .get(&id(scope, w))
+        .filter(|r| r.kind == Kind::Workspace)
+        .ok_or_else(|| not_found(scope, w))
+}
+
 /// The 404 for a workspace (used by child resources too).
 pub fn not_found(scope: &ResourceScope, name: &str) -> ArmError {
     ArmError::resource_not_found(TYPE, name, &scope.rg)
