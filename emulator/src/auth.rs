@@ -570,7 +570,8 @@ pub fn authenticate(app: &App, headers: &HeaderMap) -> Result<IssuedToken, ArmEr
     }
     let base = app.base_url();
     let aud = issued.audience.as_str();
-    let ok = ARM_AUDIENCES.contains(&aud) || aud == base || aud == format!("{base}/");
+    let ok =
+        ARM_AUDIENCES.contains(&aud) || aud == base || aud.strip_suffix('/') == Some(base.as_str());
     if !ok {
         return Err(unauthorized(
             app,

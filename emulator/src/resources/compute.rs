@@ -355,18 +355,34 @@ fn assemble(
         .unwrap_or_else(IdentityRequest::none);
     let (props, private) = validate_properties(body, &location, provisioning, previous)?;
     let prev_identity = previous.and_then(|p| p.body.get("identity"));
-    let out = json!({
-        "id": rid,
-        "name": name,
-        "type": TYPE,
-        "location": location,
-        "tags": tags(body)?,
-        "sku": body.get("sku").cloned().unwrap_or(Value::Null),
-        "identity": managed_identity::build(state, &identity, prev_identity, &app.tenant_id, Flavor::Compute),
-        "properties": props,
-        "systemData": system_data(previous.and_then(|p| p.body.get("systemData"))),
-    });
-    Ok((out, private))
+    // Members moved in: `json!` would copy each one through `to_value`.
+    let out: Map<String, Value> = [
+        ("id", Value::from(rid)),
+        ("name", Value::from(name)),
+        ("type", Value::from(TYPE)),
+        ("location", Value::from(location)),
+        ("tags", tags(body)?),
+        ("sku", body.get("sku").cloned().unwrap_or(Value::Null)),
+        (
+            "identity",
+            managed_identity::build(
+                state,
+                &identity,
+                prev_identity,
+                &app.tenant_id,
+                Flavor::Compute,
+            ),
+        ),
+        ("properties", props),
+        (
+            "systemData",
+            system_data(previous.and_then(|p| p.body.get("systemData"))),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Ok((Value::Object(out), private))
 }
 
 fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Response, ArmError> {
