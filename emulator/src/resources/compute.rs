@@ -56,16 +56,17 @@ pub fn render(r: &Resource, q: &Quirks) -> Value {
 /// [`render`] without copying the stored body when no response quirk changes it (every read
 /// and every write answer renders one).
 pub fn rendered<'a>(r: &'a Resource, q: &Quirks) -> Cow<'a, Value> {
-    let unchanged = !(q.recase_ids
+    let recases = q.recase_ids
         && r.body
             .get("identity")
-            .is_some_and(managed_identity::recase_keys_changes))
-        && !managed_identity::render_shape_changes(&r.body, q.shapes, Flavor::Compute)
-        && !super::response_quirks_change(q);
-    if unchanged {
-        Cow::Borrowed(&r.body)
-    } else {
+            .is_some_and(managed_identity::recase_keys_changes);
+    let changes = recases
+        || managed_identity::render_shape_changes(&r.body, q.shapes, Flavor::Compute)
+        || super::response_quirks_change(q);
+    if changes {
         Cow::Owned(reshape(r.body.clone(), q))
+    } else {
+        Cow::Borrowed(&r.body)
     }
 }
 
