@@ -1,6 +1,7 @@
 //! The ARM front door: bearer check, api-version, subscription and resource-group checks,
 //! then dispatch to the resource handlers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -152,15 +153,14 @@ pub enum Route {
 
 /// Splits and decodes a path; `None` when it is no ARM path we know.
 pub fn parse_route(path: &str) -> Option<Route> {
-    let segs: Vec<String> = path
+    // Borrowed unless a segment has escapes: only the segments a route keeps are copied.
+    let segs: Vec<Cow<'_, str>> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
         .collect();
+    let own = |i: usize| segs.get(i).map(|s| s.to_string());
+    let own_from = |i: usize| segs[i..].iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let eq = |i: usize, s: &str| segs.get(i).is_some_and(|x| x.eq_ignore_ascii_case(s));
     // Role definitions can be read at any scope, including none (`/providers/…`). The
     // Authorization segments are matched first so that a scope that is itself a resource
@@ -172,8 +172,8 @@ pub fn parse_route(path: &str) -> Option<Route> {
             return None;
         }
         return Some(Route::RoleDefinitions {
-            sub: if i >= 2 { segs.get(1).cloned() } else { None },
-            name: segs.get(i + 3).cloned(),
+            sub: if i >= 2 { own(1) } else { None },
+            name: own(i + 3),
         });
     }
     match segs.as_slice() {
@@ -184,12 +184,12 @@ pub fn parse_route(path: &str) -> Option<Route> {
     if !eq(0, "subscriptions") || segs.len() < 2 {
         return None;
     }
-    let sub = segs[1].clone();
+    let sub = segs[1].to_string();
     if segs.len() == 3 && eq(2, "resources") {
         return Some(Route::Resources(sub, None));
     }
     if segs.len() == 5 && eq(2, "resourcegroups") && eq(4, "resources") {
-        return Some(Route::Resources(sub, Some(segs[3].clone())));
+        return Some(Route::Resources(sub, Some(segs[3].to_string())));
     }
     // Role assignments can sit under any scope.
     if let Some(i) = (0..segs.len()).find(|&i| {
@@ -200,7 +200,7 @@ pub fn parse_route(path: &str) -> Option<Route> {
         }
         let scope = format!("/{}", segs[..i].join("/"));
         let rg = if eq(2, "resourcegroups") {
-            segs.get(3).cloned()
+            own(3)
         } else {
             None
         };
@@ -208,27 +208,29 @@ pub fn parse_route(path: &str) -> Option<Route> {
             sub,
             rg,
             scope,
-            name: segs.get(i + 3).cloned(),
+            name: own(i + 3),
         });
     }
     match segs.len() {
         2 => return Some(Route::Subscription(sub)),
         3 if eq(2, "resourcegroups") => return Some(Route::ResourceGroups(sub)),
         3 if eq(2, "providers") => return Some(Route::Providers(sub, None)),
-        4 if eq(2, "providers") => return Some(Route::Providers(sub, Some(segs[3].clone()))),
-        4 if eq(2, "resourcegroups") => return Some(Route::ResourceGroup(sub, segs[3].clone())),
+        4 if eq(2, "providers") => return Some(Route::Providers(sub, Some(segs[3].to_string()))),
+        4 if eq(2, "resourcegroups") => {
+            return Some(Route::ResourceGroup(sub, segs[3].to_string()));
+        }
         5 if eq(2, "providers") => {
             return Some(Route::SubscriptionCollection {
                 sub,
-                ns: segs[3].clone(),
-                rest: segs[4..].to_vec(),
+                ns: segs[3].to_string(),
+                rest: own_from(4),
             });
         }
         8 if eq(2, "providers") && eq(4, "locations") => {
             return Some(Route::Operation {
                 sub,
-                segment: segs[6].clone(),
-                id: segs[7].clone(),
+                segment: segs[6].to_string(),
+                id: segs[7].to_string(),
             });
         }
         _ => {}
@@ -236,9 +238,9 @@ pub fn parse_route(path: &str) -> Option<Route> {
     if eq(2, "resourcegroups") && eq(4, "providers") && segs.len() >= 7 {
         return Some(Route::Provider {
             sub,
-            rg: segs[3].clone(),
-            ns: segs[5].clone(),
-            rest: segs[6..].to_vec(),
+            rg: segs[3].to_string(),
+            ns: segs[5].to_string(),
+            rest: own_from(6),
         });
     }
     None

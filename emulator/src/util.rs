@@ -27,9 +27,13 @@ pub fn now_rfc3339() -> String {
     rfc3339_ms(now_ms())
 }
 
-/// A new random GUID, lower-case hyphenated.
+/// A new random GUID (version 4), lower-case hyphenated. Drawn from the thread's CSPRNG:
+/// `Uuid::new_v4` asks the kernel for every one, and every request gets a request id.
 pub fn new_guid() -> String {
-    uuid::Uuid::new_v4().to_string()
+    use rand::Rng;
+    uuid::Builder::from_random_bytes(rand::rng().random())
+        .into_uuid()
+        .to_string()
 }
 
 /// A random URL-safe secret of the given length.
@@ -115,6 +119,16 @@ mod tests {
         assert!(!glob_match("/a/*/c", "/a/b/d"));
         assert!(glob_match("*", ""));
         assert!(!glob_match("a", ""));
+    }
+
+    #[test]
+    fn guids_are_random_version_4() {
+        let a = new_guid();
+        let u = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(u.get_version(), Some(uuid::Version::Random));
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(a, a.to_ascii_lowercase());
+        assert_ne!(a, new_guid());
     }
 
     #[test]
