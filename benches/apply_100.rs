@@ -92,11 +92,46 @@ fn terraform_data_config() -> String {
         .collect()
 }
 
+/// What each figure of a [`Sample`] is, in order.
+const FIGURES: [&str; 4] = [
+    "apply",
+    "no-change plan",
+    "apply, CPU",
+    "no-change plan, CPU",
+];
+
 struct Sample {
-    apply: Duration,
-    plan: Duration,
+    /// Wall-clock time of the apply and of the plan, then the CPU time each used ([`cpu_time`]).
+    figures: [Duration; 4],
     /// Size of the state file after the apply, per resource.
     state_bytes: u64,
+}
+
+/// CPU time used so far by this process (for the amlauth run, the in-process emulator) and by
+/// its waited-for descendants (Terraform and the provider processes it started), from
+/// `/proc/self/stat`: on a loaded machine wall-clock time says more about the load than about
+/// the work, CPU time much less so.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the parenthesised command name, field 3 (state) comes first; utime, stime, cutime
+    // and cstime are fields 14 to 17, in clock ticks of 1/100 s (USER_HZ).
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// Runs `f`, returning its wall-clock and CPU time.
+fn timed(f: impl FnOnce()) -> (Duration, Duration) {
+    let (t, cpu) = (Instant::now(), cpu_time());
+    f();
+    (t.elapsed(), cpu_time().saturating_sub(cpu))
 }
 
 /// Times `apply` then a no-change `plan` in a fresh working directory; `before_apply` runs
@@ -104,18 +139,18 @@ struct Sample {
 fn measure(ws: &TfWorkspace, before_apply: impl FnOnce()) -> Sample {
     ws.init();
     before_apply();
-    let t = Instant::now();
-    ws.apply();
-    let apply = t.elapsed();
+    let (apply, apply_cpu) = timed(|| {
+        ws.apply();
+    });
     let state = ws.work_dir().join("terraform.tfstate");
     let state_bytes = std::fs::metadata(&state).map(|m| m.len()).unwrap_or(0) / N as u64;
-    let t = Instant::now();
-    let (code, out) = ws.plan_code();
-    let plan = t.elapsed();
-    assert_eq!(code, 0, "the plan after apply must be empty:\n{out}");
+    let mut plan_out = None;
+    let (plan, plan_cpu) = timed(|| plan_out = Some(ws.plan_code()));
+    if let Some((code, out)) = plan_out {
+        assert_eq!(code, 0, "the plan after apply must be empty:\n{out}");
+    }
     Sample {
-        apply,
-        plan,
+        figures: [apply, plan, apply_cpu, plan_cpu],
         state_bytes,
     }
 }
@@ -171,7 +206,7 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Medians of one command over the runs: amlauth, no-op, terraform_data.
+/// One figure over the runs: amlauth, no-op, terraform_data.
 #[derive(Default)]
 struct Series {
     amlauth: Vec<Duration>,
@@ -190,7 +225,7 @@ fn main() -> ExitCode {
         .and_then(|s| s.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(3);
-    let (mut apply, mut plan) = (Series::default(), Series::default());
+    let mut series: [Series; 4] = Default::default();
     let (mut calls, mut state_bytes) = (0, (0, 0, 0));
     for run in 1..=runs {
         // Interleaved, so machine load affects all three alike.
@@ -199,23 +234,21 @@ fn main() -> ExitCode {
         let (a, c) = amlauth();
         calls = c;
         state_bytes = (a.state_bytes, n.state_bytes, b.state_bytes);
+        let [a_apply, a_plan, a_apply_cpu, a_plan_cpu] = a.figures.map(secs);
+        let [n_apply, n_plan, n_apply_cpu, n_plan_cpu] = n.figures.map(secs);
+        let [b_apply, b_plan, b_apply_cpu, b_plan_cpu] = b.figures.map(secs);
         println!(
-            "run {run}: apply {:>6.2} s / {:>6.2} s / {:>6.2} s   plan {:>5.2} s / {:>5.2} s / {:>5.2} s   \
-             (amlauth / no-op / terraform_data; {c} ARM calls)",
-            secs(a.apply),
-            secs(n.apply),
-            secs(b.apply),
-            secs(a.plan),
-            secs(n.plan),
-            secs(b.plan),
+            "run {run}: apply {a_apply:>5.2} s / {n_apply:>5.2} s / {b_apply:>5.2} s   \
+             plan {a_plan:>5.2} s / {n_plan:>5.2} s / {b_plan:>5.2} s   \
+             (amlauth / no-op / terraform_data; {c} ARM calls)\n\
+             {:7}CPU {a_apply_cpu:>5.2} s / {n_apply_cpu:>5.2} s / {b_apply_cpu:>5.2} s   \
+             CPU  {a_plan_cpu:>5.2} s / {n_plan_cpu:>5.2} s / {b_plan_cpu:>5.2} s",
+            ""
         );
-        for (series, a, n, b) in [
-            (&mut apply, a.apply, n.apply, b.apply),
-            (&mut plan, a.plan, n.plan, b.plan),
-        ] {
-            series.amlauth.push(a);
-            series.noop.push(n);
-            series.data.push(b);
+        for (i, s) in series.iter_mut().enumerate() {
+            s.amlauth.push(a.figures[i]);
+            s.noop.push(n.figures[i]);
+            s.data.push(b.figures[i]);
         }
     }
     println!(
@@ -223,29 +256,32 @@ fn main() -> ExitCode {
         emu::shapes()
     );
     println!(
-        "{:<16} {:>9} {:>16} {:>16} {:>11} {:>11} {:>11}",
+        "{:<20} {:>9} {:>16} {:>16} {:>13} {:>11} {:>15}",
         "",
         "amlauth",
         "no-op provider",
         "terraform_data",
-        "amlauth/tfd",
-        "no-op/tfd",
-        "amlauth/no-op"
+        "amlauth / tfd",
+        "no-op / tfd",
+        "amlauth / no-op"
     );
-    for (name, s) in [("apply", apply), ("no-change plan", plan)] {
+    for (name, s) in FIGURES.iter().zip(series) {
         let (a, n, b) = (
             secs(median(s.amlauth)),
             secs(median(s.noop)),
             secs(median(s.data)),
         );
         println!(
-            "{name:<16} {a:>7.2} s {n:>14.2} s {b:>14.2} s {:>10.2}× {:>10.2}× {:>12.2}×",
+            "{name:<20} {a:>7.2} s {n:>14.2} s {b:>14.2} s {:>12.2}× {:>10.2}× {:>14.2}×",
             a / b,
             n / b,
             a / n
         );
     }
-    println!("(tfd: terraform_data)");
+    println!(
+        "(tfd: terraform_data. CPU: Terraform and the provider processes it started, plus the \
+         in-process emulator for amlauth.)"
+    );
     println!("ARM calls in the amlauth apply: {calls}");
     println!(
         "state bytes per resource: amlauth {}, no-op {}, terraform_data {}",
