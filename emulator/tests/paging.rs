@@ -26,8 +26,13 @@ fn big_seed(n: usize) -> Value {
 }
 
 async fn harness(n: usize, page_size: usize) -> Harness {
+    seeded(big_seed(n), page_size).await
+}
+
+/// An emulator holding `seed`, answering `page_size` items per page.
+async fn seeded(seed: Value, page_size: usize) -> Harness {
     let h = Harness::start().await;
-    let a = h.control(Method::POST, "/seed", Some(big_seed(n))).await;
+    let a = h.control(Method::POST, "/seed", Some(seed)).await;
     assert!(a.status.is_success(), "{}", a.body);
     let mut s = h.emu.settings();
     s.quirks.list_page_size = page_size;
@@ -184,13 +189,7 @@ fn role_seed() -> Value {
 }
 
 async fn role_harness(page_size: usize) -> Harness {
-    let h = Harness::start().await;
-    let a = h.control(Method::POST, "/seed", Some(role_seed())).await;
-    assert!(a.status.is_success(), "{}", a.body);
-    let mut s = h.emu.settings();
-    s.quirks.list_page_size = page_size;
-    h.emu.set_settings(s);
-    h
+    seeded(role_seed(), page_size).await
 }
 
 fn assignments(scope: &str, filter: Option<&str>) -> String {
