@@ -74,9 +74,21 @@ fn principal_of(emu: &Emu, id: &str) -> String {
 /// `PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{new guid}` with the body
 /// azurerm_role_assignment sends.
 fn assign(emu: &Emu, scope: &str, role_guid: &str, principal: &str, description: &str) {
+    let name = uuid::Uuid::new_v4().to_string();
+    assign_named(emu, scope, &name, role_guid, principal, description);
+}
+
+/// [`assign`] with the assignment's name (a GUID) chosen, which fixes where ARM lists it.
+fn assign_named(
+    emu: &Emu,
+    scope: &str,
+    name: &str,
+    role_guid: &str,
+    principal: &str,
+    description: &str,
+) {
     let path = format!(
-        "{scope}/providers/Microsoft.Authorization/roleAssignments/{}?api-version=2022-04-01",
-        uuid::Uuid::new_v4()
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01"
     );
     let body = json!({"properties": {
         "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"),
@@ -416,4 +428,142 @@ scenario!(an_unreadable_scope_is_a_finding, |tf| {
         assert_eq!(reader["present"], false, "unreadable is never present");
     }
     assert_eq!(reqs.len(), 4, "{v}");
+});
+
+/// Principals no rule requires: their assignments only fill the first pages of each list.
+const DECOY_PRINCIPALS: [&str; 2] = [
+    "dec0dec0-0000-4000-8000-000000000001",
+    "dec0dec0-0000-4000-8000-000000000002",
+];
+
+/// The role assignment lists' page count per scope in the journal, by the scope's lower-cased id.
+fn assignment_pages(emu: &Emu) -> std::collections::BTreeMap<String, usize> {
+    let mut pages = std::collections::BTreeMap::new();
+    for call in emu.arm_calls() {
+        let lower = call.to_ascii_lowercase();
+        if let Some(scope) = lower
+            .strip_prefix("get ")
+            .and_then(|p| p.strip_suffix("/providers/microsoft.authorization/roleassignments"))
+        {
+            *pages.entry(scope.to_string()).or_insert(0) += 1;
+        }
+    }
+    pages
+}
+
+// ARM pages role assignment lists; with one assignment per page, the assignments that grant
+// the required roles come on the 3rd page and later of each scope's list (behind two
+// subscription-level and one resource-level assignment of other principals). They must count
+// exactly as they do when the list comes in one page: a reader that stopped at the first page
+// would report every required role missing.
+scenario!(role_assignments_on_later_pages_are_seen, |tf| {
+    let mut seed = seed();
+    let rg = &mut seed["subscriptions"][0]["resourceGroups"][0];
+    rg["registries"][0]["adminUserEnabled"] = json!(false);
+    let w = &mut rg["workspaces"][0];
+    w["systemDatastoresAuthMode"] = json!("Identity");
+    w["computes"][0]["identity"] = json!("SystemAssigned");
+    w["computes"][1]["identity"] = json!("SystemAssigned");
+    let sub_scope = format!("/subscriptions/{SUB}");
+    let resource_scopes = [
+        emu::registry("acre2eone"),
+        storage("ste2e"),
+        storage("ste2elake"),
+    ];
+    // Names sort before the grants' (`ffffffff-…`) and ARM-style ids sort subscription-level
+    // assignments before resource-group-level before resource-level ones.
+    let mut decoys = vec![
+        json!({"name": "00000000-0000-4000-8000-0000000000a1", "scope": sub_scope,
+               "roleDefinitionId": ACR_PULL, "principalId": DECOY_PRINCIPALS[0]}),
+        json!({"name": "00000000-0000-4000-8000-0000000000a2", "scope": sub_scope,
+               "roleDefinitionId": BLOB_READER, "principalId": DECOY_PRINCIPALS[1]}),
+    ];
+    for (i, scope) in resource_scopes.iter().enumerate() {
+        decoys.push(json!({"name": format!("00000000-0000-4000-8000-0000000000b{i}"),
+            "scope": scope, "roleDefinitionId": BLOB_CONTRIBUTOR, "principalId": DECOY_PRINCIPALS[0]}));
+    }
+    seed["subscriptions"][0]["roleAssignments"] = json!(decoys);
+    let mut ws = common::TfWorkspace::new(tf, common::Install::Plain);
+    let emu = Emu::start_with(seed, ws.dir.path(), |c| c.quirks.list_page_size = 1);
+    ws.use_emulator(&emu);
+    ws.write_config(&format!(
+        "{PROVIDER_HEADER}\ndata \"amlauth_workspace_posture\" \"this\" {{\n  workspace_id = \"{}\"\n}}\n",
+        emu::workspace("ws-one")
+    ));
+    ws.init();
+
+    // Nothing granted yet (the decoys are other principals'): every requirement is missing.
+    ws.apply();
+    let before = posture(&ws);
+    let reqs = required(&before);
+    assert!(reqs.len() >= 4, "{before}");
+    assert!(reqs.iter().all(|r| r["granted"] == false), "{before}");
+    let missing = codes(&before)
+        .iter()
+        .filter(|c| *c == "missing_role_assignment")
+        .count();
+    assert_eq!(missing, reqs.len(), "{before}");
+
+    // Grant each: cluster-b's AcrPull at the resource group (inherited, listed after the
+    // subscription's two), the others at their scope (listed last).
+    let cluster_b = principal_of(&emu, &emu::compute("ws-one", "cluster-b"));
+    let mut at_rg = 0;
+    let mut at_scope: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, r) in reqs.iter().enumerate() {
+        let scope = r["scope"].as_str().expect("scope");
+        let principal = r["principal_id"].as_str().expect("principal");
+        let guid = r["role_definition_id"]
+            .as_str()
+            .and_then(|id| id.rsplit('/').next())
+            .expect("role guid");
+        let name = format!("ffffffff-ffff-4fff-8fff-{i:012x}");
+        if guid == ACR_PULL && same(principal, &cluster_b) {
+            assign_named(&emu, &emu::rg(), &name, guid, principal, "e2e");
+            at_rg += 1;
+        } else {
+            assign_named(&emu, scope, &name, guid, principal, "e2e");
+            *at_scope.entry(scope.to_ascii_lowercase()).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(at_rg, 1, "{before}");
+
+    emu.clear_journal();
+    ws.apply();
+    let paged = posture(&ws);
+    let reqs = required(&paged);
+    assert!(
+        reqs.iter()
+            .all(|r| r["granted"] == true && r["present"] == true),
+        "{paged}"
+    );
+    assert!(
+        !codes(&paged).contains(&"missing_role_assignment".to_string()),
+        "{paged}"
+    );
+    // Each required scope's list was read to its last page: one page per assignment that
+    // applies there (2 at the subscription, 1 at the resource group, 1 decoy, the grants).
+    let pages = assignment_pages(&emu);
+    assert_eq!(pages.len(), at_scope.len(), "{pages:?} {at_scope:?}");
+    for (scope, grants) in &at_scope {
+        assert!(*grants >= 1);
+        assert_eq!(
+            pages.get(scope),
+            Some(&(2 + at_rg + 1 + grants)),
+            "{scope}: {pages:?}"
+        );
+    }
+    let next_pages = emu.journal().iter().filter(|e| e.next_page).count();
+    assert!(next_pages >= 3 * pages.len(), "{next_pages}");
+
+    // The same answer with every list in one page.
+    emu.set_list_page_size(0);
+    emu.clear_journal();
+    ws.apply();
+    let one_page = posture(&ws);
+    assert_eq!(one_page, paged);
+    assert!(
+        pages
+            .keys()
+            .all(|s| assignment_pages(&emu).get(s) == Some(&1))
+    );
 });

@@ -100,12 +100,14 @@ pub struct Quirks {
     pub alternate_timestamps: bool,
     /// Refuse compute and datastore writes (409) while their workspace has an operation running.
     pub workspace_child_conflicts: bool,
-    /// Items per page of the workspace, compute, datastore and registry lists; more come
-    /// through `nextLink` (`$skiptoken`), as ARM pages. 0 answers everything in one page.
+    /// Items per page of the workspace, compute, datastore, registry, role assignment and
+    /// role definition lists; more come through `nextLink` (`$skiptoken`), as ARM pages. 0
+    /// answers everything in one page.
     pub list_page_size: usize,
 }
 
-/// Default [`Quirks::list_page_size`]: the Azure ML datastore list's default `count`.
+/// Default [`Quirks::list_page_size`]: the Azure ML datastore list's default `count`. ARM
+/// documents no page size for the other lists (role assignments included), so they share it.
 pub const DEFAULT_LIST_PAGE_SIZE: usize = 30;
 
 impl Default for Quirks {

@@ -99,7 +99,8 @@ struct Cli {
     /// Refuse compute and datastore writes (409) while their workspace has an operation running.
     #[arg(long)]
     workspace_child_conflicts: bool,
-    /// Items per page of the workspace, compute, datastore and registry lists (0: one page).
+    /// Items per page of the workspace, compute, datastore, registry, role assignment and role
+    /// definition lists (0: one page).
     #[arg(long, default_value_t = amlauth_emulator::config::DEFAULT_LIST_PAGE_SIZE)]
     list_page_size: usize,
     /// After the READY line, print `export NAME=value` lines for clients.

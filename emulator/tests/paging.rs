@@ -26,8 +26,13 @@ fn big_seed(n: usize) -> Value {
 }
 
 async fn harness(n: usize, page_size: usize) -> Harness {
+    seeded(big_seed(n), page_size).await
+}
+
+/// An emulator holding `seed`, answering `page_size` items per page.
+async fn seeded(seed: Value, page_size: usize) -> Harness {
     let h = Harness::start().await;
-    let a = h.control(Method::POST, "/seed", Some(big_seed(n))).await;
+    let a = h.control(Method::POST, "/seed", Some(seed)).await;
     assert!(a.status.is_success(), "{}", a.body);
     let mut s = h.emu.settings();
     s.quirks.list_page_size = page_size;
@@ -139,4 +144,182 @@ async fn an_altered_or_rebuilt_skip_token_is_refused() {
     // The nextLink needs the bearer token like any ARM call.
     let d = h.raw(Method::GET, &next, None, None).await;
     assert_eq!(d.status, 401);
+}
+
+const P: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const Q: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+const ACR_PUSH: &str = "8311e382-0749-4cb8-b61a-304f252e45ec";
+const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+
+/// `big_seed` plus role assignments: P holds a role on `acrone`, on its resource group and on
+/// the subscription (three that apply at `acrone`); Q holds one on `acrone`; P one on `acrtwo`.
+fn role_seed() -> Value {
+    let mut seed = big_seed(0);
+    let ra = |name: &str, scope: String, role: &str, principal: &str| json!({"name": name, "scope": scope, "roleDefinitionId": role, "principalId": principal});
+    seed["subscriptions"][0]["roleAssignments"] = json!([
+        ra(
+            "a1000000-0000-4000-8000-000000000000",
+            acr_path("acrone"),
+            ACR_PULL,
+            P
+        ),
+        ra("a2000000-0000-4000-8000-000000000000", rg_path(), READER, P),
+        ra(
+            "a3000000-0000-4000-8000-000000000000",
+            format!("/subscriptions/{SUB}"),
+            CONTRIBUTOR,
+            P
+        ),
+        ra(
+            "b1000000-0000-4000-8000-000000000000",
+            acr_path("acrone"),
+            ACR_PUSH,
+            Q
+        ),
+        ra(
+            "c1000000-0000-4000-8000-000000000000",
+            acr_path("acrtwo"),
+            ACR_PULL,
+            P
+        ),
+    ]);
+    seed
+}
+
+async fn role_harness(page_size: usize) -> Harness {
+    seeded(role_seed(), page_size).await
+}
+
+fn assignments(scope: &str, filter: Option<&str>) -> String {
+    let path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments");
+    match filter {
+        Some(f) => {
+            let f: String = url::form_urlencoded::byte_serialize(f.as_bytes()).collect();
+            format!("{path}?$filter={f}")
+        }
+        None => path,
+    }
+}
+
+/// The first letter of each assignment's name (`a`, `b`, `c`) and digit: which seeded one it is.
+fn short(names: &[String]) -> Vec<String> {
+    let mut s: Vec<String> = names.iter().map(|n| n[..2].to_string()).collect();
+    s.sort();
+    s
+}
+
+#[tokio::test]
+async fn role_assignments_page_after_the_filter_at_every_scope() {
+    let h = role_harness(1).await;
+    let acr = acr_path("acrone");
+    let sub = format!("/subscriptions/{SUB}");
+    let at_scope_p = format!("atScope() and principalId eq '{P}'");
+    // (scope, filter, the assignments expected): one per page, each exactly once.
+    let cases: [(&str, Option<&str>, &[&str]); 6] = [
+        (&acr, Some(&at_scope_p), &["a1", "a2", "a3"]),
+        (&acr, Some("atScope()"), &["a1", "a2", "a3", "b1"]),
+        (&rg_path(), Some("atScope()"), &["a2", "a3"]),
+        (&sub, None, &["a1", "a2", "a3", "b1", "c1"]),
+        (&sub, Some(&format!("principalId eq '{Q}'")), &["b1"]),
+        (
+            &acr_path("acrtwo"),
+            Some(&format!("principalId eq '{P}'")),
+            &["a2", "a3", "c1"],
+        ),
+    ];
+    for &(scope, filter, want) in &cases {
+        let (names, pages) = all_pages(&h, &assignments(scope, filter), AUTHZ).await;
+        assert_eq!(short(&names), want, "{scope} {filter:?}: {names:?}");
+        // Filtered before paging: no empty or short pages, no item dropped with its page.
+        assert_eq!(pages, want.len(), "{scope} {filter:?}");
+    }
+    let journal = h.emu.journal();
+    let next_pages = journal.iter().filter(|e| e.next_page).count();
+    let followed: usize = cases.iter().map(|(_, _, want)| want.len() - 1).sum();
+    assert_eq!(next_pages, followed, "{journal:#?}");
+
+    // Page size 0: the same lists in one page.
+    let mut s = h.emu.settings();
+    s.quirks.list_page_size = 0;
+    h.emu.set_settings(s);
+    let (names, pages) = all_pages(&h, &assignments(&acr, Some(&at_scope_p)), AUTHZ).await;
+    assert_eq!(
+        (short(&names), pages),
+        (vec!["a1".into(), "a2".into(), "a3".into()], 1)
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_role_assignment_skip_token_is_refused() {
+    let h = role_harness(1).await;
+    let acr = acr_path("acrone");
+    let a = h.get(&assignments(&acr, Some("atScope()")), AUTHZ).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let next = a.body["nextLink"].as_str().expect("nextLink").to_string();
+    assert!(
+        next.contains("filter=atScope"),
+        "the filter is kept: {next}"
+    );
+    let tampered = next.replace("sig=", "sig=0");
+    let b = h.raw(Method::GET, &tampered, Some(&h.token), None).await;
+    assert_eq!(b.status, 400, "{}", b.body);
+    assert_eq!(b.code(), "InvalidSkipToken");
+    // The token of one scope's list is refused on another scope's.
+    let elsewhere = next.replace("/registries/acrone/", "/registries/acrtwo/");
+    assert_ne!(elsewhere, next);
+    let c = h.raw(Method::GET, &elsewhere, Some(&h.token), None).await;
+    assert_eq!(
+        (c.status.as_u16(), c.code()),
+        (400, "InvalidSkipToken"),
+        "{}",
+        c.body
+    );
+    // A role definition list's token is checked the same way.
+    let defs = format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions");
+    let d = h.get(&defs, AUTHZ).await;
+    let next = d.body["nextLink"].as_str().expect("nextLink").to_string();
+    let e = h
+        .raw(
+            Method::GET,
+            &next.replace("sig=", "sig=f"),
+            Some(&h.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (e.status.as_u16(), e.code()),
+        (400, "InvalidSkipToken"),
+        "{}",
+        e.body
+    );
+}
+
+#[tokio::test]
+async fn role_definitions_page_at_every_scope() {
+    let h = role_harness(5).await;
+    for scope in [
+        String::new(),
+        format!("/subscriptions/{SUB}"),
+        acr_path("acrone"),
+    ] {
+        let path = format!("{scope}/providers/Microsoft.Authorization/roleDefinitions");
+        let (names, pages) = all_pages(&h, &path, AUTHZ).await;
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "each once: {names:?}");
+        assert!(names.len() > 10, "{names:?}");
+        assert_eq!(pages, names.len().div_ceil(5), "{path}");
+        assert!(names.iter().any(|n| n == ACR_PULL));
+        // The name filter applies before paging: one page, the one role.
+        let (names, pages) = all_pages(
+            &h,
+            &format!("{path}?$filter=roleName%20eq%20'AcrPull'"),
+            AUTHZ,
+        )
+        .await;
+        assert_eq!((names, pages), (vec![ACR_PULL.to_string()], 1), "{path}");
+    }
 }

@@ -249,6 +249,14 @@ impl Emu {
         self.inner().clear_journal();
     }
 
+    /// Sets the lists' page size through the control API (`PATCH /settings`); 0 = one page.
+    pub fn set_list_page_size(&self, n: usize) {
+        let patch = json!({"quirks": {"listPageSize": n}});
+        let (status, v) = self.control(reqwest::Method::PATCH, "/settings", Some(&patch));
+        assert!(status < 300, "settings {patch}: {v}");
+        assert_eq!(v["quirks"]["listPageSize"], n, "{v}");
+    }
+
     /// A bearer token for the emulator's ARM API, issued to the standard client.
     pub fn arm_token(&self) -> String {
         let url = format!("{}/{TENANT}/oauth2/v2.0/token", self.base_url());

@@ -124,6 +124,29 @@ pub enum Install {
     OnlyProtocol5,
 }
 
+/// A provider package for a workspace's filesystem mirror: `registry.terraform.io/<namespace>/<name>`
+/// at [`PROVIDER_VERSION`], served by `binary`.
+pub struct MirroredProvider {
+    pub namespace: &'static str,
+    pub name: &'static str,
+    pub binary: PathBuf,
+}
+
+impl MirroredProvider {
+    /// This crate's provider, `amlauth/amlauth` ([`PROVIDER_SOURCE`]).
+    pub fn amlauth() -> Self {
+        Self {
+            namespace: "amlauth",
+            name: "amlauth",
+            binary: provider_binary(),
+        }
+    }
+
+    pub fn source(&self) -> String {
+        format!("registry.terraform.io/{}/{}", self.namespace, self.name)
+    }
+}
+
 /// One isolated Terraform working directory with its own provider mirror and CLI config.
 pub struct TfWorkspace {
     pub tf: Tf,
@@ -133,29 +156,35 @@ pub struct TfWorkspace {
 
 impl TfWorkspace {
     pub fn new(tf: Tf, install: Install) -> Self {
+        Self::with_provider(tf, install, &MirroredProvider::amlauth())
+    }
+
+    /// A workspace whose mirror (the only place Terraform installs `provider` from) holds
+    /// `provider` instead of this crate's.
+    pub fn with_provider(tf: Tf, install: Install, provider: &MirroredProvider) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("amlauth-e2e-")
             .tempdir()
             .expect("temp dir");
         let root = dir.path();
-        let (host, ns, name) = ("registry.terraform.io", "amlauth", "amlauth");
         let pkg = root
             .join("mirror")
-            .join(host)
-            .join(ns)
-            .join(name)
+            .join(provider.source())
             .join(PROVIDER_VERSION)
             .join("linux_amd64");
         std::fs::create_dir_all(&pkg).expect("mirror dir");
-        let target = pkg.join(format!("terraform-provider-amlauth_v{PROVIDER_VERSION}"));
+        let target = pkg.join(format!(
+            "terraform-provider-{}_v{PROVIDER_VERSION}",
+            provider.name
+        ));
         match install {
             Install::Plain => {
-                std::fs::copy(provider_binary(), &target).expect("copy provider");
+                std::fs::copy(&provider.binary, &target).expect("copy provider");
             }
             Install::OnlyProtocol5 => {
                 let script = format!(
                     "#!/bin/sh\nPLUGIN_PROTOCOL_VERSIONS=5 exec '{}' \"$@\"\n",
-                    provider_binary().display()
+                    provider.binary.display()
                 );
                 std::fs::write(&target, script).expect("wrapper");
             }
@@ -168,7 +197,7 @@ impl TfWorkspace {
             format!(
                 "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{}\"]\n  }}\n}}\n",
                 root.join("mirror").display(),
-                PROVIDER_SOURCE
+                provider.source()
             ),
         )
         .expect("cli config");
@@ -387,7 +416,7 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         // (Zombies have an empty cmdline and are not running.)
         let environ = std::fs::read(e.path().join("environ")).unwrap_or_default();
         let environ = String::from_utf8_lossy(&environ);
-        if environ.contains(needle) && cmdline.contains("terraform-provider-amlauth") {
+        if environ.contains(needle) && cmdline.contains("terraform-provider-") {
             found.push(format!("{pid}: {cmdline}"));
         }
     }

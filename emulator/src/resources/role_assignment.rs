@@ -1,4 +1,5 @@
-//! `Microsoft.Authorization/roleAssignments` at any scope: create, get, delete, list.
+//! `Microsoft.Authorization/roleAssignments` at any scope: create, get, delete, list (paged
+//! like ARM's, through `nextLink`).
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +10,7 @@ use crate::error::ArmError;
 use crate::state::{Kind, Resource};
 use crate::util::now_rfc3339;
 
-use super::{json_answer, list_answer};
+use super::json_answer;
 
 /// Full type name.
 pub const TYPE: &str = "Microsoft.Authorization/roleAssignments";
@@ -157,7 +158,9 @@ pub fn handle(
             })
             .map(|r| r.body.clone())
             .collect();
-        return Ok(list_answer(items));
+        drop(state);
+        // Filtered first, then paged: each page holds only matching assignments.
+        return super::paging::answer(req, items, app.quirks().list_page_size);
     };
     let _ = sub;
     let rid = id(scope, name);

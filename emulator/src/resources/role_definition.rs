@@ -1,6 +1,7 @@
 //! Built-in `Microsoft.Authorization/roleDefinitions`, read-only, at any scope: by id, and
-//! listed with `$filter=roleName eq '…'` (how `az role assignment create --role AcrPull`
-//! resolves a role name). Custom role definitions are not modelled.
+//! listed (paged like ARM's, through `nextLink`) with `$filter=roleName eq '…'` (how
+//! `az role assignment create --role AcrPull` resolves a role name). Custom role definitions
+//! are not modelled.
 
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
@@ -8,8 +9,6 @@ use serde_json::{Value, json};
 
 use crate::arm::{Req, method_not_allowed};
 use crate::error::ArmError;
-
-use super::list_answer;
 
 /// A built-in role: the real, well-known GUID, name, description and the gist of its
 /// permissions (enough for clients that display or compare them).
@@ -238,7 +237,7 @@ pub fn handle(req: &Req<'_>, sub: Option<&str>, name: Option<&str>) -> Result<Re
                 items.push(render(role, sub));
             }
         }
-        return Ok(list_answer(items));
+        return super::paging::answer(req, items, req.app.quirks().list_page_size);
     };
     BUILT_IN
         .iter()

@@ -67,4 +67,38 @@ listed="$("$AZ" role assignment list --scope "$acr_id" \
 expect_eq "$listed" "AcrPull $acr_id " "role assignment list"
 ok "az role assignment create --role AcrPull (compute principal on the registry) + list"
 
+# 5. Paged lists. Two more assignments on the registry (the user-assigned identity's), then the
+#    same listing with one item per page: the CLI must follow nextLink through the role
+#    assignment list, and through the role definition list it reads the role names from.
+page_size() {
+    curl -sf --cacert "$REQUESTS_CA_BUNDLE" -X PATCH -H 'content-type: application/json' \
+        -d "{\"quirks\": {\"listPageSize\": $1}}" "$BASE/_emulator/settings" >/dev/null \
+        || fail "could not set the emulator's page size to $1"
+}
+uai="$("$AZ" identity show -n uai-ml -g rg-ml --query principalId -o tsv)"
+[[ -n "$uai" ]] || fail "no principal for uai-ml"
+for role in AcrPush Reader; do
+    "$AZ" role assignment create --role "$role" --assignee-object-id "$uai" \
+        --assignee-principal-type ServicePrincipal --scope "$acr_id" -o none
+done
+list_at_registry() {
+    "$AZ" role assignment list --scope "$acr_id" \
+        --query "sort_by([], &roleDefinitionName)[].[roleDefinitionName, principalId]" -o tsv | tr '\t\n' '  '
+}
+one_page="$(list_at_registry)"
+expect_eq "$one_page" "AcrPull $principal AcrPush $uai Reader $uai " "role assignment list (one page)"
+page_size 1
+curl -sf --cacert "$REQUESTS_CA_BUNDLE" -X DELETE "$BASE/_emulator/journal" || fail "journal not cleared"
+paged="$(list_at_registry)"
+page_size 30  # back to the default run.sh starts the emulator with
+expect_eq "$paged" "$one_page" "role assignment list (one assignment per page)"
+# The journal shows the pages the CLI followed: 2 more of role assignments, 13 more of the 14
+# built-in role definitions.
+followed="$(curl -sf --cacert "$REQUESTS_CA_BUNDLE" "$BASE/_emulator/journal" | "$(dirname "$AZ")/python" -c '
+import json, sys
+pages = [e["path"].rsplit("/", 1)[-1] for e in json.load(sys.stdin) if e.get("nextPage")]
+print(pages.count("roleAssignments"), pages.count("roleDefinitions"))')"
+expect_eq "$followed" "2 13" "nextLink pages followed (role assignments, role definitions)"
+ok "az role assignment list --scope across pages (nextLink followed)"
+
 echo "$passed passed, 0 failed"
