@@ -205,12 +205,20 @@ pub fn sync_failure(state: &State, op_id: &str) -> Option<ArmError> {
     }
 }
 
-/// The 409 a write gets while another operation on the same resource runs.
-pub fn conflict_for(type_label: &str, name: &str) -> ArmError {
-    ArmError::conflict(
-        "AnotherOperationInProgress",
-        format!(
-            "Another operation on {type_label} '{name}' is in progress. Retry after it completes."
-        ),
-    )
+/// Refuses a write (409) while another operation on the same resource (`key`) runs.
+pub fn refuse_if_running(
+    state: &State,
+    key: &str,
+    type_label: &str,
+    name: &str,
+) -> Result<(), ArmError> {
+    match state.active_operation(key) {
+        Some(_) => Err(ArmError::conflict(
+            "AnotherOperationInProgress",
+            format!(
+                "Another operation on {type_label} '{name}' is in progress. Retry after it completes."
+            ),
+        )),
+        None => Ok(()),
+    }
 }

@@ -326,13 +326,6 @@ fn async_write(
     Ok(resp)
 }
 
-fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
-    match state.active_operation(key) {
-        Some(_) => Err(lro::conflict_for("compute", name)),
-        None => Ok(()),
-    }
-}
-
 /// Validates and assembles a compute body; shared by PUT and seeding.
 fn assemble(
     app: &App,
@@ -402,7 +395,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respons
     workspace::check_parent_idle(req.app, &state, scope, w)?;
     let rid = id(scope, w, c);
     let key = rid.to_ascii_lowercase();
-    in_progress(&state, &key, c)?;
+    lro::refuse_if_running(&state, &key, "compute", c)?;
     let previous = state.get(&rid);
     let (kind, status, provisioning) = if previous.is_some() {
         if app.quirks().shapes.reality() {
@@ -491,7 +484,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Respo
     let Some(mut res) = state.get(&rid).cloned() else {
         return Err(not_found(scope, w, c));
     };
-    in_progress(&state, &key, c)?;
+    lro::refuse_if_running(&state, &key, "compute", c)?;
     let mut scale = res.body["properties"]["properties"]["scaleSettings"].clone();
     merge_patch(&mut scale, scale_patch);
     validate_scale(&scale)?;
@@ -541,7 +534,7 @@ fn delete(req: &Req<'_>, scope: &ResourceScope, w: &str, c: &str) -> Result<Resp
     let Some(res) = state.get(&rid).cloned() else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    in_progress(&state, &key, c)?;
+    lro::refuse_if_running(&state, &key, "compute", c)?;
     if let Some(r) = state.get_mut(&rid) {
         set_provisioning_state(&mut r.body, "Deleting");
     }

@@ -225,13 +225,6 @@ fn not_found(scope: &ResourceScope, name: &str) -> ArmError {
     ArmError::resource_not_found(TYPE, name, &scope.rg)
 }
 
-fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
-    match state.active_operation(key) {
-        Some(_) => Err(lro::conflict_for("registry", name)),
-        None => Ok(()),
-    }
-}
-
 /// Answers a write with `Azure-AsyncOperation`, or synchronously (`200` + the final body)
 /// under the quirk or when `sync` (reality's admin PATCH).
 #[allow(clippy::too_many_arguments)]
@@ -311,7 +304,7 @@ pub fn route(req: &Req<'_>, scope: &ResourceScope, rest: &[String]) -> Result<Re
                 let Some(existing) = state.get(&rid).cloned() else {
                     return Ok(StatusCode::NO_CONTENT.into_response());
                 };
-                in_progress(&state, &key, name)?;
+                lro::refuse_if_running(&state, &key, "registry", name)?;
                 if let Some(r) = state.get_mut(&rid) {
                     set_provisioning_state(&mut r.body, "Deleting");
                 }
@@ -394,7 +387,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, Arm
     let rid = id(scope, name);
     let key = rid.to_ascii_lowercase();
     let mut state = app.state()?;
-    in_progress(&state, &key, name)?;
+    lro::refuse_if_running(&state, &key, "registry", name)?;
     let previous = state.get(&rid).cloned();
     let (kind, status, provisioning) = match previous {
         Some(_) => (OpKind::Update, StatusCode::OK, "Updating"),
@@ -438,7 +431,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, A
         .get(&rid)
         .cloned()
         .ok_or_else(|| not_found(scope, name))?;
-    in_progress(&state, &key, name)?;
+    lro::refuse_if_running(&state, &key, "registry", name)?;
     let patch_props = super::properties(&body)?;
     check_admin(&patch_props)?;
     for (k, v) in &patch_props {

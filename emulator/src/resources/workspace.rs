@@ -339,13 +339,6 @@ fn get(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, Arm
     Ok(axum::Json(render(r, &req.app.quirks())).into_response())
 }
 
-fn in_progress(state: &State, key: &str, name: &str) -> Result<(), ArmError> {
-    match state.active_operation(key) {
-        Some(_) => Err(lro::conflict_for("workspace", name)),
-        None => Ok(()),
-    }
-}
-
 /// Answers a workspace write: 202 + `Location` (+ `Azure-AsyncOperation` with reality's
 /// shapes), or 200 + body under the sync quirk.
 fn answer(
@@ -406,7 +399,7 @@ fn put(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, Arm
     let rid = id(scope, name);
     let key = rid.to_ascii_lowercase();
     let mut state = app.state()?;
-    in_progress(&state, &key, name)?;
+    lro::refuse_if_running(&state, &key, "workspace", name)?;
     let previous = state.get(&rid).cloned();
     if previous.is_none() && state.soft_deleted.contains_key(&key) {
         return Err(bad(
@@ -494,7 +487,7 @@ fn patch(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, A
         .get(&rid)
         .cloned()
         .ok_or_else(|| not_found(scope, name))?;
-    in_progress(&state, &key, name)?;
+    lro::refuse_if_running(&state, &key, "workspace", name)?;
     let patch_props = super::properties(&body)?;
     let mut props = previous.body["properties"]
         .as_object()
@@ -587,7 +580,7 @@ fn delete(req: &Req<'_>, scope: &ResourceScope, name: &str) -> Result<Response, 
         }
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    in_progress(&state, &key, name)?;
+    lro::refuse_if_running(&state, &key, "workspace", name)?;
     if let Some(r) = state.get_mut(&rid) {
         set_provisioning_state(&mut r.body, "Deleting");
     }
